@@ -1,0 +1,3 @@
+from imjoy_hpc.cli import main
+
+raise SystemExit(main())
