@@ -1,0 +1,97 @@
+"""The `ndarray` value encoding: C-order little-endian bytes, optionally split into chunks.
+
+Python <-> Python every numpy dtype round-trips (structured dtypes travel as a descr list).
+For a JavaScript peer only these dtypes become TypedArrays (JS_TYPED_ARRAYS); the imjoy-rpc JS client keeps
+any other dtype (bool, int64, uint64, float16, complex, strings, datetimes) as the raw
+`{_rtype: "ndarray", _rvalue: ArrayBuffer, _rshape, _rdtype}` object: the bytes arrive intact and the receiver
+must interpret them itself (the gateway's web page does so for bool and int64). Nothing is converted silently.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from imjoy_hpc.rpc.errors import DecodeError, EncodeError
+
+JS_TYPED_ARRAYS = {
+    "int8": "Int8Array",
+    "int16": "Int16Array",
+    "int32": "Int32Array",
+    "uint8": "Uint8Array",
+    "uint16": "Uint16Array",
+    "uint32": "Uint32Array",
+    "float32": "Float32Array",
+    "float64": "Float64Array",
+}
+
+
+def dtype_to_wire(dtype: np.dtype) -> str | list:
+    """The `_rdtype` of a little-endian dtype."""
+    if dtype.fields is not None:
+        return [list(item) for item in dtype.descr]
+    return str(dtype)
+
+
+def dtype_from_wire(value: Any) -> np.dtype:
+    """Parse an `_rdtype` field, refusing object dtypes."""
+    try:
+        if isinstance(value, list):
+            dtype = np.dtype([tuple(item) for item in value])
+        elif isinstance(value, str):
+            dtype = np.dtype(value)
+        else:
+            raise TypeError(f"expected a string, got {type(value).__name__}")
+    except (TypeError, ValueError) as exc:
+        raise DecodeError(f"ndarray has an invalid _rdtype {value!r}: {exc}") from None
+    if dtype.hasobject:
+        raise DecodeError(f"ndarray _rdtype {value!r} holds Python objects, which cannot travel as bytes")
+    return dtype
+
+
+def _little_endian(arr: np.ndarray) -> np.ndarray:
+    little = arr.dtype.newbyteorder("<")
+    return arr if little == arr.dtype else arr.astype(little)
+
+
+def encode_ndarray(value: np.ndarray | np.generic, chunk_bytes: int = 0) -> dict:
+    """Encode an array or numpy scalar; `_rvalue` is a list of chunks when larger than `chunk_bytes` (> 0)."""
+    arr = np.asarray(value)
+    if arr.dtype.hasobject:
+        raise EncodeError(f"cannot send a numpy array of dtype {arr.dtype} (Python objects); convert it first")
+    arr = _little_endian(arr)
+    if not arr.flags.c_contiguous:
+        arr = arr.copy(order="C")
+    flat = memoryview(arr.reshape(-1).view(np.uint8)) if arr.size else memoryview(b"")
+    if chunk_bytes and flat.nbytes > chunk_bytes:
+        data: bytes | list[bytes] = [bytes(flat[i : i + chunk_bytes]) for i in range(0, flat.nbytes, chunk_bytes)]
+    else:
+        data = bytes(flat)
+    return {"_rtype": "ndarray", "_rvalue": data, "_rshape": list(arr.shape), "_rdtype": dtype_to_wire(arr.dtype)}
+
+
+def _join(value: Any) -> bytes:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value) if not isinstance(value, bytes) else value
+    if isinstance(value, (list, tuple)):
+        if not all(isinstance(c, (bytes, bytearray, memoryview)) for c in value):
+            raise DecodeError("ndarray _rvalue chunks must all be bytes")
+        return b"".join(value)
+    raise DecodeError(f"ndarray _rvalue must be bytes or a list of byte chunks, got {type(value).__name__}")
+
+
+def decode_ndarray(obj: dict) -> np.ndarray:
+    """Decode an `ndarray` value (zero-copy for a single chunk); refuses sizes that do not match the shape."""
+    shape = obj.get("_rshape")
+    if not isinstance(shape, (list, tuple)) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
+        raise DecodeError(f"ndarray _rshape must be a list of non-negative integers, got {shape!r}")
+    dtype = dtype_from_wire(obj.get("_rdtype"))
+    data = _join(obj.get("_rvalue"))
+    expected = math.prod(shape) * dtype.itemsize
+    if len(data) != expected:
+        raise DecodeError(
+            f"ndarray payload has {len(data)} bytes but shape {list(shape)} of {dtype} needs {expected} bytes"
+        )
+    return np.frombuffer(data, dtype=dtype).reshape(tuple(shape))
