@@ -1,0 +1,181 @@
+"""The gateway process: front door, plugin door, plugin instances and the cluster manager, started and stopped
+together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from pathlib import Path
+
+import tornado.httpserver
+import tornado.netutil
+import tornado.web
+
+from imjoy_hpc.cluster import ClusterManager, cancel_orphans
+from imjoy_hpc.gateway import http
+from imjoy_hpc.gateway.auth import tokens_match
+from imjoy_hpc.gateway.client_api import ClientAPI, PluginHostAPI
+from imjoy_hpc.gateway.instances import InstanceManager
+from imjoy_hpc.gateway.sockets import Registration, RegistrationRefused, Session, SocketDoor
+from imjoy_hpc.plugins.catalog import examples_dir
+
+logger = logging.getLogger("imjoy_hpc.gateway")
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def _hostname_of(host_header: str) -> str:
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host[: host.index("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+class Gateway:
+    """One user's gateway on a login node (or a laptop, with the embedded local cluster)."""
+
+    def __init__(self, settings: dict, *, token: str, state_dir: Path, host: str | None = None,
+                 port: int | None = None) -> None:
+        server = settings.get("server", {})
+        self.settings = settings
+        self.token = token
+        self.state_dir = state_dir
+        self.host = host or server.get("host", "127.0.0.1")
+        self.port = int(port if port is not None else server.get("port", 9527))
+        self.max_bytes = int(server.get("max-message-bytes", 8 << 20))
+        self.chunk_bytes = min(int(server.get("chunk-bytes", 1 << 20)), self.max_bytes // 2)
+        self.allowed_origins = set(server.get("allowed-origins") or [])
+        self.allowed_hosts = {h.lower() for h in server.get("allowed-hosts") or []}
+        self.plugin_host = server.get("plugin-host") or "127.0.0.1"
+        self.session_id = f"{socket.gethostname().split('.')[0]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.log_dir = state_dir / "sessions" / self.session_id
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        plugin_settings = settings.get("plugins", {})
+        dirs = [Path(os.path.expanduser(d)) for d in plugin_settings.get("directories") or []]
+        self.plugin_dirs = dirs
+        self.env_cache = Path(os.path.expanduser(plugin_settings.get("env-cache") or state_dir / "envs"))
+        self.cluster: ClusterManager | None = None
+        self.instances: InstanceManager | None = None
+        self.front = SocketDoor("front", register=self._register_client, max_message_bytes=self.max_bytes,
+                                chunk_bytes=self.chunk_bytes, origin_allowed=self.origin_allowed)
+        self.door = SocketDoor("plugin", register=self._register_plugin, max_message_bytes=self.max_bytes,
+                               chunk_bytes=self.chunk_bytes, origin_allowed=lambda origin, environ: origin is None)
+        self._servers: list[tornado.httpserver.HTTPServer] = []
+        self.door_port: int | None = None
+
+    # ------------------------------------------------------------------ policies
+    def host_allowed(self, host_header: str) -> bool:
+        """Host headers we answer to: loopback names, configured hosts, or anything when bound beyond loopback."""
+        if self.host not in LOOPBACK_HOSTS:
+            return True
+        name = _hostname_of(host_header)
+        return name in LOOPBACK_HOSTS or name in self.allowed_hosts or host_header.lower() in self.allowed_hosts
+
+    def origin_allowed(self, origin: str | None, environ: dict) -> bool:
+        """Same origin as the request (through any tunnel port) or an explicitly configured origin."""
+        if origin is None:
+            return True  # not a browser: scripts authenticate with the token
+        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
+        if origin == own and self.host_allowed(environ.get("HTTP_HOST", "")):
+            return True
+        return origin in self.allowed_origins
+
+    # ------------------------------------------------------------------ registration
+    async def _register_client(self, config: dict, sid: str) -> Registration:
+        if not tokens_match(config.get("token"), self.token):
+            raise RegistrationRefused("invalid or missing token")
+        name = str(config.get("name") or "client")[:80]
+
+        def on_close(session: Session, reason: str) -> None:
+            self.instances.client_gone(session)
+
+        return Registration(kind="client", name=f"{name} ({sid[:6]})",
+                            api=lambda session: ClientAPI(self, session).exported(), on_close=on_close)
+
+    async def _register_plugin(self, config: dict, sid: str) -> Registration:
+        instance = self.instances.claim(config)
+
+        def api(session: Session) -> dict:
+            self.instances.plugin_connected(instance, session)
+            return PluginHostAPI(self, instance).exported()
+
+        def on_ready(session: Session) -> None:
+            asyncio.ensure_future(self.instances.plugin_ready(instance, session.peer.remote))
+
+        def on_close(session: Session, reason: str) -> None:
+            self.instances.plugin_disconnected(instance, reason)
+
+        return Registration(kind="plugin", name=f"plugin {instance.spec.name} ({instance.id})", api=api,
+                            on_ready=on_ready, on_close=on_close, context=instance)
+
+    # ------------------------------------------------------------------ start / stop
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return f"http://{host}:{self.port}/"
+
+    def info(self) -> dict:
+        return {
+            "session": self.session_id,
+            "instances": [i.info() for i in self.instances.instances.values()] if self.instances else [],
+            "jobs": self.cluster.list_jobs() if self.cluster else [],
+            "clients": [s.name for s in self.front.sessions.values()],
+        }
+
+    async def start(self) -> None:
+        try:
+            cancelled = await asyncio.to_thread(cancel_orphans, self.state_dir)
+            if cancelled:
+                logger.warning("cancelled %d job(s) left by a gateway that died: %s", len(cancelled), cancelled)
+        except Exception:  # noqa: BLE001
+            logger.exception("looking for jobs left by dead gateways")
+        settings = {**self.settings, "state-dir": str(self.state_dir)}
+        self.cluster = ClusterManager(settings, session=self.session_id, log_dir=self.log_dir,
+                                      on_event=lambda e: self.instances.on_cluster_event(e))
+        door_app = tornado.web.Application([(r"/socket.io/", self.door.handler())],
+                                           websocket_max_message_size=self.max_bytes)
+        door_server = tornado.httpserver.HTTPServer(door_app, max_buffer_size=self.max_bytes * 2)
+        door_socket = tornado.netutil.bind_sockets(0, self.plugin_host)
+        door_server.add_sockets(door_socket)
+        self.door_port = door_socket[0].getsockname()[1]
+        self._servers.append(door_server)
+        self.instances = InstanceManager(
+            self.cluster, door_url=f"http://{self.plugin_host}:{self.door_port}", settings=self.settings,
+            log_dir=self.log_dir, env_cache=self.env_cache, chunk_bytes=self.chunk_bytes,
+        )
+        front_app = tornado.web.Application(
+            http.handlers(self.front.handler(), host_allowed=self.host_allowed, token=self.token, info=self.info),
+            websocket_max_message_size=self.max_bytes,
+        )
+        front_server = tornado.httpserver.HTTPServer(front_app, max_buffer_size=self.max_bytes * 2, xheaders=False)
+        sockets = tornado.netutil.bind_sockets(self.port, self.host)
+        front_server.add_sockets(sockets)
+        self.port = sockets[0].getsockname()[1]
+        self._servers.append(front_server)
+        asyncio.get_running_loop().create_task(self._warm_up())
+
+    async def _warm_up(self) -> None:
+        """Start the default profile's cluster in the background so the first plugin starts sooner."""
+        try:
+            await self.cluster.client(self.cluster.resolve(None))
+        except Exception:  # noqa: BLE001
+            logger.exception("starting the default profile's cluster")
+
+    async def stop(self) -> None:
+        """Stop plugins, close both doors, cancel every job: nothing is left running."""
+        for server in self._servers:
+            server.stop()
+        if self.instances is not None:
+            await self.instances.close()
+        await self.front.close()
+        await self.door.close()
+        if self.cluster is not None:
+            await self.cluster.close()
+        for server in self._servers:
+            try:
+                await asyncio.wait_for(server.close_all_connections(), 5)
+            except Exception:  # noqa: BLE001
+                pass
+

@@ -1,0 +1,163 @@
+"""The API a connected client (browser page or script) receives from the gateway as its host API."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from imjoy_hpc.gateway.instances import ACTIVE, PluginInstance
+from imjoy_hpc.plugins.catalog import find_plugin, list_plugins
+from imjoy_hpc.plugins.parser import PluginError, parse_plugin
+
+if TYPE_CHECKING:
+    from imjoy_hpc.gateway.app import Gateway
+    from imjoy_hpc.gateway.sockets import Session
+
+logger = logging.getLogger("imjoy_hpc.gateway")
+
+
+def looks_like_source(text: str) -> bool:
+    return "\n" in text and ("<config" in text or "<script" in text or "api.export" in text)
+
+
+def plugin_api_for(instance: PluginInstance) -> dict:
+    """The plugin's API as handed to a client, plus its instance id and name when the plugin does not use them."""
+    api = dict(instance.api or {})
+    api.setdefault("id", instance.id)
+    api.setdefault("name", instance.spec.name)
+    return api
+
+
+class ClientAPI:
+    """Functions of the gateway, bound to one client session; snake_case and camelCase names."""
+
+    def __init__(self, gateway: "Gateway", session: "Session") -> None:
+        self.gateway = gateway
+        self.session = session
+
+    def load_spec(self, name_or_source: Any, tag: str | None = None):
+        if not isinstance(name_or_source, str) or not name_or_source.strip():
+            raise PluginError("load_plugin needs a plugin name, file path or source text")
+        if looks_like_source(name_or_source):
+            return parse_plugin(name_or_source, tag=tag, filename="<source>")
+        path = find_plugin(name_or_source, self.gateway.plugin_dirs)
+        return parse_plugin(path, tag=tag)
+
+    async def list_plugins(self) -> list[dict]:
+        """The plugin catalog: examples plus configured plugin directories."""
+        return list_plugins(self.gateway.plugin_dirs)
+
+    async def load_plugin(self, name_or_source: str, options: dict | None = None) -> dict:
+        """Start a plugin (name, file or source) on its profile's cluster; returns its API once it is ready."""
+        options = dict(options or {})
+        spec = self.load_spec(name_or_source, options.get("tag"))
+        instance = await self.gateway.instances.load(spec, self.session, options)
+        return plugin_api_for(instance)
+
+    async def get_plugin(self, name: str, options: dict | None = None) -> dict:
+        """The API of a running plugin with this name or id (started for this client, shared or detached),
+        else start it."""
+        for instance in self.gateway.instances.instances.values():
+            if instance.state != "running":
+                continue
+            if name == instance.id or (name == instance.spec.name and instance.owner in (None, self.session)):
+                if instance.owner is None:
+                    instance.owner = self.session  # re-attach a detached plugin
+                return plugin_api_for(instance)
+        return await self.load_plugin(name, options)
+
+    async def list_instances(self) -> list[dict]:
+        """Every plugin instance of this gateway with its state."""
+        return [i.info() for i in self.gateway.instances.instances.values()]
+
+    async def kill_plugin(self, instance_id: str) -> dict:
+        """Stop a plugin instance (its process and its slot in the job)."""
+        instance = self.gateway.instances.instances.get(str(instance_id))
+        if instance is None:
+            raise KeyError(f"no plugin instance {instance_id!r}")
+        if instance.state in ACTIVE:
+            await self.gateway.instances.kill(instance, "killed by request")
+        return instance.info()
+
+    async def list_jobs(self) -> list[dict]:
+        """Batch jobs (or local workers) the gateway owns."""
+        return self.gateway.cluster.list_jobs()
+
+    def log(self, *message: Any) -> None:
+        logger.info("[%s] %s", self.session.name, " ".join(map(str, message)))
+
+    def error(self, *message: Any) -> None:
+        logger.warning("[%s] %s", self.session.name, " ".join(map(str, message)))
+
+    info = log
+
+    def exported(self) -> dict:
+        names = {
+            "list_plugins": self.list_plugins, "load_plugin": self.load_plugin, "get_plugin": self.get_plugin,
+            "list_instances": self.list_instances, "kill_plugin": self.kill_plugin, "list_jobs": self.list_jobs,
+        }
+        api: dict[str, Any] = {"log": self.log, "info": self.info, "error": self.error}
+        for snake, fn in names.items():
+            head, *rest = snake.split("_")
+            api[snake] = fn
+            api[head + "".join(w.capitalize() for w in rest)] = fn
+        return api
+
+
+class PluginHostAPI:
+    """The API a plugin process receives as `api`: UI calls go to the client that launched the plugin."""
+
+    FORWARDED = ("showMessage", "showProgress", "showStatus", "alert", "showSnackbar", "confirm", "prompt")
+
+    def __init__(self, gateway: "Gateway", instance: PluginInstance) -> None:
+        self.gateway = gateway
+        self.instance = instance
+
+    async def _forward(self, name: str, *args: Any) -> Any:
+        self.instance.logs.append(f"{name}: {' '.join(map(str, args))}")
+        owner = self.instance.owner
+        remote = owner.peer.remote if owner is not None and owner.peer is not None else None
+        fn = remote.get(name) if remote else None
+        if callable(fn):
+            return await fn(*args)
+        logger.info("[%s] %s %s", self.instance.spec.name, name, " ".join(map(str, args)))
+        return None
+
+    def exported(self) -> dict:
+        api: dict[str, Any] = {}
+        for name in self.FORWARDED:
+            api[name] = self._forwarder(name)
+        api["log"] = self._forwarder("log")
+        api["info"] = api["log"]
+        api["error"] = self._forwarder("error")
+        api["getPlugin"] = api["get_plugin"] = self.get_plugin
+        api["startupFailed"] = self.startup_failed
+        for name in ("showDialog", "createWindow", "showFileDialog"):
+            api[name] = self._unavailable(name)
+        return api
+
+    def _forwarder(self, name: str):
+        async def forward(*args: Any) -> Any:
+            return await self._forward(name, *args)
+
+        forward.__name__ = name
+        return forward
+
+    @staticmethod
+    def _unavailable(name: str):
+        def unavailable(*args: Any) -> None:
+            raise NotImplementedError(f"api.{name} needs the ImJoy web app's windows; imjoy-hpc does not provide it")
+
+        unavailable.__name__ = name
+        return unavailable
+
+    async def get_plugin(self, name: str) -> dict:
+        """Another plugin, started for the same client."""
+        owner = self.instance.owner
+        client = ClientAPI(self.gateway, owner) if owner is not None else None
+        if client is None:
+            raise RuntimeError("this plugin has no client to start other plugins for")
+        return await client.get_plugin(name)
+
+    def startup_failed(self, text: str) -> None:
+        self.gateway.instances.startup_failed(self.instance, str(text))

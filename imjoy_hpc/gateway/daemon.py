@@ -1,0 +1,96 @@
+"""The user's gateway as a background service: its state file, detach, re-attach, info and stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from imjoy_hpc.gateway.auth import write_private
+
+STATE_FILE = "gateway.json"
+LOG_FILE = "gateway.log"
+
+
+def state_path(state_dir: Path) -> Path:
+    return state_dir / STATE_FILE
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def write_state(state_dir: Path, info: dict) -> None:
+    """Record the running gateway (0600: it holds the token)."""
+    write_private(state_path(state_dir), json.dumps(info))
+
+
+def read_state(state_dir: Path) -> dict | None:
+    """The running gateway's record, or None (a stale record of a dead gateway is removed)."""
+    path = state_path(state_dir)
+    try:
+        info = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(info, dict) or not isinstance(info.get("pid"), int) or not pid_alive(info["pid"]):
+        path.unlink(missing_ok=True)
+        return None
+    return info
+
+
+def clear_state(state_dir: Path, pid: int) -> None:
+    info = read_state(state_dir)
+    if info is None or info.get("pid") == pid:
+        state_path(state_dir).unlink(missing_ok=True)
+
+
+def log_tail(state_dir: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join((state_dir / LOG_FILE).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def start_detached(state_dir: Path, argv: list[str], env: dict, timeout: float = 90.0) -> dict:
+    """Start `imjoy-hpc serve` in its own session (it survives the SSH session) and wait until it is ready."""
+    log = os.fdopen(os.open(state_dir / LOG_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
+    proc = subprocess.Popen([sys.executable, "-m", "imjoy_hpc", "serve", *argv], stdin=subprocess.DEVNULL,
+                            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True, close_fds=True)
+    log.close()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = read_state(state_dir)
+        if info is not None and info.get("pid") == proc.pid:
+            return info
+        if proc.poll() is not None:
+            raise RuntimeError(f"the gateway exited with code {proc.returncode} while starting; its log ends with:\n"
+                               f"{log_tail(state_dir)}")
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGTERM)
+    raise RuntimeError(f"the gateway did not become ready within {timeout:.0f} s; its log ends with:\n"
+                       f"{log_tail(state_dir)}")
+
+
+def stop(state_dir: Path, timeout: float = 90.0) -> dict | None:
+    """SIGTERM the user's gateway and wait until it has stopped its plugins and jobs and exited."""
+    info = read_state(state_dir)
+    if info is None:
+        return None
+    os.kill(info["pid"], signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and pid_alive(info["pid"]):
+        time.sleep(0.2)
+    if pid_alive(info["pid"]):
+        raise RuntimeError(f"the gateway (pid {info['pid']}) did not stop within {timeout:.0f} s")
+    state_path(state_dir).unlink(missing_ok=True)
+    return info

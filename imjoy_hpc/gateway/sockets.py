@@ -1,0 +1,204 @@
+"""socket.io doors (python-socketio AsyncServer on tornado): registration, ordered sending, RPC peers per session."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable
+
+import socketio
+import tornado.websocket
+
+from imjoy_hpc.rpc import ProtocolError, RPCPeer
+
+logger = logging.getLogger("imjoy_hpc.gateway")
+REGISTER_TIMEOUT = 15.0
+
+
+class RegistrationRefused(Exception):
+    """register_plugin was refused; the message goes back to the client."""
+
+
+@dataclass
+class Registration:
+    """What a door decided about a registering connection."""
+
+    kind: str                                  # "client" or "plugin"
+    name: str
+    api: Callable[["Session"], Any]            # builds the host API exported to this session
+    on_ready: Callable[["Session"], Any] = lambda s: None
+    on_close: Callable[["Session", str], Any] = lambda s, reason: None
+    context: Any = None                        # e.g. the plugin instance of a plugin process
+
+
+@dataclass
+class Session:
+    """One registered socket.io connection and its RPC peer."""
+
+    door: "SocketDoor"
+    sid: str
+    registration: Registration
+    config: dict
+    peer: RPCPeer | None = None
+    peer_id: str | None = None
+    closed: bool = False
+    _queue: asyncio.Queue = field(default_factory=asyncio.Queue)
+    _writer: asyncio.Task | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.registration.kind
+
+    @property
+    def name(self) -> str:
+        return self.registration.name
+
+    def send(self, message: dict) -> None:
+        """Queue an RPC message for this client, in order."""
+        if self.closed:
+            return
+        message["peer_id"] = self.peer_id
+        self._queue.put_nowait(message)
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._write())
+
+    async def _write(self) -> None:
+        while True:
+            message = await self._queue.get()
+            if message is None:
+                return
+            try:
+                await self.door.sio.emit("plugin_message", message, to=self.sid)
+            except Exception:  # noqa: BLE001 - a broken socket ends the session
+                logger.exception("sending to %s failed", self.name)
+
+    async def disconnect(self) -> None:
+        await self.door.sio.disconnect(self.sid)
+
+    def close(self, reason: str) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._queue.put_nowait(None)
+        if self.peer is not None:
+            self.peer.close(reason)
+        try:
+            self.registration.on_close(self, reason)
+        except Exception:  # noqa: BLE001
+            logger.exception("closing session %s", self.name)
+
+
+def uncompressed_handler(sio: socketio.AsyncServer, allow: Callable[[str | None, dict], bool]) -> type:
+    """python-socketio's tornado handler without permessage-deflate (it makes binary arrays crawl) and with our
+    Host/Origin policy."""
+    base = socketio.get_tornado_handler(sio)
+
+    class Handler(base):  # type: ignore[misc, valid-type]
+        def get_compression_options(self):
+            return None
+
+        def check_origin(self, origin: str) -> bool:
+            return allow(origin, {"HTTP_HOST": self.request.host, "wsgi.url_scheme": self.request.protocol})
+
+        def on_connection_close(self) -> None:
+            super().on_connection_close()
+
+    return Handler
+
+
+class SocketDoor:
+    """A socket.io endpoint speaking PROTOCOL.md's events (`register_plugin`, `plugin_message`)."""
+
+    def __init__(self, name: str, *, register: Callable[[dict, str], Awaitable[Registration]],
+                 max_message_bytes: int, chunk_bytes: int,
+                 origin_allowed: Callable[[str | None, dict], bool]) -> None:
+        self.name = name
+        self.register = register
+        self.chunk_bytes = chunk_bytes
+        self.origin_allowed = origin_allowed
+        self.sio = socketio.AsyncServer(
+            async_mode="tornado",
+            max_http_buffer_size=max_message_bytes,
+            cors_allowed_origins=lambda origin, environ: origin_allowed(origin, environ),
+            cors_credentials=True,
+            http_compression=False,
+            logger=False,
+            engineio_logger=False,
+        )
+        self.sessions: dict[str, Session] = {}
+        self.sio.on("connect", self._on_connect)
+        self.sio.on("register_plugin", self._on_register)
+        self.sio.on("plugin_message", self._on_message)
+        self.sio.on("disconnect", self._on_disconnect)
+
+    def handler(self) -> type:
+        return uncompressed_handler(self.sio, self.origin_allowed)
+
+    async def _on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
+        asyncio.get_running_loop().call_later(REGISTER_TIMEOUT, self._drop_unregistered, sid)
+
+    def _drop_unregistered(self, sid: str) -> None:
+        if sid not in self.sessions:
+            asyncio.ensure_future(self.sio.disconnect(sid))
+
+    async def _on_register(self, sid: str, config: Any) -> dict:
+        if sid in self.sessions:
+            return {"success": False, "detail": "this connection is already registered"}
+        if not isinstance(config, dict):
+            return {"success": False, "detail": "register_plugin needs a config object"}
+        try:
+            registration = await self.register(config, sid)
+        except RegistrationRefused as exc:
+            logger.warning("%s door refused a registration: %s", self.name, exc)
+            asyncio.get_running_loop().call_later(1.0, lambda: asyncio.ensure_future(self.sio.disconnect(sid)))
+            return {"success": False, "detail": str(exc)}
+        self.sessions[sid] = Session(self, sid, registration, config)
+        return {"success": True, "plugin_id": f"plugin-{sid}"}
+
+    async def _on_message(self, sid: str, message: Any) -> dict:
+        session = self.sessions.get(sid)
+        if session is None or session.closed:
+            return {"success": False, "detail": "not registered: send register_plugin with a valid token first"}
+        if not isinstance(message, dict):
+            return {"success": False, "detail": f"a plugin_message must be an object, got {type(message).__name__}"}
+        try:
+            if session.peer is None:
+                self._start_peer(session, message)
+            session.peer.handle_message(message)
+        except ProtocolError as exc:
+            logger.info("malformed message from %s: %s", session.name, exc)
+            return {"success": False, "detail": str(exc)}
+        except Exception as exc:  # noqa: BLE001 - one bad message must not hurt the others
+            logger.exception("handling a message from %s", session.name)
+            return {"success": False, "detail": f"{type(exc).__name__}: {exc}"}
+        return {"success": True}
+
+    def _start_peer(self, session: Session, message: dict) -> None:
+        if message.get("type") != "imjoyRPCReady":
+            raise ProtocolError("the first message must be imjoyRPCReady")
+        peer_id = message.get("peer_id")
+        if not isinstance(peer_id, str) or not peer_id:
+            raise ProtocolError("imjoyRPCReady needs a peer_id string")
+        session.peer_id = peer_id
+        peer = RPCPeer(session.send, peer_id=peer_id, config={"name": "imjoy-hpc"}, chunk_bytes=self.chunk_bytes)
+        peer.on_log = lambda text: logger.info("[%s] %s", session.name, text)
+        peer.on_error = lambda text: logger.warning("[%s] %s", session.name, text)
+        peer.on_remote = lambda api: session.registration.on_ready(session)
+        session.peer = peer
+        peer.set_interface(session.registration.api(session))
+
+    async def _on_disconnect(self, sid: str, *args: Any) -> None:
+        session = self.sessions.pop(sid, None)
+        if session is not None:
+            session.close("disconnected")
+
+    async def close(self) -> None:
+        for sid in list(self.sessions):
+            try:
+                await self.sio.disconnect(sid)
+            except Exception:  # noqa: BLE001
+                pass
+            session = self.sessions.pop(sid, None)
+            if session is not None:
+                session.close("the gateway is stopping")

@@ -1,0 +1,87 @@
+"""The `imjoy` module that existing ImJoy Python plugins import (`from imjoy import api`)."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import sys
+import threading
+import types
+from typing import Any
+
+from imjoy_hpc.rpc import DotDict, RPCPeer
+
+
+def _completed(value: Any, loop: asyncio.AbstractEventLoop, loop_thread: int) -> Any:
+    """An already-resolved future, awaitable from the loop and `.result()`-able from threads."""
+    if threading.get_ident() == loop_thread:
+        future = loop.create_future()
+    else:
+        future = concurrent.futures.Future()
+    future.set_result(value)
+    return future
+
+
+class PluginApi:
+    """What `api` is inside a plugin: local helpers plus the gateway's host API (log, showMessage, ...)."""
+
+    def __init__(self, peer: RPCPeer, remote: DotDict, config: dict, tag: str | None) -> None:
+        self._peer = peer
+        self._remote = remote
+        self._thread = threading.get_ident()
+        self._store: dict[str, Any] = {}
+        self.TAG = tag
+        self.config = DotDict({k: v for k, v in config.items() if not k.startswith("_")})
+        self.exported = asyncio.Event()
+        self._builtin = {"_name": config.get("name"), "_version": config.get("version"), "_id": config.get("_id"),
+                         "_tag": tag, "_type": config.get("type")}
+
+    def export(self, api: Any, config: dict | None = None) -> Any:
+        """Publish the plugin's API to the gateway (`api.export(ImJoyPlugin())`)."""
+        if threading.get_ident() != self._thread:
+            return asyncio.run_coroutine_threadsafe(self._export(api), self._peer.loop)
+        self.exported.set()
+        return self._peer.set_interface(api)
+
+    async def _export(self, api: Any) -> None:
+        self.exported.set()
+        await self._peer.set_interface(api)
+
+    def getConfig(self, key: str | None = None) -> Any:  # noqa: N802 - ImJoy's name
+        """A config value: `_name`, `_version`, `_tag`..., or one stored with setConfig."""
+        if key is None:
+            value = {**self._builtin, **self._store}
+        else:
+            value = self._builtin[key] if key in self._builtin else self._store.get(key)
+        return _completed(value, self._peer.loop, self._thread)
+
+    def setConfig(self, key: str, value: Any) -> Any:  # noqa: N802
+        if key.startswith("_"):
+            raise ValueError(f"config key {key!r} is read-only")
+        self._store[key] = value
+        return _completed(None, self._peer.loop, self._thread)
+
+    def registerCodec(self, config: dict) -> None:  # noqa: N802
+        self._peer.codec.codecs.register(config)
+
+    def disposeObject(self, obj: Any) -> Any:  # noqa: N802
+        return self._peer.dispose_object(obj)
+
+    register_codec = registerCodec
+    dispose_object = disposeObject
+    get_config = getConfig
+    set_config = setConfig
+
+    def __getattr__(self, name: str) -> Any:
+        remote = self.__dict__.get("_remote") or {}
+        if name in remote and callable(remote[name]):
+            return remote[name]
+        raise AttributeError(f"api.{name} is not available to plugins run by imjoy-hpc")
+
+
+def install(api: PluginApi) -> types.ModuleType:
+    """Make `import imjoy` / `from imjoy import api` give this api."""
+    module = types.ModuleType("imjoy", "ImJoy plugin API provided by imjoy-hpc")
+    module.api = api
+    sys.modules["imjoy"] = module
+    return module
