@@ -122,6 +122,7 @@ class InstanceManager:
             "env": spec.env,
             "env_cache": str(self.env_cache),
             "allow_install": bool(plugin_settings.get("install-requirements", True)),
+            "allow_commands": bool(plugin_settings.get("allow-requirement-commands", False)),
             "scheduler_address": scheduler,
             "work_dir": str(spec.source_path.parent) if spec.source_path else None,
             "bootstrap": {
@@ -130,6 +131,7 @@ class InstanceManager:
                 "config": {**spec.config, "_id": instance.id},
                 "filename": str(spec.source_path or spec.filename), "chunk_bytes": self.chunk_bytes,
                 "script_line": spec.script_line,
+                "export_timeout": float(self.settings.get("plugins", {}).get("export-timeout", 30)),
             },
         }
 

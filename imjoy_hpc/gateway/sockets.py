@@ -101,9 +101,6 @@ def uncompressed_handler(sio: socketio.AsyncServer, allow: Callable[[str | None,
         def check_origin(self, origin: str) -> bool:
             return allow(origin, {"HTTP_HOST": self.request.host, "wsgi.url_scheme": self.request.protocol})
 
-        def on_connection_close(self) -> None:
-            super().on_connection_close()
-
     return Handler
 
 
@@ -185,6 +182,7 @@ class SocketDoor:
         peer.on_log = lambda text: logger.info("[%s] %s", session.name, text)
         peer.on_error = lambda text: logger.warning("[%s] %s", session.name, text)
         peer.on_remote = lambda api: session.registration.on_ready(session)
+        peer.on_close = lambda reason: asyncio.ensure_future(session.disconnect())
         session.peer = peer
         peer.set_interface(session.registration.api(session))
 

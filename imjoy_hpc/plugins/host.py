@@ -19,7 +19,6 @@ from imjoy_hpc.plugins.launcher import job_id_from_env
 from imjoy_hpc.plugins.shim import PluginApi, install
 from imjoy_hpc.rpc import RPCPeer
 
-EXPORT_TIMEOUT = 60.0
 
 
 def _die_with_parent() -> None:
@@ -87,7 +86,7 @@ class PluginProcess:
             code = compile(padding + boot["script"], boot.get("filename") or boot["name"], "exec")
             namespace = {"__name__": "__main__", "__file__": boot.get("filename")}
             exec(code, namespace)  # noqa: S102 - running the user's plugin is the point
-            await asyncio.wait_for(api.exported.wait(), EXPORT_TIMEOUT)
+            await asyncio.wait_for(api.exported.wait(), float(boot.get("export_timeout", 30)))
         except asyncio.TimeoutError:
             return await self.fail(host_api, "the plugin script did not call api.export(...)")
         except BaseException:  # noqa: BLE001 - report any failure of the user's script

@@ -44,7 +44,7 @@ def launch_plugin(payload: dict[str, Any]) -> dict[str, Any]:
             info = ensure_environment(
                 payload.get("requirements"), cache_dir=Path(payload["env_cache"]), python=python,
                 allow_install=payload.get("allow_install", True), log=note, name=payload["name"],
-                env=payload.get("env"),
+                env=payload.get("env"), allow_commands=payload.get("allow_commands", False),
             )
             python = info.python
         env = dict(os.environ)

@@ -1,0 +1,102 @@
+"""Start a real `imjoy-hpc serve` subprocess for tests, and connect the real imjoy-rpc Python client to it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import yaml
+from support import free_port, require
+
+try:
+    import imjoy_rpc
+except ImportError:  # pragma: no cover - reported by require() in the tests
+    imjoy_rpc = None
+
+READY_LINE = "imjoy-hpc gateway ready at "
+
+
+@dataclass
+class RunningGateway:
+    proc: subprocess.Popen
+    url: str
+    port: int
+    token: str
+    state_dir: Path
+    log_path: Path
+
+    def descendants(self) -> list[psutil.Process]:
+        try:
+            return psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 90) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+                raise AssertionError(f"the gateway did not stop within {timeout} s:\n{self.log()[-3000:]}")
+        return self.proc.returncode
+
+
+def start_gateway(tmp_path: Path, settings: dict | None = None, timeout: float = 90) -> RunningGateway:
+    """`imjoy-hpc serve` on a free port with a private state directory and a config of the test's own."""
+    state_dir = tmp_path / "state"
+    config = {"imjoy-hpc": {"state-dir": str(state_dir), **(settings or {})}}
+    config_file = tmp_path / "gateway.yaml"
+    config_file.write_text(yaml.safe_dump(config))
+    port, token = free_port(), secrets.token_urlsafe(24)
+    log_path = tmp_path / "gateway.out"
+    env = {**os.environ, "IMJOY_HPC_TOKEN": token}
+    env.pop("IMJOY_HPC_CONFIG", None)
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "imjoy_hpc", "serve", "--port", str(port),
+                                 "--config", str(config_file)], stdout=log, stderr=subprocess.STDOUT, env=env)
+    gateway = RunningGateway(proc, f"http://127.0.0.1:{port}", port, token, state_dir, log_path)
+    deadline = time.monotonic() + timeout
+    while READY_LINE not in gateway.log():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            gateway.stop(signal.SIGKILL)
+            raise AssertionError(f"the gateway did not start:\n{gateway.log()[-3000:]}")
+        time.sleep(0.1)
+    return gateway
+
+
+async def connect(gateway: RunningGateway, name: str = "test-client", token: str | None = None, api: dict | None = None):
+    """The real imjoy-rpc client connected to the gateway; `api` is exported as the client's own API."""
+    require(imjoy_rpc is not None, "the imjoy-rpc Python client", 'pip install "imjoy-rpc[socketio]==0.5.59"')
+    server = await imjoy_rpc.connect_to_server(
+        {"server_url": gateway.url, "name": name, "token": gateway.token if token is None else token})
+    if api is not None:
+        await server.export(api)
+    return server
+
+
+async def disconnect(server) -> None:
+    """Dispose the client's RPC and wait until its socket is closed (dispose() alone only schedules that)."""
+    try:
+        server.dispose()
+    except Exception:  # noqa: BLE001
+        pass
+    sio = server._rpc._connection.sio
+    if sio.connected:
+        await sio.disconnect()
+    for _ in range(50):
+        await asyncio.sleep(0.02)
+        if not sio.connected:
+            break
