@@ -255,3 +255,29 @@ async def test_stopping_the_gateway_leaves_nothing_behind(tmp_path, sig):
         await disconnect(server)
     finally:
         gw.stop(signal.SIGKILL)
+
+
+async def test_requirements_are_installed_once_and_reused(client, gateway):
+    demo = await client.load_plugin("Requirements Demo")
+    versions = await demo.versions()
+    assert versions["tabulate"] == "0.9.0"
+    envs = [p for p in (gateway.state_dir / "envs").iterdir() if p.is_dir()]
+    assert len(envs) == 1
+    marker_times = {p: p.stat().st_mtime_ns for p in envs[0].rglob("*") if p.is_file()}
+    await client.kill_plugin(demo.id)
+    again = await client.load_plugin("Requirements Demo")
+    assert (await again.versions())["tabulate"] == "0.9.0"
+    assert [p for p in (gateway.state_dir / "envs").iterdir() if p.is_dir()] == envs
+    assert {p: p.stat().st_mtime_ns for p in envs[0].rglob("*") if p.is_file()} == marker_times
+
+
+async def test_requirements_refused_when_installing_is_disabled(tmp_path):
+    gw = start_gateway(tmp_path, {"plugins": {"install-requirements": False}})
+    try:
+        server = await connect(gw)
+        with pytest.raises(Exception, match="installing requirements is disabled by the site config"):
+            await server.load_plugin("Requirements Demo")
+        assert await (await server.load_plugin("Hello")).echo(3) == 3
+        await disconnect(server)
+    finally:
+        assert gw.stop() == 0

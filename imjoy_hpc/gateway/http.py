@@ -16,8 +16,9 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; "
-                               "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+    # the vendored imjoy-rpc client calls eval() while loading, hence 'unsafe-eval' (scripts still only from here)
+    "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-eval'; connect-src 'self' ws: wss:; "
+                               "img-src 'self' data: blob:; style-src 'self'; frame-ancestors 'none'",
     "Cache-Control": "no-store",
 }
 

@@ -14,6 +14,7 @@ from imjoy_hpc.rpc import ProtocolError, RPCPeer
 
 logger = logging.getLogger("imjoy_hpc.gateway")
 REGISTER_TIMEOUT = 15.0
+MAX_REFUSED_OPEN = 16  # refused sockets kept open (the JS client re-registers at once when dropped)
 
 
 class RegistrationRefused(Exception):
@@ -124,6 +125,7 @@ class SocketDoor:
             engineio_logger=False,
         )
         self.sessions: dict[str, Session] = {}
+        self.refused: set[str] = set()
         self.sio.on("connect", self._on_connect)
         self.sio.on("register_plugin", self._on_register)
         self.sio.on("plugin_message", self._on_message)
@@ -136,7 +138,7 @@ class SocketDoor:
         asyncio.get_running_loop().call_later(REGISTER_TIMEOUT, self._drop_unregistered, sid)
 
     def _drop_unregistered(self, sid: str) -> None:
-        if sid not in self.sessions:
+        if sid not in self.sessions and sid not in self.refused:
             asyncio.ensure_future(self.sio.disconnect(sid))
 
     async def _on_register(self, sid: str, config: Any) -> dict:
@@ -148,7 +150,12 @@ class SocketDoor:
             registration = await self.register(config, sid)
         except RegistrationRefused as exc:
             logger.warning("%s door refused a registration: %s", self.name, exc)
-            asyncio.get_running_loop().call_later(1.0, lambda: asyncio.ensure_future(self.sio.disconnect(sid)))
+            # Keep the socket open: a browser client reconnects and re-registers at once when dropped, so a
+            # tab with a wrong token would knock every second. Only a bounded number are kept.
+            if len(self.refused) < MAX_REFUSED_OPEN:
+                self.refused.add(sid)
+            else:
+                asyncio.get_running_loop().call_later(1.0, lambda: asyncio.ensure_future(self.sio.disconnect(sid)))
             return {"success": False, "detail": str(exc)}
         self.sessions[sid] = Session(self, sid, registration, config)
         return {"success": True, "plugin_id": f"plugin-{sid}"}
@@ -187,6 +194,7 @@ class SocketDoor:
         peer.set_interface(session.registration.api(session))
 
     async def _on_disconnect(self, sid: str, *args: Any) -> None:
+        self.refused.discard(sid)
         session = self.sessions.pop(sid, None)
         if session is not None:
             session.close("disconnected")

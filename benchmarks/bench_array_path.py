@@ -1,0 +1,116 @@
+"""Array throughput plugin -> gateway -> client, beside python-socketio's direct server -> client, in one run.
+
+    .venv/bin/python benchmarks/bench_array_path.py [--runs 5] [--sizes 1,16,64]
+
+Ours: a real `imjoy-hpc serve` (local Dask cluster); the Image Filter example's `big(mb)` makes a float32 array in
+the plugin process, which travels plugin -> gateway -> client in chunks. Clients: imjoy-hpc's own socket.io client
+and the real imjoy-rpc 0.5.59 Python client (its chunk joining copies quadratically, so it is slower).
+Baseline: a python-socketio 5 + tornado server in its own process sending the same number of bytes as one binary
+message to a python-socketio AsyncClient (compression off, limits raised), i.e. the transport alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import row
+
+MB = 2**20
+DIRECT_SERVER = r"""
+import asyncio, sys, socketio, tornado.web
+sio = socketio.AsyncServer(async_mode="tornado", max_http_buffer_size=1 << 30)
+@sio.on("get")
+async def get(sid, size):
+    return b"\0" * size
+class H(socketio.get_tornado_handler(sio)):
+    def get_compression_options(self):
+        return None
+async def main():
+    app = tornado.web.Application([(r"/socket.io/", H)], websocket_max_message_size=1 << 30)
+    app.listen(int(sys.argv[1]), "127.0.0.1")
+    print("ready", flush=True)
+    await asyncio.Event().wait()
+asyncio.run(main())
+"""
+
+
+async def direct(port: int, sizes: list[int], runs: int) -> dict[int, list[float]]:
+    import socketio
+
+    client = socketio.AsyncClient(websocket_extra_options={"max_msg_size": 0})
+    await client.connect(f"http://127.0.0.1:{port}", transports=["websocket"])
+    out: dict[int, list[float]] = {}
+    for mb in sizes:
+        await client.call("get", mb * MB, timeout=120)  # warm-up
+        out[mb] = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            data = await client.call("get", mb * MB, timeout=120)
+            out[mb].append(len(data) / MB / (time.perf_counter() - t))
+    await client.disconnect()
+    return out
+
+
+async def through_gateway(url: str, token: str, sizes: list[int], runs: int, real_client: bool) -> dict:
+    if real_client:
+        import imjoy_rpc
+
+        api = await imjoy_rpc.connect_to_server({"server_url": url, "name": "bench", "token": token})
+    else:
+        from imjoy_hpc.rpc.sioclient import connect_to_gateway
+
+        connection = await connect_to_gateway(url, token, "bench")
+        api = connection.peer.remote
+    plugin = await api.load_plugin("Image Filter")
+    out: dict[int, list[float]] = {}
+    for mb in sizes:
+        await plugin.big(mb)
+        out[mb] = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            arr = await plugin.big(mb)
+            out[mb].append(arr.nbytes / MB / (time.perf_counter() - t))
+    if not real_client:
+        await connection.disconnect()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sizes", default="1,16,64")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    from gateway_support import start_gateway
+    from support import free_port
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-c", DIRECT_SERVER, str(port)], stdout=subprocess.PIPE, text=True)
+    gateway = start_gateway(Path(tempfile.mkdtemp(prefix="imjoy-hpc-bench-")))
+    try:
+        assert server.stdout.readline().strip() == "ready"
+        baseline = asyncio.run(direct(port, sizes, args.runs))
+        ours = asyncio.run(through_gateway(gateway.url, gateway.token, sizes, args.runs, real_client=False))
+        theirs = asyncio.run(through_gateway(gateway.url, gateway.token, sizes, args.runs, real_client=True))
+    finally:
+        server.terminate()
+        server.wait(10)
+        gateway.stop()
+    print(f"array path, float32, {args.runs} runs each, median [min-max], {os.cpu_count()} cores")
+    print("baseline: python-socketio direct server -> client, one binary message")
+    for mb in sizes:
+        print(row(f"{mb:3d} MB, imjoy-hpc client", ours[mb], baseline[mb], "MB/s"))
+    for mb in sizes:
+        print(row(f"{mb:3d} MB, imjoy-rpc client", theirs[mb], baseline[mb], "MB/s"))
+    print("hypha's published figure for 4 MB arrays: about 1-2 MB/s")
+
+
+if __name__ == "__main__":
+    main()

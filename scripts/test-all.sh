@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The project's test command (README, .ci/run): install what is missing, start the real single-node SLURM,
+# run the whole pytest suite, stop what was started. Arguments are passed to pytest, e.g.
+#   bash scripts/test-all.sh -m "not slow" -x tests/test_browser.py
+# Exit status: pytest's (5, "no tests collected", counts as a failure like any non-zero status).
+# Under CI the environment has CI=true: then a test whose real component is missing fails instead of skipping.
+set -uo pipefail
+
+REPO="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$REPO"
+
+START="$(date +%s)"
+elapsed() { echo "$(( $(date +%s) - START ))s"; }
+say() { echo "[test-all $(elapsed)] $*"; }
+
+SLURM_SCRIPT="scripts/ci/slurm.sh"
+SLURM_STARTED=0
+cleanup() {
+    if [[ "$SLURM_STARTED" == 1 ]]; then
+        SLURM_STARTED=0
+        say "stopping SLURM"
+        bash "$SLURM_SCRIPT" stop || say "warning: '$SLURM_SCRIPT stop' failed"
+    fi
+}
+trap cleanup EXIT
+trap 'say "interrupted"; exit 130' INT
+trap 'say "terminated"; exit 143' TERM
+
+say "installing (scripts/ci/install.sh)"
+if ! bash scripts/ci/install.sh; then
+    say "scripts/ci/install.sh failed: not running the tests"
+    echo "test-all: install failed"
+    exit 1
+fi
+INSTALL_TIME="$(elapsed)"
+
+if [[ -f "$SLURM_SCRIPT" ]]; then
+    say "starting SLURM ($SLURM_SCRIPT start)"
+    # Marked started before the call so that a half-done start is still stopped.
+    SLURM_STARTED=1
+    if ! bash "$SLURM_SCRIPT" start; then
+        say "warning: '$SLURM_SCRIPT start' failed; the SLURM/PBS tests will report it"
+    fi
+else
+    say "$SLURM_SCRIPT does not exist yet: SLURM not started; the SLURM/PBS tests will report it"
+fi
+
+# Where install.sh unpacked the Tcl Environment Modules modulecmd (Lmod is the installed `module`).
+export IMJOY_HPC_TCL_MODULECMD="${IMJOY_HPC_TCL_MODULECMD:-/opt/imjoy-hpc-ci/environment-modules/modulecmd.tcl}"
+
+JUNIT="$(mktemp --suffix=.xml -t imjoy-hpc-junit.XXXXXX)"
+say "running pytest"
+PYTEST_START="$(date +%s)"
+.venv/bin/python -m pytest -ra --junitxml="$JUNIT" "$@"
+RC=$?
+PYTEST_TIME="$(( $(date +%s) - PYTEST_START ))s"
+
+cleanup
+
+# Counts from pytest's JUnit report, for a one-line summary (empty if the report is missing).
+COUNTS="$(.venv/bin/python - "$JUNIT" <<'EOF' 2>/dev/null
+import sys
+import xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+n = {k: sum(int(s.get(k, 0)) for s in suites) for k in ("tests", "failures", "errors", "skipped")}
+failed = n["failures"] + n["errors"]
+print(f"{n['tests'] - failed - n['skipped']} passed, {failed} failed, {n['skipped']} skipped")
+EOF
+)"
+rm -f "$JUNIT"
+
+if [[ "$RC" == 5 ]]; then
+    say "pytest collected no tests (exit 5): that is a failure"
+fi
+if [[ "$RC" == 0 ]]; then VERDICT="OK"; else VERDICT="FAILED (pytest exit $RC)"; fi
+say "$VERDICT; install $INSTALL_TIME, pytest $PYTEST_TIME, total $(elapsed)"
+echo "test-all: ${COUNTS:-pytest exit $RC}"
+exit "$RC"

@@ -1,0 +1,56 @@
+"""The vendored imjoy-rpc JS client is the pinned, unmodified published file, with its license."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPT = REPO / "scripts" / "vendor-imjoy-rpc-js.sh"
+STATIC = REPO / "imjoy_hpc" / "gateway" / "static"
+VENDOR = STATIC / "vendor"
+
+
+def pinned(name: str) -> str:
+    """A NAME="value" assignment from the vendoring script."""
+    match = re.search(rf'^{name}="([^"]+)"$', SCRIPT.read_text(), re.MULTILINE)
+    assert match, f"{SCRIPT} has no {name}=..."
+    return match.group(1)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_client_matches_pinned_hash() -> None:
+    expected = pinned("JS_SHA256")
+    assert re.fullmatch(r"[0-9a-f]{64}", expected)
+    assert sha256(VENDOR / "imjoy-rpc-socketio.js") == expected
+
+
+def test_license_is_shipped_unmodified() -> None:
+    license_file = VENDOR / "LICENSE.imjoy-rpc"
+    assert sha256(license_file) == pinned("LICENSE_SHA256")
+    assert "Permission is hereby granted" in license_file.read_text()
+
+
+def test_readme_states_origin_version_and_hashes() -> None:
+    readme = (VENDOR / "README.md").read_text()
+    assert f"`{pinned('PACKAGE')}`" in readme
+    assert pinned("VERSION") in readme
+    assert pinned("JS_SHA256") in readme
+    assert pinned("LICENSE_SHA256") in readme
+    assert pinned("INTEGRITY") in readme
+
+
+def test_check_mode_of_the_script_accepts_the_files() -> None:
+    result = subprocess.run(["bash", str(SCRIPT), "--check"], check=False, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_page_loads_the_vendored_client() -> None:
+    index = (STATIC / "index.html").read_text()
+    assert 'src="static/vendor/imjoy-rpc-socketio.js"' in index
+    assert "imjoyRPCSocketIO.connectToServer" in (STATIC / "app.js").read_text()
