@@ -281,3 +281,35 @@ async def test_requirements_refused_when_installing_is_disabled(tmp_path):
         await disconnect(server)
     finally:
         assert gw.stop() == 0
+
+
+DETACHABLE = """<config lang="json">{"name": "Keeper", "type": "native-python", "flags": ["allow-detach"]}</config>
+<script lang="python">
+import os
+from imjoy import api
+class P:
+    value = None
+    def remember(self, v):
+        P.value = v
+    def recall(self):
+        return [P.value, os.getpid()]
+api.export(P())
+</script>"""
+
+
+async def test_allow_detach_plugins_survive_their_client_and_can_be_reattached(gateway, tmp_path):
+    source = tmp_path / "keeper.imjoy.html"
+    source.write_text(DETACHABLE)
+    first = await connect(gateway, name="first")
+    keeper = await first.load_plugin(str(source))
+    await keeper.remember("kept")
+    pid = (await keeper.recall())[1]
+    await disconnect(first)
+    await asyncio.sleep(1.0)
+    second = await connect(gateway, name="second")
+    try:
+        again = await second.get_plugin("Keeper")
+        assert await again.recall() == ["kept", pid]
+        await second.kill_plugin(again.id)
+    finally:
+        await disconnect(second)

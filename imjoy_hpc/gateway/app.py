@@ -124,7 +124,8 @@ class Gateway:
             "clients": [s.name for s in self.front.sessions.values()],
         }
 
-    async def start(self) -> None:
+    async def start(self, front: bool = True) -> None:
+        """Open the plugin door (and the front door unless `front` is False, as for headless runs)."""
         try:
             cancelled = await asyncio.to_thread(cancel_orphans, self.state_dir)
             if cancelled:
@@ -145,6 +146,9 @@ class Gateway:
             self.cluster, door_url=f"http://{self.plugin_host}:{self.door_port}", settings=self.settings,
             log_dir=self.log_dir, env_cache=self.env_cache, chunk_bytes=self.chunk_bytes,
         )
+        asyncio.get_running_loop().create_task(self._warm_up())
+        if not front:
+            return
         front_app = tornado.web.Application(
             http.handlers(self.front.handler(), host_allowed=self.host_allowed, token=self.token, info=self.info),
             websocket_max_message_size=self.max_bytes,
@@ -154,7 +158,6 @@ class Gateway:
         front_server.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]
         self._servers.append(front_server)
-        asyncio.get_running_loop().create_task(self._warm_up())
 
     async def _warm_up(self) -> None:
         """Start the default profile's cluster in the background so the first plugin starts sooner."""
