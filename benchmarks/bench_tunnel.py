@@ -1,0 +1,220 @@
+"""Benchmark: `imjoy-hpc tunnel` (paramiko) beside OpenSSH `ssh -N -L`, through the same private sshd, same run.
+
+Measures a stream download (default 64 MB, several runs: median [min-max] MB/s) and small-request latency
+(1 KB request -> 1 KB reply, p50/p99 ms) through each tunnel, plus the direct loopback figures, and prints the
+ratios. Needs openssh-server and openssh-client. Run: `.venv/bin/python benchmarks/bench_tunnel.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from sshd_support import ClientKey, SshServer  # noqa: E402
+from support import free_port  # noqa: E402
+
+# The far end: 'S' + 8-byte size -> that many bytes; 'E' -> echo 1 KB messages until EOF. One process per port.
+SERVER = r"""
+import os, socket, struct, sys, threading
+block = os.urandom(1 << 20)
+view = memoryview(block)
+def recv_exact(c, n):
+    buf = bytearray()
+    while len(buf) < n:
+        part = c.recv(n - len(buf))
+        if not part:
+            return None
+        buf += part
+    return bytes(buf)
+def handle(c):
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    with c:
+        kind = recv_exact(c, 1)
+        if kind == b"S":
+            size = struct.unpack("!Q", recv_exact(c, 8))[0]
+            while size:
+                n = min(size, len(block))
+                c.sendall(view[:n])
+                size -= n
+        elif kind == b"E":
+            while True:
+                msg = recv_exact(c, 1024)
+                if msg is None:
+                    return
+                c.sendall(msg)
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 0))
+srv.listen(64)
+print(srv.getsockname()[1], flush=True)
+while True:
+    conn, _ = srv.accept()
+    threading.Thread(target=handle, args=(conn,), daemon=True).start()
+"""
+
+
+def wait_port(port: int, proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"tunnel process exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on 127.0.0.1:{port} after {timeout} s")
+
+
+def download(port: int, size: int) -> float:
+    """MB/s of a `size`-byte stream through 127.0.0.1:port."""
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as c:
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        buf = bytearray(1 << 20)
+        start = time.perf_counter()
+        c.sendall(b"S" + struct.pack("!Q", size))
+        got = 0
+        while got < size:
+            n = c.recv_into(buf)
+            if not n:
+                raise RuntimeError(f"stream ended after {got} of {size} bytes")
+            got += n
+        return size / (time.perf_counter() - start) / 1e6
+
+
+def latency(port: int, iterations: int) -> tuple[float, float]:
+    """p50 and p99 in ms of 1 KB request -> 1 KB reply round trips."""
+    msg = os.urandom(1024)
+    times = []
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as c:
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        c.sendall(b"E")
+        for i in range(iterations + 50):
+            start = time.perf_counter()
+            c.sendall(msg)
+            got = 0
+            while got < len(msg):
+                part = c.recv(len(msg) - got)
+                if not part:
+                    raise RuntimeError("echo stream ended")
+                got += len(part)
+            if i >= 50:  # warm-up
+                times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.99) - 1]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by process `pid`."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def fmt(values: list[float]) -> str:
+    return f"{statistics.median(values):7.0f} MB/s [{min(values):.0f}-{max(values):.0f}]"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mb", type=int, default=64)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--iterations", type=int, default=2000, help="round trips for the latency figures")
+    parser.add_argument("--openssh-cipher", default=None,
+                        help="also measure OpenSSH with this cipher (e.g. aes128-gcm@openssh.com)")
+    args = parser.parse_args()
+    size = args.size_mb << 20
+    if not shutil.which("ssh") or not os.path.exists("/usr/sbin/sshd"):
+        print("needs openssh-server and openssh-client (apt-get install openssh-server openssh-client)")
+        return 2
+    work = Path(tempfile.mkdtemp(prefix="bench-tunnel-"))
+    procs: list[subprocess.Popen] = []
+    server = None
+    try:
+        key = ClientKey(work / "client")
+        server = SshServer(work / "sshd", [key.public_line]).start()
+        known = work / "known_hosts"
+        known.write_text(server.known_hosts_line + "\n")
+        far = subprocess.Popen([sys.executable, "-c", SERVER], stdout=subprocess.PIPE, text=True)
+        procs.append(far)
+        far_port = int(far.stdout.readline())
+
+        imjoy_hpc = str(Path(sys.executable).with_name("imjoy-hpc"))
+        ours_port = free_port()
+        ours = subprocess.Popen([imjoy_hpc, "tunnel", f"{server.user}@127.0.0.1", "-p", str(server.port),
+                                 "-i", str(key.path), "--known-hosts", str(known), "--remote-port", str(far_port),
+                                 "--local-port", str(ours_port)], stdout=subprocess.DEVNULL,
+                                stdin=subprocess.DEVNULL)
+        procs.append(ours)
+        tunnels = {"imjoy-hpc tunnel (paramiko)": ours_port}
+
+        def openssh(cipher: str | None) -> int:
+            port = free_port()
+            cmd = ["ssh", "-N", "-L", f"{port}:127.0.0.1:{far_port}", "-p", str(server.port), "-i", str(key.path),
+                   "-o", f"UserKnownHostsFile={known}", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+                   "-o", "ExitOnForwardFailure=yes", "-F", "/dev/null"]
+            if cipher:
+                cmd += ["-c", cipher]
+            procs.append(subprocess.Popen(cmd + [f"{server.user}@127.0.0.1"], stdin=subprocess.DEVNULL))
+            return port
+
+        tunnels["OpenSSH ssh -L (default cipher)"] = openssh(None)
+        if args.openssh_cipher:
+            tunnels[f"OpenSSH ssh -L ({args.openssh_cipher})"] = openssh(args.openssh_cipher)
+        pids = {name: proc.pid for name, proc in zip(tunnels, procs[1:])}
+        for port, proc in zip(tunnels.values(), procs[1:]):
+            wait_port(port, proc)
+        tunnels = {"direct loopback (no tunnel)": far_port, **tunnels}
+
+        print(f"stream download {args.size_mb} MB, {args.runs} runs, interleaved; "
+              f"latency: {args.iterations} x 1 KB echo round trips")
+        for port in tunnels.values():
+            download(port, 8 << 20)  # warm-up
+        rates: dict[str, list[float]] = {name: [] for name in tunnels}
+        cpu: dict[str, float] = {name: 0.0 for name in pids}
+        for _ in range(args.runs):
+            for name, port in tunnels.items():
+                before = cpu_seconds(pids[name]) if name in pids else 0.0
+                rates[name].append(download(port, size))
+                if name in pids:
+                    cpu[name] += cpu_seconds(pids[name]) - before
+        lat = {name: latency(port, args.iterations) for name, port in tunnels.items()}
+        width = max(len(n) for n in tunnels)
+        for name in tunnels:
+            p50, p99 = lat[name]
+            per_gb = f"  client CPU {cpu[name] / (args.runs * size / 1e9):.1f} s/GB" if name in cpu else ""
+            print(f"  {name:<{width}}  {fmt(rates[name])}   latency p50 {p50:.3f} ms  p99 {p99:.3f} ms{per_gb}")
+        ours_rate = statistics.median(rates["imjoy-hpc tunnel (paramiko)"])
+        base = statistics.median(rates["OpenSSH ssh -L (default cipher)"])
+        print(f"throughput ratio ours / OpenSSH default cipher: {ours_rate / base:.2f} (goal >= 0.75)")
+        print(f"latency p99 ours: {lat['imjoy-hpc tunnel (paramiko)'][1]:.2f} ms (goal < 5 ms); "
+              f"p50 ratio ours / OpenSSH: "
+              f"{lat['imjoy-hpc tunnel (paramiko)'][0] / lat['OpenSSH ssh -L (default cipher)'][0]:.2f}")
+        return 0
+    finally:
+        for proc in reversed(procs):
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(timeout=10)
+        if server is not None:
+            server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
