@@ -50,7 +50,7 @@ class Gateway:
         self.allowed_hosts = {h.lower() for h in server.get("allowed-hosts") or []}
         self.plugin_host = server.get("plugin-host") or "127.0.0.1"
         self.session_id = f"{socket.gethostname().split('.')[0]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        self.log_dir = state_dir / "sessions" / self.session_id
+        self.log_dir = state_dir / "logs" / self.session_id
         self.log_dir.mkdir(parents=True, exist_ok=True)
         plugin_settings = settings.get("plugins", {})
         dirs = [Path(os.path.expanduser(d)) for d in plugin_settings.get("directories") or []]
@@ -108,7 +108,7 @@ class Gateway:
             self.instances.plugin_disconnected(instance, reason)
 
         return Registration(kind="plugin", name=f"plugin {instance.spec.name} ({instance.id})", api=api,
-                            on_ready=on_ready, on_close=on_close, context=instance)
+                            on_ready=on_ready, on_close=on_close, context=instance, defer_peer_close=True)
 
     # ------------------------------------------------------------------ start / stop
     @property

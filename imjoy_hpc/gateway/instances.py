@@ -190,14 +190,19 @@ class InstanceManager:
     def plugin_disconnected(self, instance: PluginInstance, reason: str) -> None:
         if instance.state in ACTIVE:
             self._spawn(self._after_disconnect(instance))
+        else:
+            self._close_peer(instance)
 
     async def _after_disconnect(self, instance: PluginInstance) -> None:
-        """The plugin's connection dropped: give its task a moment to report the exit code."""
-        if instance.future is not None:
-            try:
-                await asyncio.wait_for(_wait_future(instance.future), 5)
-            except Exception:  # noqa: BLE001
-                pass
+        """The plugin's connection dropped: give its task (or the scheduler) a moment to say why, so that
+        calls still waiting on the plugin fail with the reason."""
+        deadline = asyncio.get_running_loop().time() + 5
+        while instance.state in ACTIVE and asyncio.get_running_loop().time() < deadline:
+            if instance.future is not None and instance.future.done():
+                await _wait_future(instance.future)
+                await asyncio.sleep(0.1)  # let _follow_task record the exit
+                break
+            await asyncio.sleep(0.1)
         if instance.state in ACTIVE:
             await self._end(instance, "stopped" if instance.stopping else "failed",
                             instance.error or "the plugin process disconnected")
@@ -212,6 +217,8 @@ class InstanceManager:
                 await self._end(instance, "failed", instance.error or "the plugin's task was cancelled")
             return
         except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker, requirement errors
+            if type(exc).__name__ == "KilledWorker":  # the scheduler's word on the job's end is on its way
+                await self._wait_for_error(instance, 5)
             if instance.state in ACTIVE:
                 detail = instance.error or f"{type(exc).__name__}: {exc}"
                 await self._end(instance, "stopped" if instance.stopping else "failed", detail)
@@ -223,6 +230,13 @@ class InstanceManager:
             else:
                 text = instance.error or f"plugin {instance.spec.name!r} exited with code {result.get('exit_code')}"
                 await self._end(instance, "failed", f"{text}\n--- log tail ---\n{result.get('log_tail', '')}")
+
+    @staticmethod
+    async def _wait_for_error(instance: PluginInstance, timeout: float) -> None:
+        for _ in range(int(timeout * 10)):
+            if instance.error or instance.state not in ACTIVE:
+                return
+            await asyncio.sleep(0.1)
 
     async def _poll_status(self, instance: PluginInstance) -> None:
         """While the plugin waits for a job, report the scheduler's state and pending reason."""
@@ -294,11 +308,19 @@ class InstanceManager:
             instance.ready.exception()
         if instance.session is not None and not instance.session.closed:
             self._spawn(instance.session.disconnect())
+        self._close_peer(instance)
         self._notify(instance)
         try:
             await self.cluster.release(instance.id)
         except Exception:  # noqa: BLE001
             logger.exception("releasing plugin %s", instance.id)
+
+    @staticmethod
+    def _close_peer(instance: PluginInstance) -> None:
+        """Fail calls still waiting on the plugin with the reason it ended."""
+        peer = instance.session.peer if instance.session is not None else None
+        if peer is not None and not peer.closed:
+            peer.close(instance.error or f"plugin {instance.spec.name!r} {instance.state}")
 
     def client_gone(self, session: Session) -> None:
         """A client disconnected: its plugins end, unless they allow detaching."""

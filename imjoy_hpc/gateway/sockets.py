@@ -31,6 +31,7 @@ class Registration:
     on_ready: Callable[["Session"], Any] = lambda s: None
     on_close: Callable[["Session", str], Any] = lambda s, reason: None
     context: Any = None                        # e.g. the plugin instance of a plugin process
+    defer_peer_close: bool = False             # the owner closes the peer once it knows why the session ended
 
 
 @dataclass
@@ -82,7 +83,7 @@ class Session:
             return
         self.closed = True
         self._queue.put_nowait(None)
-        if self.peer is not None:
+        if self.peer is not None and not self.registration.defer_peer_close:
             self.peer.close(reason)
         try:
             self.registration.on_close(self, reason)

@@ -1,0 +1,183 @@
+"""Plugins in real SLURM jobs (and through the PBS-style commands), loaded through the gateway by the real
+imjoy-rpc client."""
+
+import asyncio
+import signal
+import subprocess
+
+import numpy as np
+import pytest
+from gateway_support import connect, disconnect, start_gateway
+from slurm_support import async_wait_for, job_state, require_slurm, sbatch_sleep, scancel
+
+pytestmark = [pytest.mark.slurm, pytest.mark.timeout(300)]
+
+SLURM_PROFILE = {"backend": "slurm", "queue": "debug", "cores": 1, "memory": "1GB", "interface": "lo",
+                 "walltime": "00:10:00", "plugin-slots": 3, "max-jobs": 2, "idle-timeout": 5, "poll-interval": 0.5,
+                 "limits": {"max-walltime": "01:00:00", "allowed-queues": ["debug", "tiny"]}}
+
+SLEEPER = """<config lang="json">{"name": "Sleeper", "type": "native-python"}</config>
+<script lang="python">
+import asyncio, os
+from imjoy import api
+class P:
+    async def nap(self, seconds):
+        await asyncio.sleep(seconds)
+        return "rested"
+    def job(self):
+        return os.environ.get("SLURM_JOB_ID") or os.environ.get("PBS_JOBID")
+api.export(P())
+</script>"""
+
+
+def squeue_ids() -> set[str]:
+    out = subprocess.run(["squeue", "-h", "-o", "%i %j"], capture_output=True, text=True, timeout=20).stdout
+    return {line.split()[0] for line in out.splitlines() if "imjoy-hpc-" in line}
+
+
+@pytest.fixture(scope="module")
+def slurm_gateway(tmp_path_factory):
+    require_slurm()
+    gw = start_gateway(tmp_path_factory.mktemp("slurm-gw"),
+                       {"default-profile": "slurm", "profiles": {"slurm": SLURM_PROFILE}})
+    yield gw
+    assert gw.stop() == 0, gw.log()[-3000:]
+    assert not squeue_ids(), "jobs left after the gateway stopped"
+
+
+async def test_plugins_run_inside_a_slurm_job_and_share_a_warm_worker(slurm_gateway):
+    client = await connect(slurm_gateway)
+    try:
+        hello = await client.load_plugin("Hello")
+        where = await hello.whereami()
+        assert where["job_id"], "the plugin runs inside a batch job"
+        assert where["job_id"] in squeue_ids() and job_state(where["job_id"]) == "RUNNING"
+        image = await client.load_plugin("Image Filter")
+        rgb = await image.render(64, 32)
+        assert rgb.dtype == np.uint8 and rgb.shape == (32, 64, 3)
+        np.testing.assert_array_equal(rgb[0, :, 0], np.arange(64) * 255 // 63)
+        second = await client.load_plugin("Hello")
+        assert (await second.whereami())["job_id"] == where["job_id"], "a second plugin reuses the warm worker"
+        jobs = await client.list_jobs()
+        assert [j["job_id"] for j in jobs] == [where["job_id"]]
+        instances = {i["id"]: i for i in await client.list_instances()}
+        assert instances[hello.id]["state"] == "running" and instances[hello.id]["job_id"] == where["job_id"]
+    finally:
+        await disconnect(client)
+
+
+async def test_request_above_a_limit_is_refused_naming_it(slurm_gateway):
+    client = await connect(slurm_gateway)
+    try:
+        with pytest.raises(Exception, match="walltime 48:00:00 exceeds the limit 01:00:00"):
+            await client.load_plugin("Hello", {"walltime": "48:00:00"})
+        with pytest.raises(Exception, match="long"):
+            await client.load_plugin("Hello", {"queue": "long"})
+    finally:
+        await disconnect(client)
+
+
+async def test_plugin_behind_a_full_partition_reports_queued_with_the_reason(slurm_gateway):
+    filler = sbatch_sleep("imjoy-hpc-test-filler", 120, partition="tiny")
+    statuses = []
+
+    async def on_status(info):
+        statuses.append(info)
+
+    client = await connect(slurm_gateway, api={"onPluginStatus": on_status})
+    try:
+        await async_wait_for(lambda: job_state(filler) == "RUNNING", 30, what="the filler job")
+        loading = asyncio.ensure_future(client.load_plugin(SLEEPER, {"queue": "tiny"}))
+        queued = await async_wait_for(
+            lambda: next((s for s in statuses if s["state"] == "queued" and s.get("job_id")
+                          and s.get("reason") in ("Resources", "Priority")), None), 60,
+            what="a queued status with the job's pending reason")
+        assert queued["job_id"] and queued["reason"] in ("Resources", "Priority")
+        assert not loading.done()
+        scancel(filler)
+        plugin = await asyncio.wait_for(loading, 120)
+        assert await plugin.job() == queued["job_id"]
+        assert statuses[-1]["state"] == "running"
+    finally:
+        scancel(filler)
+        await disconnect(client)
+
+
+async def test_scancel_during_a_call_fails_the_call_naming_the_job_end(slurm_gateway):
+    client = await connect(slurm_gateway)
+    try:
+        plugin = await client.load_plugin(SLEEPER, {"queue": "tiny"})
+        job = await plugin.job()
+        call = asyncio.ensure_future(plugin.nap(120))
+        await asyncio.sleep(1)
+        subprocess.run(["scancel", job], check=True, timeout=20)
+        with pytest.raises(Exception) as info:
+            await asyncio.wait_for(call, 30)
+        text = str(info.value)
+        assert job in text and ("CANCELLED" in text or "ended" in text), text
+        hello = await client.load_plugin("Hello")  # the gateway keeps serving
+        assert await hello.echo("ok") == "ok"
+        states = {i["id"]: i for i in await client.list_instances()}
+        assert states[plugin.id]["state"] == "failed" and job in states[plugin.id]["error"]
+    finally:
+        await disconnect(client)
+
+
+@pytest.mark.slow
+async def test_walltime_expiry_warns_first_then_fails(tmp_path):
+    require_slurm()
+    profile = {**SLURM_PROFILE, "walltime": "00:01:00", "walltime-warning": 50}
+    gw = start_gateway(tmp_path, {"default-profile": "slurm", "profiles": {"slurm": profile}})
+    messages, statuses = [], []
+
+    async def show_message(text):
+        messages.append(text)
+
+    async def on_status(info):
+        statuses.append(info)
+
+    try:
+        client = await connect(gw, api={"showMessage": show_message, "onPluginStatus": on_status})
+        await client.load_plugin(SLEEPER)
+        await async_wait_for(lambda: messages, 60, what="the walltime warning")
+        assert "walltime" in messages[0]
+        failed = await async_wait_for(lambda: next((s for s in statuses if s["state"] == "failed"), None), 150,
+                                      what="the plugin to be reported failed")
+        assert "TIMEOUT" in (failed.get("error") or "") or failed.get("scheduler_state") == "TIMEOUT", failed
+        await disconnect(client)
+    finally:
+        gw.stop()
+    assert not squeue_ids()
+
+
+async def test_gateway_sigterm_cancels_its_jobs(tmp_path):
+    require_slurm()
+    gw = start_gateway(tmp_path, {"default-profile": "slurm", "profiles": {"slurm": SLURM_PROFILE}})
+    try:
+        client = await connect(gw)
+        job = await (await client.load_plugin(SLEEPER)).job()
+        assert job in squeue_ids()
+        assert gw.stop(signal.SIGTERM) == 0
+        assert job not in squeue_ids()
+        await disconnect(client)
+    finally:
+        gw.stop(signal.SIGKILL)
+
+
+async def test_plugins_run_through_the_pbs_commands(tmp_path):
+    require_slurm(pbs=True)
+    profile = {"backend": "pbs", "queue": "debug", "cores": 1, "memory": "1GB", "interface": "lo",
+               "walltime": "00:10:00", "plugin-slots": 2, "max-jobs": 1, "poll-interval": 0.5}
+    gw = start_gateway(tmp_path, {"default-profile": "pbs", "profiles": {"pbs": profile}})
+    try:
+        client = await connect(gw)
+        image = await client.load_plugin("Image Filter")
+        out = await image.smooth(np.ones((8, 8), dtype=np.float32))
+        assert out.dtype == np.float32 and np.allclose(out, 1)
+        where = await (await client.load_plugin("Hello")).whereami()
+        assert where["job_id"], "the plugin runs inside the job qsub submitted"
+        assert where["job_id"].split(".")[0] in squeue_ids()
+        await disconnect(client)
+    finally:
+        assert gw.stop() == 0
+    assert not squeue_ids()
