@@ -1,0 +1,192 @@
+"""`imjoy-hpc submit`: prepare the output directory, write the batch script, hand it to sbatch or qsub,
+record the job in the user's state directory.
+
+A submitted job's directory:  DIR/job.sh (the script), DIR/args.json (the arguments, when given),
+DIR/submit.json (what was submitted), DIR/logs/ (the job's stdout/stderr), and the results: for one job
+directly in DIR (as `imjoy-hpc run` writes them, COMPLETE last); for an array job in DIR/<index>/.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import shlex
+import shutil
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import dask.config
+
+from imjoy_hpc.batch import BatchError
+from imjoy_hpc.batch.args import NO_ARGS, absolute_refs, load_args, load_array
+from imjoy_hpc.batch.jobscript import LOG_DIR, JobScript, render
+from imjoy_hpc.batch.records import save as save_record
+from imjoy_hpc.batch.results import SUBMIT_RECORD, check_target
+from imjoy_hpc.batch.runner import find_spec
+from imjoy_hpc.config import SITE_CONFIG_ENV
+
+BATCH_BACKENDS = ("slurm", "pbs")
+SUBMIT_COMMANDS = {"slurm": "sbatch", "pbs": "qsub"}
+SUBMIT_TIMEOUT = 60.0
+PBS_NAME_MAX = 15  # some PBS flavours cut job names at 15 characters
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "plugin"
+
+
+def job_name(backend: str, plugin_name: str, token: str) -> str:
+    """A job name that says what runs and is unique per submission (it finds PBS array tasks again)."""
+    if backend == "pbs":
+        return f"ib-{_slug(plugin_name)[:PBS_NAME_MAX - 10].strip('-')}-{token}"
+    return f"imjoy-batch-{_slug(plugin_name)[:32].strip('-')}-{token}"
+
+
+def _jobqueue(backend: str, profile: Any, key: str) -> Any:
+    import dask_jobqueue  # noqa: F401 - registers dask-jobqueue's defaults
+
+    return dask.config.get(f"jobqueue.{profile.jobqueue_config or backend}.{key}", default=None)
+
+
+def _parse_job_id(backend: str, stdout: str) -> str:
+    text = stdout.strip().splitlines()[-1].strip() if stdout.strip() else ""
+    if backend == "slurm":
+        text = text.split(";")[0]
+    if not text or not re.match(r"^\d", text):
+        raise BatchError(f"{SUBMIT_COMMANDS[backend]} did not print a job id (it printed {stdout.strip()!r})")
+    return text
+
+
+def _run(args: list[str], cwd: Path) -> tuple[int, str, str]:
+    import subprocess
+
+    try:
+        p = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=SUBMIT_TIMEOUT,
+                           stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise BatchError(f"{args[0]} did not answer within {SUBMIT_TIMEOUT:.0f} s; is the scheduler up?") from None
+    except OSError as exc:
+        raise BatchError(f"cannot run {args[0]}: {exc}") from None
+    return p.returncode, p.stdout, p.stderr
+
+
+def submit(settings: dict, *, plugin: str, function: str = "run", args_text: str | None = None,
+           args_file: str | None = None, array_file: str | None = None, profile: str | None = None,
+           output: str, force: bool = False, tag: str | None = None, config_file: str | None = None,
+           request: dict | None = None, state_dir: Path) -> dict:
+    """Submit one batch job (or one array job); its record (id, backend, output, ...)."""
+    from imjoy_hpc.cluster.profiles import resolve
+
+    batch = settings.get("batch") or {}
+    spec = find_spec(plugin, settings, tag)
+    array: list | None = None
+    if array_file is not None:
+        if args_text is not None or args_file is not None:
+            raise BatchError("--array holds the argument sets: leave out --args/--args-file")
+        array = load_array(array_file, int(batch.get("max-array-size") or 1000))
+        args_value: Any = [absolute_refs(item, Path(array_file).expanduser().resolve().parent) for item in array]
+    else:
+        value, base = load_args(args_text, args_file)
+        args_value = NO_ARGS if value is NO_ARGS else absolute_refs(value, base)
+
+    hpc = dict(spec.hpc or {})
+    wanted = profile or hpc.pop("profile", None) or settings.get("default-profile")
+    hpc.pop("profile", None)
+    try:
+        prof = resolve(settings, wanted, {**hpc, **{k: v for k, v in (request or {}).items() if v is not None}})
+    except ValueError as exc:  # unknown profile, invalid config, over a limit
+        raise BatchError(str(exc)) from None
+    backend = prof.backend
+    if backend not in BATCH_BACKENDS:
+        raise BatchError(f"profile {prof.name!r} has backend {backend!r}: submit needs a slurm or pbs profile "
+                         "(use `imjoy-hpc run` to run here)")
+    command = SUBMIT_COMMANDS[backend]
+    if shutil.which(command) is None:
+        raise BatchError(f"{command} not found on PATH: profile {prof.name!r} needs {backend} commands here")
+
+    target = Path(output).expanduser().absolute()
+    if any(c in str(target) for c in '"\n\r'):
+        raise BatchError(f"output path {str(target)!r} contains a quote or a line break: batch scripts cannot "
+                         "name it safely")
+    check_target(target, force=force)
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    submitted: dict[str, Any] = {}
+    try:
+        return _submit_into(settings, target, spec=spec, function=function, args_value=args_value, array=array,
+                            prof=prof, tag=tag, config_file=config_file, state_dir=state_dir, submitted=submitted)
+    except BaseException:
+        if not submitted:  # nothing runs: leave no directory behind (a resubmit needs no --force)
+            shutil.rmtree(target, ignore_errors=True)
+        raise
+
+
+def _submit_into(settings: dict, target: Path, *, spec: Any, function: str, args_value: Any, array: list | None,
+                 prof: Any, tag: str | None, config_file: str | None, state_dir: Path,
+                 submitted: dict[str, Any]) -> dict:
+    backend = prof.backend
+    batch = settings.get("batch") or {}
+    (target / LOG_DIR).mkdir()
+    token = uuid.uuid4().hex[:6]
+    name = job_name(backend, spec.name, token)
+
+    run_command = [sys.executable, "-m", "imjoy_hpc", "run", str(spec.source_path), "--call", function, "--plain"]
+    if tag:
+        run_command += ["--tag", tag]
+    if config_file:
+        run_command += ["--config", str(Path(config_file).expanduser().resolve())]
+    args_path = target / "args.json"
+    if args_value is not NO_ARGS:
+        args_path.write_text(json.dumps(args_value, indent=2) + "\n")
+        run_command += ["--args-file", str(args_path)]
+    environment = {}
+    site = os.environ.get(SITE_CONFIG_ENV)
+    if site:
+        environment[SITE_CONFIG_ENV] = str(Path(site).expanduser().resolve())
+    skip = tuple(str(s) for s in (_jobqueue(backend, prof, "job-directives-skip") or []))
+    resource_spec = _jobqueue(backend, prof, "resource-spec") if backend == "pbs" and not prof.gpus else None
+    job = JobScript(backend=backend, job_name=name, profile=prof, output=target, run_command=run_command,
+                    workdir=Path.cwd(), array_size=None if array is None else len(array), environment=environment,
+                    directives_skip=skip, resource_spec=resource_spec)
+    script = target / "job.sh"
+    script.write_text(render(job))
+    script.chmod(0o755)
+
+    if backend == "slurm":
+        argv = ["sbatch", "--parsable", str(script)]
+    else:
+        # -o/-e on the command line (some qsub flavours ignore `#PBS -o dir/`; the script itself logs to
+        # DIR/logs per task). Paths relative to qsub's working directory DIR/logs: Slurm's qsub wrapper
+        # passes them through a shell, so blanks in DIR would break absolute ones.
+        argv = ["qsub", "-o", "scheduler.out", "-e", "scheduler.err"]
+        if array is not None:
+            argv += [str(batch.get("pbs-array-option") or "-J"), f"0-{len(array) - 1}"]
+        argv.append(os.path.join("..", script.name))
+    rc, out, err = _run(argv, cwd=target / LOG_DIR)
+    if rc != 0:
+        words = " ".join((err or out).replace("sbatch: error:", "").split()) or f"exit status {rc}"
+        raise BatchError(f"{argv[0]} refused the job of profile {prof.name!r}: {words}")
+    job_id = _parse_job_id(backend, out)
+    submitted["id"] = job_id
+
+    now = time.time()
+    record = {
+        "id": job_id, "backend": backend, "profile": prof.name, "job_name": name,
+        "plugin": spec.name, "plugin_file": str(spec.source_path), "tag": tag, "call": function,
+        "args": None if args_value is NO_ARGS or array is not None else args_value,
+        "args_file": str(args_path) if args_value is not NO_ARGS else None,
+        "array": None if array is None else len(array), "output": str(target), "script": str(script),
+        "logs": str(target / LOG_DIR), "submit_dir": str(Path.cwd()), "submit_command": shlex.join(argv),
+        "submitted": now, "submitted_at": datetime.datetime.fromtimestamp(now).astimezone().isoformat(
+            timespec="seconds"),
+        "cancelled": None, "ended": {},
+    }
+    (target / SUBMIT_RECORD).write_text(json.dumps(record, indent=2) + "\n")
+    save_record(state_dir, record)
+    return record
