@@ -31,6 +31,7 @@ api.export(P())
 
 
 def squeue_ids() -> set[str]:
+    """Ids of imjoy-hpc's jobs that squeue still lists."""
     out = subprocess.run(["squeue", "-h", "-o", "%i %j"], capture_output=True, text=True, timeout=20).stdout
     return {line.split()[0] for line in out.splitlines() if "imjoy-hpc-" in line}
 
@@ -176,8 +177,9 @@ async def test_plugins_run_through_the_pbs_commands(tmp_path):
         assert out.dtype == np.float32 and np.allclose(out, 1)
         where = await (await client.load_plugin("Hello")).whereami()
         assert where["job_id"], "the plugin runs inside the job qsub submitted"
-        assert where["job_id"].split(".")[0] in squeue_ids()
+        job = where["job_id"].split(".")[0]
+        assert job in squeue_ids()
         await disconnect(client)
     finally:
         assert gw.stop() == 0
-    assert not squeue_ids()
+    assert job not in squeue_ids()

@@ -127,7 +127,7 @@ class Gateway:
     async def start(self, front: bool = True) -> None:
         """Open the plugin door (and the front door unless `front` is False, as for headless runs)."""
         try:
-            cancelled = await asyncio.to_thread(cancel_orphans, self.state_dir)
+            cancelled = await asyncio.to_thread(cancel_orphans, self.state_dir, settings=self.settings)
             if cancelled:
                 logger.warning("cancelled %d job(s) left by a gateway that died: %s", len(cancelled), cancelled)
         except Exception:  # noqa: BLE001

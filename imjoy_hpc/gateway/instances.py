@@ -273,6 +273,10 @@ class InstanceManager:
             instance.error = text
             instance.job["scheduler_state"] = event.get("scheduler_state")
             self._spawn(self._end(instance, "failed", text))
+        elif event.get("type") == "submit-failed":
+            text = f"the scheduler refused the job for plugin {instance.spec.name!r}: {event.get('reason')}"
+            instance.error = text
+            self._spawn(self._end(instance, "failed", text))
         elif event.get("type") == "walltime-warning":
             minutes = max(0, int(event.get("seconds_left") or 0)) // 60
             self._tell_owner(instance, "showMessage",

@@ -1,0 +1,333 @@
+"""What every backend provides, the shared dask-jobqueue part, and the registry by backend name.
+
+Adding a scheduler (SGE, LSF, ...) is one small module `imjoy_hpc/cluster/<name>.py` defining a subclass of
+`JobQueueBackend` decorated with `@register` (see slurm.py and pbs.py).
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import importlib
+import logging
+import os
+import pkgutil
+import shlex
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from imjoy_hpc.cluster.profiles import Profile
+
+logger = logging.getLogger(__name__)
+
+_REGISTRY: dict[str, type["Backend"]] = {}
+SLOT_RESOURCE = "plugin-slots"
+COMMAND_TIMEOUT = 30.0
+
+
+def register(cls: type["Backend"]) -> type["Backend"]:
+    """Class decorator: make `cls` available as `backend: <cls.name>` in profiles."""
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def backend_names() -> list[str]:
+    """Names of the backend modules shipped in this package (importing them is not needed to list them)."""
+    here = Path(__file__).parent
+    skip = {"base", "profiles", "manager", "pool", "sessions", "tasks"}
+    return sorted(m.name for m in pkgutil.iter_modules([str(here)])
+                  if m.name not in skip and not m.name.startswith("_"))
+
+
+def backend_class(name: str) -> type["Backend"]:
+    """The backend class registered under `name` (its module is imported on first use)."""
+    if name not in _REGISTRY:
+        if name not in backend_names():
+            raise ValueError(f"unknown backend {name!r} (known: {', '.join(backend_names())})")
+        importlib.import_module(f"imjoy_hpc.cluster.{name}")
+    return _REGISTRY[name]
+
+
+@dataclass
+class JobState:
+    """What the batch scheduler says about one job."""
+
+    job_id: str
+    state: str  # the scheduler's own word: PENDING, RUNNING, CANCELLED, TIMEOUT, ... (PBS letters mapped)
+    reason: str | None = None
+    node: str | None = None
+    time_left: float | None = None  # seconds of walltime left when fetched
+    exit_code: str | None = None
+    fetched_at: float = 0.0  # time.monotonic()
+
+    @property
+    def seconds_left(self) -> float | None:
+        if self.time_left is None:
+            return None
+        return max(0.0, self.time_left - (time.monotonic() - self.fetched_at))
+
+
+TERMINAL_STATES = {"CANCELLED", "COMPLETED", "FAILED", "TIMEOUT", "NODE_FAIL", "PREEMPTED", "OUT_OF_MEMORY",
+                   "BOOT_FAIL", "DEADLINE", "REVOKED", "SPECIAL_EXIT"}
+PENDING_STATES = {"PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESV_DEL_HOLD",
+                  "SUSPENDED", "STOPPED", "RESIZING", "SIGNALING", "STAGE_OUT"}
+
+
+async def run_command(args: list[str], *, cwd: str | os.PathLike | None = None,
+                      timeout: float = COMMAND_TIMEOUT) -> tuple[int, str, str]:
+    """Run a scheduler command without a shell; (returncode, stdout, stderr). Times out with a clear error."""
+    proc = await asyncio.create_subprocess_exec(
+        *args, cwd=cwd, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except asyncio.TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise RuntimeError(f"{shlex.join(args)} did not answer within {timeout:.0f} s") from None
+    return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+
+
+def run_command_sync(args: list[str], *, timeout: float = COMMAND_TIMEOUT) -> tuple[int, str, str]:
+    """Blocking variant of run_command for code that runs before the event loop."""
+    try:
+        p = subprocess.run(args, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"{shlex.join(args)} did not answer within {timeout:.0f} s") from None
+    return p.returncode, p.stdout, p.stderr
+
+
+def tail(path: Path | None, lines: int = 20, max_bytes: int = 16384) -> str:
+    """The last `lines` lines of a log file ('' when it is missing)."""
+    if path is None:
+        return ""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - max_bytes))
+            data = f.read().decode(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(data.splitlines()[-lines:])
+
+
+def submit_error_text(exc: BaseException) -> str:
+    """The scheduler's own words from a failed submit command (dask-jobqueue wraps them in a long message)."""
+    text = str(exc)
+    if "stderr:" in text:
+        text = text.split("stderr:", 1)[1]
+    return " ".join(text.split()) or type(exc).__name__
+
+
+class Backend(abc.ABC):
+    """One running Dask cluster for one profile shape; the manager does slot bookkeeping on top of it."""
+
+    name: ClassVar[str]
+    has_jobs: ClassVar[bool] = True  # False for the local backend: workers are processes, not batch jobs
+
+    def __init__(self, profile: Profile, *, job_name: str, log_dir: Path, cluster_name: str) -> None:
+        self.profile = profile
+        self.job_name = job_name
+        self.log_dir = Path(log_dir)
+        self.cluster_name = cluster_name
+        self.cluster: Any = None
+        self.security: Any = None  # distributed.Security when the profile asks for TLS (the default)
+        self._job_ids: dict[str, str] = {}  # job name -> scheduler job id, kept after the job left (reports)
+        self.stderr_files: dict[str, str] = {}  # job id -> stderr path the scheduler reported
+        self.submit_failures: dict[str, str] = {}  # job name -> why the submit command failed (not yet handled)
+        self._next_number = 0  # next job number (job names are never reused)
+
+    @abc.abstractmethod
+    async def start(self) -> None:
+        """Create and start `self.cluster` (asynchronous) with its scheduler in this process."""
+
+    def make_security(self) -> Any:
+        """TLS credentials for this cluster (files under the log directory), or None without TLS."""
+        if not self.profile.tls:
+            return None
+        from imjoy_hpc.cluster._tls import make_security
+
+        self.security = make_security(self.log_dir / f"tls-{self.cluster_name}")
+        return self.security
+
+    @property
+    def scheduler(self) -> Any:
+        """The in-process distributed Scheduler."""
+        return self.cluster.scheduler
+
+    @property
+    def scheduler_address(self) -> str:
+        return self.cluster.scheduler_address
+
+    async def close(self) -> None:
+        if self.cluster is not None:
+            await asyncio.wait_for(self.cluster.close(), 60)
+
+    # --- jobs (batch backends) -------------------------------------------------------------------------
+    def job_names(self) -> list[str]:
+        """Names of the jobs the cluster currently wants (submitted or about to be)."""
+        return []
+
+    def add_jobs(self, n: int) -> list[str]:
+        """Submit `n` more jobs; their names."""
+        raise NotImplementedError
+
+    async def remove_jobs(self, names: list[str]) -> None:
+        """Release jobs by name (their workers stop, the scheduler job is cancelled)."""
+
+    def job_id(self, name: str) -> str | None:
+        return None
+
+    def job_of_worker(self, worker_name: str) -> str | None:
+        """The job name a Dask worker belongs to."""
+        return None
+
+    async def query(self, job_ids: list[str]) -> dict[str, JobState]:
+        """Current scheduler states of these jobs (jobs the scheduler no longer lists are left out)."""
+        return {}
+
+    async def final_state(self, job_id: str, wait: float = 10.0) -> JobState:
+        """The job's final state, waiting (bounded) for the scheduler to settle it."""
+        return JobState(job_id, "UNKNOWN")
+
+    def stderr_path(self, job_id: str) -> Path | None:
+        return None
+
+    async def settle(self, job_ids: list[str], timeout: float) -> None:
+        """Called by close() once `query` reports these jobs finished: wait (bounded) for any cleanup the
+        scheduler still shows (a backend whose commands hide it overrides this)."""
+
+    @classmethod
+    def available(cls) -> bool:
+        return True
+
+    @classmethod
+    def list_user_jobs(cls, user: str) -> list[tuple[str, str]]:
+        """(job id, job name) of every job of `user` the scheduler lists."""
+        return []
+
+    @classmethod
+    def cancel_jobs(cls, job_ids: list[str]) -> None:
+        """Cancel jobs by id (blocking, bounded)."""
+
+
+class JobQueueBackend(Backend):
+    """Shared part of the dask-jobqueue backends; a subclass names its cluster class and scheduler commands."""
+
+    cluster_class_path: ClassVar[str]  # "dask_jobqueue.SLURMCluster"
+    submit_cwd_is_log_dir: ClassVar[bool] = False
+
+    def cluster_kwargs(self) -> dict:
+        """Keyword arguments for the dask-jobqueue cluster; keys left out are read by dask-jobqueue from config."""
+        p = self.profile
+        extra_args = list(p.worker_extra_args)
+        extra_args += ["--resources", f"{SLOT_RESOURCE}={p.plugin_slots}"]
+        # Worker HTTP endpoints stay on the node's loopback: nothing to expose.
+        extra_args += ["--dashboard-address", "127.0.0.1:0"]
+        scheduler_options = {"dashboard": False, "dashboard_address": "127.0.0.1:0"}
+        scheduler_options.update(p.scheduler_options)
+        kw: dict[str, Any] = dict(
+            cores=p.cores,
+            memory=p.memory,
+            processes=p.processes,
+            job_name=self.job_name,
+            log_directory=str(self.log_dir),
+            job_extra_directives=list(p.job_extra_directives) + self.gpu_directives(),
+            job_script_prologue=list(p.job_script_prologue),
+            worker_extra_args=extra_args,
+            scheduler_options=scheduler_options,
+            nanny=p.nanny,
+            name=self.cluster_name,
+            asynchronous=True,
+            job_cls=self._recording(self.job_class()),
+        )
+        for key in ("queue", "account", "walltime", "interface"):
+            value = getattr(p, key)
+            if value is not None:
+                kw[key] = value
+        if p.jobqueue_config:
+            kw["config_name"] = p.jobqueue_config
+        if self.security is not None:
+            kw["security"] = self.security
+        return kw
+
+    def gpu_directives(self) -> list[str]:
+        return []
+
+    def job_class(self) -> type:
+        """dask-jobqueue's Job class for this scheduler (a subclass may adapt it)."""
+        return self.cluster_class().job_cls
+
+    def _recording(self, job_cls: type) -> type:
+        """`job_cls` whose submission failures are recorded for the manager (dask-jobqueue only logs them)."""
+        backend = self
+
+        class Recording(job_cls):  # type: ignore[misc, valid-type]
+            async def _submit_job(self, script_filename: str) -> str:
+                try:
+                    return await super()._submit_job(script_filename)
+                except Exception as exc:
+                    backend.submit_failures[str(self.name)] = submit_error_text(exc)
+                    raise
+
+        Recording.__name__ = Recording.__qualname__ = job_cls.__name__
+        return Recording
+
+    def cluster_class(self) -> type:
+        module, _, attr = self.cluster_class_path.rpartition(".")
+        return getattr(importlib.import_module(module), attr)
+
+    async def start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.make_security()
+        cls = self.cluster_class()
+        self.cluster = cls(**self.cluster_kwargs())
+        await asyncio.wait_for(self.cluster, 60)
+        await self.check_submission()
+
+    async def check_submission(self) -> None:
+        """Ask the scheduler whether a job script would be accepted (raise ValueError with its words if not)."""
+
+    def job_script(self) -> str:
+        return self.cluster.job_script()
+
+    def job_names(self) -> list[str]:
+        return list(self.cluster.worker_spec)
+
+    def add_jobs(self, n: int) -> list[str]:
+        before = set(self.cluster.worker_spec)
+        # SpecCluster reuses the lowest free worker number, so a job name could come back after its job
+        # ended; we key facts by job name, so numbers only ever grow.
+        self.cluster._i = max(self.cluster._i, self._next_number)
+        self.cluster.scale(jobs=len(before) + n)
+        self._next_number = self.cluster._i + 1
+        return [name for name in self.cluster.worker_spec if name not in before]
+
+    async def remove_jobs(self, names: list[str]) -> None:
+        await asyncio.wait_for(self.cluster.scale_down(list(names)), 60)
+
+    def job_id(self, name: str) -> str | None:
+        known = self._job_ids.get(name)
+        if known is None:
+            known = getattr(self.cluster.workers.get(name), "job_id", None)
+            if known is not None:
+                self._job_ids[name] = known
+        return known
+
+
+    def job_of_worker(self, worker_name: str) -> str | None:
+        for name, spec in list(self.cluster.worker_spec.items()) + [(n, {}) for n in self.cluster.workers]:
+            if str(worker_name) == str(name):
+                return name
+            for suffix in spec.get("group", ()):
+                if str(worker_name) == f"{name}{suffix}":
+                    return name
+        # A job already dropped from the spec: worker names are "<job name>-<i>" with several processes.
+        base, _, idx = str(worker_name).rpartition("-")
+        if idx.isdigit() and base in self.cluster.workers:
+            return base
+        return None

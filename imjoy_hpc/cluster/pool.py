@@ -1,0 +1,443 @@
+"""One cluster of one profile shape: plugin tasks in slots, job facts from the scheduler, lifecycle events."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from distributed.diagnostics.plugin import SchedulerPlugin
+
+from imjoy_hpc.cluster.base import TERMINAL_STATES, Backend, JobState, tail
+from imjoy_hpc.cluster.profiles import Profile
+from imjoy_hpc.cluster.tasks import STARTED_TOPIC
+
+logger = logging.getLogger(__name__)
+
+_REASONS = {
+    "CANCELLED": "the job was cancelled (scancel/qdel by you or an administrator)",
+    "TIMEOUT": "the job reached its walltime limit",
+    "NODE_FAIL": "the job's node failed",
+    "OUT_OF_MEMORY": "the job ran out of memory",
+    "PREEMPTED": "the job was preempted by the scheduler",
+    "FAILED": "the job script failed",
+    "COMPLETED": "the worker ended before its plugins did",
+    "BOOT_FAIL": "the job's node failed to boot",
+    "DEADLINE": "the job reached its deadline",
+}
+
+
+@dataclass
+class Task:
+    key: str
+    profile: Profile
+    dask_key: str
+    future: Any
+    job: str | None = None  # job (spec name) this task runs on or waits for
+    worker: str | None = None
+    worker_name: str | None = None
+    state: str = "queued"  # queued | running | ended
+    released: bool = False
+    lost: bool = False
+    finished: bool = False  # fn returned (the task's result is in memory)
+    warned: bool = False
+    launched: float = field(default_factory=time.monotonic)
+
+    @property
+    def active(self) -> bool:
+        return not (self.released or self.lost or self.finished or self.future.done())
+
+
+class _Watcher(SchedulerPlugin):
+    """Scheduler plugin (in-process scheduler): task placements and worker departures."""
+
+    name = "imjoy-hpc-watcher"
+
+    def __init__(self, pool: "Pool") -> None:
+        self.pool = pool
+
+    # distributed calls these on the scheduler's event loop
+    def add_worker(self, scheduler: Any, worker: str) -> None:
+        ws = scheduler.workers.get(worker)
+        if ws is not None:
+            self.pool.worker_names[worker] = str(ws.name)
+
+    def remove_worker(self, scheduler: Any, worker: str, *, stimulus_id: str = "", **kwargs: Any) -> None:
+        name = self.pool.worker_names.pop(worker, None)
+        self.pool.spawn(self.pool.worker_removed(worker, name))
+
+    def log_event(self, topic: str, msg: Any) -> None:
+        if topic != STARTED_TOPIC or not isinstance(msg, dict):
+            return
+        t = self.pool.by_dask_key.get(msg.get("key"))
+        if t is not None and t.state == "queued":
+            t.state = "running"
+            t.worker = msg.get("worker") or t.worker
+
+    def transition(self, key: Any, start: str, finish: str, *args: Any, **kwargs: Any) -> None:
+        t = self.pool.by_dask_key.get(key)
+        if t is None:
+            return
+        if finish == "processing":
+            # Placed on a worker; it may still wait there for a free slot ("running" comes from log_event).
+            scheduler = self.pool.backend.scheduler
+            ts = scheduler.tasks.get(key)
+            if ts is not None:
+                # A plugin whose worker dies fails at once (KilledWorker) instead of silently restarting
+                # elsewhere; other tasks on this scheduler keep distributed's usual retries.
+                ts.suspicious = max(ts.suspicious, scheduler.allowed_failures)
+            ws = getattr(ts, "processing_on", None)
+            if ws is not None:
+                t.worker, t.worker_name = ws.address, str(ws.name)
+                t.job = self.pool.backend.job_of_worker(str(ws.name)) or t.job
+        elif finish in ("memory", "erred", "forgotten"):
+            t.state = "ended"
+            t.finished = t.finished or finish == "memory"
+
+
+class Pool:
+    """One cluster (one profile shape) and the plugin tasks placed on it."""
+
+    def __init__(self, manager: Any, profile: Profile, backend: Backend) -> None:
+        self.manager = manager
+        self.profile = profile
+        self.backend = backend
+        self.client: Any = None
+        self.lock = asyncio.Lock()
+        self.tasks: dict[str, Task] = {}
+        self.by_dask_key: dict[str, Task] = {}
+        self.worker_names: dict[str, str] = {}
+        self.job_states: dict[str, JobState] = {}
+        self.job_ids: set[str] = set()  # every job id this pool submitted
+        self.idle_since: dict[str, float] = {}
+        self.retiring: set[str] = set()
+        self.lost: dict[str, asyncio.Task] = {}
+        self.poke = asyncio.Event()
+        self.poller: asyncio.Task | None = None
+        self._bg: set[asyncio.Task] = set()
+        self.closed = False
+
+    def spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._bg.add(task)
+        task.add_done_callback(self._bg.discard)
+        task.add_done_callback(_log_failure)
+
+    async def start(self) -> None:
+        from distributed import Client
+
+        await self.backend.start()
+        scheduler = self.backend.scheduler
+        scheduler.add_plugin(_Watcher(self), name=_Watcher.name)
+        for addr, ws in scheduler.workers.items():
+            self.worker_names[addr] = str(ws.name)
+        self.client = await asyncio.wait_for(
+            Client(self.backend.cluster, asynchronous=True, set_as_default=False), 60)
+        if self.backend.has_jobs:
+            async with self.lock:
+                self.rebalance()
+            self.poller = asyncio.ensure_future(self.poll_loop())
+
+    # --- placement ---------------------------------------------------------------------------------------
+    @property
+    def warm_jobs(self) -> int:
+        return math.ceil(self.profile.warm / self.profile.processes)
+
+    def job_ids_of(self, names: list[str]) -> dict[str, str]:
+        out = {}
+        for name in names:
+            jid = self.backend.job_id(name)
+            if jid:
+                out[name] = jid
+                self.job_ids.add(jid)
+        return out
+
+    def rebalance(self) -> None:
+        """Attribute waiting tasks to jobs with free slots and submit jobs so every active task has a slot."""
+        if not self.backend.has_jobs or self.closed:
+            return
+        p = self.profile
+        jobs = [j for j in self.backend.job_names() if j not in self.retiring]
+        active = [t for t in self.tasks.values() if t.active]
+        used = {j: 0 for j in jobs}
+        for t in active:
+            if t.job in used:
+                used[t.job] += 1
+        waiting = [t for t in active if t.state == "queued" and t.job not in used]
+        target = min(p.max_jobs, max(math.ceil(len(active) / p.slots_per_job), self.warm_jobs))
+        if target > len(jobs):
+            new = self.backend.add_jobs(target - len(jobs))
+            for j in new:
+                used[j] = 0
+                self.idle_since.pop(j, None)
+            self.poke.set()
+        states = self.job_states
+        # Prefer running jobs, then the oldest pending ones.
+        order = sorted(used, key=lambda j: 0 if states.get(self.backend.job_id(j) or "", None) and
+                       states[self.backend.job_id(j)].state == "RUNNING" else 1)
+        for t in waiting:
+            for j in order:
+                if used[j] < p.slots_per_job:
+                    used[j] += 1
+                    t.job = j
+                    break
+
+    async def reap_idle(self) -> None:
+        """Release jobs idle longer than idle-timeout, keeping `warm` jobs."""
+        now = time.monotonic()
+        async with self.lock:
+            jobs = [j for j in self.backend.job_names() if j not in self.retiring]
+            busy = {t.job for t in self.tasks.values() if t.active}
+            for j in jobs:
+                if j in busy:
+                    self.idle_since.pop(j, None)
+                else:
+                    self.idle_since.setdefault(j, now)
+            idle = sorted((self.idle_since[j], j) for j in jobs if j not in busy)
+            keep = self.warm_jobs
+            victims = []
+            for since, j in idle:
+                if len(jobs) - len(victims) <= keep:
+                    break
+                if now - since >= self.profile.idle_timeout:
+                    victims.append(j)
+            if not victims:
+                return
+            self.job_ids_of(victims)
+            self.retiring.update(victims)
+            for j in victims:
+                self.idle_since.pop(j, None)
+        logger.info("releasing idle job(s) %s of profile %r", victims, self.profile.name)
+        await self.backend.remove_jobs(victims)
+
+    # --- scheduler facts ---------------------------------------------------------------------------------
+    async def poll_loop(self) -> None:
+        while not self.closed:
+            try:
+                await asyncio.wait_for(self.poke.wait(), self.profile.poll_interval)
+            except asyncio.TimeoutError:
+                pass
+            self.poke.clear()
+            if self.closed:
+                return
+            try:
+                await self.poll_once()
+            except Exception:
+                logger.exception("polling the scheduler for profile %r failed", self.profile.name)
+
+    async def submit_failed(self) -> None:
+        """Jobs the submit command refused: their waiting plugins fail with the scheduler's words."""
+        failures = dict(self.backend.submit_failures)
+        self.backend.submit_failures.clear()
+        if not failures:
+            return
+        names = [n for n in failures if n in self.backend.job_names()]
+        async with self.lock:
+            self.retiring.update(names)
+        if names:
+            await self.backend.remove_jobs(names)
+        for name, why in failures.items():
+            for t in [t for t in self.tasks.values() if t.job == name and t.active and t.state == "queued"]:
+                t.lost = True
+                t.state = "ended"
+                self.manager.emit({"type": "submit-failed", "key": t.key, "job_id": None,
+                                   "profile": t.profile.name, "reason": f"the job could not be submitted: {why}"})
+                try:
+                    await asyncio.wait_for(self.client.cancel([t.future], force=True), 10)
+                except Exception:
+                    logger.exception("cancelling plugin %s after a failed submission", t.key)
+
+    async def poll_once(self) -> None:
+        await self.submit_failed()
+        names = [j for j in self.backend.job_names() if j not in self.retiring]
+        ids = self.job_ids_of(names)
+        if ids:
+            states = await self.backend.query(list(ids.values()))
+            for name, jid in ids.items():
+                if name in self.lost or name in self.retiring:
+                    continue  # settled meanwhile (job_lost holds the final state): keep that
+                st = states.get(jid)
+                if st is not None:
+                    self.job_states[jid] = st
+                gone = st is None or st.state in TERMINAL_STATES
+                if gone and name not in self.lost and not self.closed:
+                    # A job ended without us: its workers' departure may never come (it never started).
+                    self.lost[name] = asyncio.ensure_future(self.job_lost(name))
+            self.warn_walltime()
+        await self.reap_idle()
+
+    def warn_walltime(self) -> None:
+        lead = self.profile.walltime_warning
+        for t in list(self.tasks.values()):
+            if not t.active or t.warned or t.state != "running" or not t.job:
+                continue
+            jid = self.backend.job_id(t.job)
+            st = self.job_states.get(jid or "")
+            left = st.seconds_left if st else None
+            if st is not None and st.state == "RUNNING" and left is not None and left <= lead:
+                t.warned = True
+                self.manager.emit({"type": "walltime-warning", "key": t.key, "job_id": jid,
+                                   "profile": t.profile.name, "seconds_left": int(left)})
+
+    async def worker_removed(self, address: str, worker_name: str | None) -> None:
+        if self.closed or self.manager.closing:
+            return
+        if not self.backend.has_jobs:
+            affected = [t for t in self.tasks.values()
+                        if t.worker == address and not (t.released or t.lost or t.finished)]
+            for t in affected:
+                t.lost = True
+                t.state = "ended"
+                self.manager.emit({"type": "worker-lost", "key": t.key, "job_id": None, "profile": t.profile.name,
+                                   "worker": address, "scheduler_state": None,
+                                   "reason": f"worker process {worker_name or address} ended",
+                                   "exit_code": None, "stderr_tail": ""})
+            return
+        job = self.backend.job_of_worker(worker_name) if worker_name else None
+        if job is None:
+            job = next((t.job for t in self.tasks.values() if t.worker == address and t.job), None)
+        if job is None or job in self.retiring:
+            return
+        if job not in self.lost:
+            self.lost[job] = asyncio.ensure_future(self.job_lost(job))
+        await asyncio.wait_for(asyncio.shield(self.lost[job]), 120)
+
+    async def job_lost(self, job: str) -> None:
+        """A job ended that we did not release: ask the scheduler why, tell the plugins' owners."""
+        jid = self.backend.job_id(job)
+        final = await self.backend.final_state(jid) if jid else JobState("", "UNKNOWN")
+        if self.closed or self.manager.closing:
+            return
+        affected = [t for t in self.tasks.values() if t.job == job and not (t.released or t.lost or t.finished)]
+        if jid:
+            self.job_states[jid] = final
+        async with self.lock:
+            self.retiring.add(job)
+        try:
+            await self.backend.remove_jobs([job])
+        except Exception:
+            logger.exception("dropping lost job %s", job)
+        reason = _REASONS.get(final.state, f"the job ended in state {final.state}")
+        if final.state == "TIMEOUT" and self.profile.walltime:
+            reason += f" ({self.profile.walltime})"
+        if final.state == "OUT_OF_MEMORY" and self.profile.memory:
+            reason += f" ({self.profile.memory})"
+        if final.reason and final.reason not in ("None", reason):
+            reason += f"; scheduler reason: {final.reason}"
+        stderr = tail(self.backend.stderr_path(jid)) if jid else ""
+        for t in affected:
+            t.lost = True
+            t.state = "ended"
+            self.manager.emit({"type": "worker-lost", "key": t.key, "job_id": jid, "profile": t.profile.name,
+                               "worker": t.worker, "scheduler_state": final.state, "reason": reason,
+                               "exit_code": final.exit_code, "stderr_tail": stderr})
+        # Plugins that were still waiting for this job (it died before its worker connected, e.g. a failing
+        # job-script-prologue): end them too rather than resubmitting a job that fails the same way.
+        waiting = [t.future for t in affected if not t.future.done()]
+        if waiting:
+            try:
+                await asyncio.wait_for(self.client.cancel(waiting, force=True), 10)
+            except Exception:
+                logger.exception("cancelling plugins that waited for lost job %s", job)
+        async with self.lock:
+            self.rebalance()
+
+    # --- reports -----------------------------------------------------------------------------------------
+    def status(self, t: Task) -> dict:
+        p = self.profile
+        out: dict[str, Any] = {"state": t.state, "job_id": None, "scheduler_state": None, "reason": None,
+                               "node": None, "worker": t.worker, "walltime_left": None, "profile": p.name}
+        if t.released or t.lost or t.future.done():
+            out["state"] = "ended"
+        if not self.backend.has_jobs:
+            if out["state"] == "running":
+                out["node"] = "127.0.0.1"
+            elif out["state"] == "queued":
+                out["reason"] = f"waiting for a free plugin slot ({p.processes} workers x {p.plugin_slots} slots)"
+            return out
+        jid = self.backend.job_id(t.job) if t.job else None
+        st = self.job_states.get(jid or "")
+        out["job_id"] = jid
+        if st is not None:
+            out["scheduler_state"] = st.state
+            out["reason"] = st.reason if st.reason not in (None, "None") else None
+            out["node"] = st.node or None
+            left = st.seconds_left
+            out["walltime_left"] = None if left is None else int(left)
+        if out["state"] == "queued":
+            if t.job is None:
+                out["reason"] = (f"waiting for a free plugin slot: max-jobs {p.max_jobs} of profile "
+                                 f"{p.name!r} reached")
+            elif st is not None and st.state == "RUNNING":
+                busy = sum(1 for o in self.tasks.values() if o.job == t.job and o.active and o.state == "running")
+                if busy >= p.slots_per_job:
+                    out["reason"] = (f"waiting for a free plugin slot: all {p.slots_per_job} slots of job {jid} "
+                                     f"are busy and max-jobs {p.max_jobs} of profile {p.name!r} is reached")
+                else:
+                    out["state"] = "starting"
+            elif jid is None:
+                out["reason"] = "submitting the job"
+        return out
+
+    def jobs(self) -> list[dict]:
+        out = []
+        by_job: dict[str | None, list[str]] = {}
+        for t in self.tasks.values():
+            if t.active:
+                by_job.setdefault(t.job, []).append(t.key)
+        if not self.backend.has_jobs:
+            for addr in list(self.backend.scheduler.workers):
+                keys = [t.key for t in self.tasks.values() if t.active and t.worker == addr]
+                out.append({"job_id": None, "profile": self.profile.name, "state": "RUNNING", "reason": None,
+                            "node": "127.0.0.1", "workers": [addr], "plugins": keys, "walltime_left": None})
+            return out
+        for name in self.backend.job_names():
+            jid = self.backend.job_id(name)
+            st = self.job_states.get(jid or "")
+            workers = [a for a, n in self.worker_names.items() if self.backend.job_of_worker(n) == name]
+            left = st.seconds_left if st else None
+            out.append({"job_id": jid, "profile": self.profile.name, "name": name,
+                        "state": st.state if st else "SUBMITTING", "reason": st.reason if st else None,
+                        "node": st.node if st else None, "workers": workers,
+                        "plugins": by_job.get(name, []), "walltime_left": None if left is None else int(left)})
+        return out
+
+    async def close(self) -> None:
+        self.closed = True
+        self.poke.set()
+        if self.poller is not None:
+            self.poller.cancel()
+        for name in self.backend.job_names():
+            self.job_ids_of([name])
+        for task in list(self.lost.values()) + list(self._bg):
+            task.cancel()
+        if self.client is not None:
+            try:
+                await asyncio.wait_for(self.client.close(), 20)
+            except Exception:
+                logger.exception("closing the client of profile %r", self.profile.name)
+        try:
+            await self.backend.close()
+        except Exception:
+            logger.exception("closing the cluster of profile %r", self.profile.name)
+
+
+MAX_ENDED_RECORDS = 1000
+
+
+class Ended:
+    """Stands in for the Future of a released plugin."""
+
+    def __init__(self, status: str) -> None:
+        self.status = status
+
+    def done(self) -> bool:
+        return True
+
+
+def _log_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("imjoy-hpc cluster background task failed", exc_info=task.exception())

@@ -1,0 +1,143 @@
+"""Live gateway sessions on disk, and cancelling the jobs of sessions that died (no orphan jobs)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import os
+import re
+import socket
+import time
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+JOB_PREFIX = "imjoy-hpc"
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.]", "_", text)
+
+
+def current_user() -> str:
+    return _clean(getpass.getuser())
+
+
+def job_name(session: str, user: str | None = None) -> str:
+    """Name of every batch job of a gateway session: identifies the user and the session."""
+    return f"{JOB_PREFIX}-{user or current_user()}-{_clean(session)}"
+
+
+def session_of_job(name: str, user: str | None = None) -> str | None:
+    """The session a job name belongs to, if it is one of this user's imjoy-hpc jobs."""
+    prefix = f"{JOB_PREFIX}-{user or current_user()}-"
+    return name[len(prefix):] if name.startswith(prefix) and len(name) > len(prefix) else None
+
+
+def sessions_dir(state_dir: str | os.PathLike) -> Path:
+    path = Path(state_dir).expanduser() / "sessions"
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def record_session(state_dir: str | os.PathLike, session: str) -> Path:
+    """Write this process's live-session record (pid, host, start time)."""
+    path = sessions_dir(state_dir) / f"{_clean(session)}.json"
+    data = {"session": session, "pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data))
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return path
+
+
+def remove_session(state_dir: str | os.PathLike, session: str) -> None:
+    try:
+        (sessions_dir(state_dir) / f"{_clean(session)}.json").unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _pid_alive(pid: int, started: float | None) -> bool:
+    try:
+        import psutil
+
+        proc = psutil.Process(pid)
+        # A recycled pid belongs to a process created after the session was recorded.
+        return started is None or proc.create_time() <= started + 1.0
+    except ImportError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    except Exception:  # psutil.NoSuchProcess, AccessDenied on a foreign pid
+        return False
+
+
+def session_dead(state_dir: str | os.PathLike, session: str) -> bool:
+    """True only on evidence: the session's record is here, from this host, and its gateway process is gone.
+
+    A session without a record (another state directory, another gateway's tests) or recorded on another
+    host is never judged dead: its jobs are not ours to cancel.
+    """
+    path = sessions_dir(state_dir) / f"{_clean(session)}.json"
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    if data.get("host") != socket.gethostname():
+        return False
+    return not _pid_alive(int(data.get("pid", -1)), data.get("started"))
+
+
+def cancel_orphans(state_dir: str | os.PathLike, backends: list[str] | None = None,
+                   settings: dict | None = None) -> list[str]:
+    """Cancel this user's imjoy-hpc jobs whose gateway session died (recorded in `state_dir`); their ids.
+
+    Run at gateway start. Backends asked: `backends`, else those of the profiles in `settings` (the imjoy-hpc
+    section), else every batch backend whose commands are installed. A scheduler that does not answer is
+    logged and skipped, never fatal.
+    """
+    from imjoy_hpc.cluster.base import backend_class, backend_names
+
+    if backends is None and settings is not None:
+        backends = sorted({str((p or {}).get("backend", "local"))
+                           for p in (settings.get("profiles") or {}).values() if isinstance(p, dict)})
+    user = current_user()
+    cancelled: list[str] = []
+    dead: set[str] = set()
+    for name in backends if backends is not None else backend_names():
+        try:
+            cls = backend_class(name)
+        except ValueError:
+            continue
+        if not cls.has_jobs or not cls.available():
+            continue
+        try:
+            listed = cls.list_user_jobs(getpass.getuser())
+        except (RuntimeError, OSError) as exc:
+            logger.warning("could not look for orphan %s jobs: %s", name, exc)
+            continue
+        orphans = []
+        for job_id, jname in listed:
+            session = session_of_job(jname, user)
+            if session is None or job_id in cancelled:
+                continue
+            if session in dead or session_dead(state_dir, session):
+                dead.add(session)
+                orphans.append(job_id)
+        if orphans:
+            logger.warning("cancelling %d job(s) left by dead imjoy-hpc sessions: %s", len(orphans), orphans)
+            try:
+                cls.cancel_jobs(orphans)
+            except (RuntimeError, OSError) as exc:
+                logger.warning("could not cancel orphan %s jobs %s: %s", name, orphans, exc)
+                continue
+            cancelled += orphans
+    for session in dead:
+        remove_session(state_dir, session)
+    return cancelled

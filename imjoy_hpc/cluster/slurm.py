@@ -1,0 +1,138 @@
+"""SLURM through dask-jobqueue's SLURMCluster; job facts from squeue and scontrol."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from imjoy_hpc.cluster.base import JobQueueBackend, JobState, register, run_command, run_command_sync, tail
+
+SQUEUE_FORMAT = "%i|%T|%r|%N|%L"
+
+
+def parse_time_left(text: str) -> float | None:
+    """squeue %L ([D-][[HH:]MM:]SS, UNLIMITED, NOT_SET) in seconds."""
+    text = text.strip()
+    if not text or not text[0].isdigit():
+        return None
+    days = 0
+    if "-" in text:
+        d, _, text = text.partition("-")
+        days = int(d)
+    secs = 0
+    for part in text.split(":"):
+        secs = secs * 60 + int(part or 0)
+    return float(days * 86400 + secs)
+
+
+def parse_scontrol(text: str) -> dict[str, str]:
+    """`scontrol show job -o` output as a dict (values may contain spaces only in the last fields)."""
+    out: dict[str, str] = {}
+    for token in text.split():
+        key, eq, value = token.partition("=")
+        if eq:
+            out[key] = value
+    return out
+
+
+@register
+class SlurmBackend(JobQueueBackend):
+    """Dask workers in SLURM jobs (sbatch/squeue/scancel)."""
+
+    name = "slurm"
+    cluster_class_path = "dask_jobqueue.SLURMCluster"
+
+    def gpu_directives(self) -> list[str]:
+        return [f"--gres=gpu:{self.profile.gpus}"] if self.profile.gpus else []
+
+    async def check_submission(self) -> None:
+        """`sbatch --test-only` on the real job script: a bad partition or size fails here, not silently later."""
+        with tempfile.NamedTemporaryFile("w", suffix=".sh", dir=self.log_dir, delete=False) as f:
+            f.write(self.job_script())
+            path = f.name
+        try:
+            rc, out, err = await run_command(["sbatch", "--test-only", path], cwd=self.log_dir)
+        finally:
+            Path(path).unlink(missing_ok=True)
+        if rc != 0:
+            words = " ".join((err or out).replace("sbatch: error:", "").split())
+            raise ValueError(f"SLURM refuses the jobs of profile {self.profile.name!r}: {words}")
+
+    async def query(self, job_ids: list[str]) -> dict[str, JobState]:
+        if not job_ids:
+            return {}
+        rc, out, err = await run_command(
+            ["squeue", "-h", "-t", "all", "-u", getpass.getuser(), "-n", self.job_name, "-o", SQUEUE_FORMAT])
+        if rc != 0:
+            raise RuntimeError(f"squeue failed: {err.strip()}")
+        now = time.monotonic()
+        wanted = set(job_ids)
+        states = {}
+        for line in out.splitlines():
+            parts = line.split("|")
+            if len(parts) < 5 or parts[0] not in wanted:
+                continue
+            jid, state, reason, node, left = parts[:5]
+            states[jid] = JobState(jid, state, reason if reason != "None" else None, node or None,
+                                   parse_time_left(left) if state == "RUNNING" else None, fetched_at=now)
+        return states
+
+    async def final_state(self, job_id: str, wait: float = 8.0) -> JobState:
+        deadline = time.monotonic() + wait
+        info: dict[str, str] = {}
+        while True:
+            rc, out, _ = await run_command(["scontrol", "-o", "show", "job", job_id])
+            if rc == 0:
+                info = parse_scontrol(out)
+                self.stderr_files[job_id] = info.get("StdErr", "")
+            state = info.get("JobState", "UNKNOWN")
+            if state == "COMPLETING":
+                # The final state (and exit code) show only once the job's processes are gone (~2 s);
+                # slurmstepd has already written why to the job's stderr.
+                early = self._state_from_stderr(job_id)
+                if early:
+                    state = early
+                    info.pop("ExitCode", None)
+            if state not in ("COMPLETING", "RUNNING", "PENDING", "CONFIGURING") or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.25)
+        reason = info.get("Reason")
+        return JobState(job_id, state, None if reason in (None, "None") else reason, info.get("NodeList"),
+                        exit_code=info.get("ExitCode"), fetched_at=time.monotonic())
+
+    def _state_from_stderr(self, job_id: str) -> str | None:
+        """CANCELLED/TIMEOUT/... from slurmstepd's "*** JOB <id> ON <node> CANCELLED AT <time> [DUE TO ...] ***"."""
+        m = re.search(rf"\*\*\* JOB {re.escape(job_id)} ON \S+ CANCELLED AT \S+(?: DUE TO ([A-Z ]+?))? \*\*\*",
+                      tail(self.stderr_path(job_id), lines=5))
+        if not m:
+            return None
+        return {None: "CANCELLED", "TIME LIMIT": "TIMEOUT", "NODE FAILURE": "NODE_FAIL",
+                "PREEMPTION": "PREEMPTED"}.get(m.group(1), "CANCELLED")
+
+    def stderr_path(self, job_id: str) -> Path | None:
+        found = sorted(self.log_dir.glob(f"{self.job_name}-{job_id}*.err"))
+        if found:
+            return found[0]
+        known = self.stderr_files.get(job_id)
+        return Path(known) if known else None
+
+    @classmethod
+    def available(cls) -> bool:
+        return all(shutil.which(c) for c in ("sbatch", "squeue", "scancel"))
+
+    @classmethod
+    def list_user_jobs(cls, user: str) -> list[tuple[str, str]]:
+        rc, out, err = run_command_sync(["squeue", "-h", "-u", user, "-o", "%i|%j"], timeout=15)
+        if rc != 0:
+            raise RuntimeError(f"squeue failed: {err.strip()}")
+        return [tuple(line.split("|", 1)) for line in out.splitlines() if "|" in line]  # type: ignore[misc]
+
+    @classmethod
+    def cancel_jobs(cls, job_ids: list[str]) -> None:
+        if job_ids:
+            run_command_sync(["scancel", *job_ids])
