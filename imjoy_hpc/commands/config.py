@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from imjoy_hpc.commands import load_settings
+
 HELP = "print the effective configuration and where each value came from"
 SECRET_WORDS = ("token", "secret", "password", "passphrase")
 
@@ -145,10 +147,8 @@ def _show(value: Any) -> str:
 def run(args: argparse.Namespace) -> int:
     from imjoy_hpc import config
 
-    try:
-        settings = config.load(args.config)
-    except config.ConfigError as exc:
-        print(f"imjoy-hpc: {exc}", file=sys.stderr)
+    settings = load_settings(args.config)
+    if settings is None:
         return 2
     rows = effective(args.config, args.all)
     if args.key:

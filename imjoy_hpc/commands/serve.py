@@ -8,6 +8,8 @@ import os
 import socket
 import sys
 
+from imjoy_hpc.commands import load_settings
+
 HELP = "run the gateway (web page + ImJoy RPC) on this machine"
 TOKEN_ENV = "IMJOY_HPC_TOKEN"
 
@@ -34,10 +36,8 @@ def run(args: argparse.Namespace) -> int:
     from imjoy_hpc import config
     from imjoy_hpc.gateway import daemon
 
-    try:
-        settings = config.load(args.config)
-    except config.ConfigError as exc:
-        print(f"imjoy-hpc: {exc}", file=sys.stderr)
+    settings = load_settings(args.config)
+    if settings is None:
         return 2
     state_dir = config.state_dir()
     if args.info or args.stop:

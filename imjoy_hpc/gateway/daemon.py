@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
+
 from imjoy_hpc.gateway.auth import write_private
 
 STATE_FILE = "gateway.json"
@@ -21,13 +23,7 @@ def state_path(state_dir: Path) -> Path:
 
 
 def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return psutil.pid_exists(pid)
 
 
 def write_state(state_dir: Path, info: dict) -> None:
