@@ -108,7 +108,11 @@ def _serve(args: argparse.Namespace, settings: dict, state_dir) -> int:
         return 2
 
     async def main() -> int:
-        gateway = Gateway(settings, token=token, state_dir=state_dir, host=args.host, port=args.port)
+        try:
+            gateway = Gateway(settings, token=token, state_dir=state_dir, host=args.host, port=args.port)
+        except ValueError as exc:
+            print(f"imjoy-hpc: {exc}", file=sys.stderr)
+            return 2
         try:
             await gateway.start()
         except OSError as exc:
@@ -121,7 +125,8 @@ def _serve(args: argparse.Namespace, settings: dict, state_dir) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         daemon.write_state(state_dir, {"pid": os.getpid(), "host": gateway.host, "port": gateway.port,
-                                       "url": gateway.url, "token": token, "session": gateway.session_id})
+                                       "url": gateway.url, "token": token, "session": gateway.session_id,
+                                       "plugin_door": f"{gateway.plugin_host}:{gateway.door_port}"})
         login = socket.getfqdn()
         print(f"imjoy-hpc gateway ready at {gateway.url}", flush=True)
         print(f"token: {token}", flush=True)

@@ -10,6 +10,7 @@ import socket
 import uuid
 from pathlib import Path
 
+import psutil
 import tornado.httpserver
 import tornado.netutil
 import tornado.web
@@ -20,7 +21,6 @@ from imjoy_hpc.gateway.auth import tokens_match
 from imjoy_hpc.gateway.client_api import ClientAPI, PluginHostAPI
 from imjoy_hpc.gateway.instances import InstanceManager
 from imjoy_hpc.gateway.sockets import Registration, RegistrationRefused, Session, SocketDoor
-from imjoy_hpc.plugins.catalog import examples_dir
 
 logger = logging.getLogger("imjoy_hpc.gateway")
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
@@ -31,6 +31,29 @@ def _hostname_of(host_header: str) -> str:
     if host.startswith("["):
         return host[: host.index("]") + 1] if "]" in host else host
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def interface_address(interface: str) -> str | None:
+    """The IPv4 address of a network interface (e.g. ib0), as dask-jobqueue's `interface` option uses it."""
+    for addr in psutil.net_if_addrs().get(interface, []):
+        if addr.family == socket.AF_INET:
+            return addr.address
+    return None
+
+
+def door_address(settings: dict) -> str:
+    """Where compute nodes reach the plugin door: the address of the default profile's `interface`, which is the
+    network its workers reach the Dask scheduler on; 127.0.0.1 when no interface is set (local, one node)."""
+    profiles = settings.get("profiles") or {}
+    profile = profiles.get(settings.get("default-profile")) or {}
+    interface = profile.get("interface") if isinstance(profile, dict) else None
+    if not interface:
+        return "127.0.0.1"
+    address = interface_address(interface)
+    if address is None:
+        raise ValueError(f"network interface {interface!r} of profile {settings.get('default-profile')!r} "
+                         f"has no IPv4 address (interfaces here: {', '.join(psutil.net_if_addrs())})")
+    return address
 
 
 class Gateway:
@@ -48,7 +71,7 @@ class Gateway:
         self.chunk_bytes = min(int(server.get("chunk-bytes", 1 << 20)), self.max_bytes // 2)
         self.allowed_origins = set(server.get("allowed-origins") or [])
         self.allowed_hosts = {h.lower() for h in server.get("allowed-hosts") or []}
-        self.plugin_host = server.get("plugin-host") or "127.0.0.1"
+        self.plugin_host = server.get("plugin-host") or door_address(settings)
         self.session_id = f"{socket.gethostname().split('.')[0]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.log_dir = state_dir / "logs" / self.session_id
         self.log_dir.mkdir(parents=True, exist_ok=True)
