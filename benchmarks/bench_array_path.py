@@ -1,4 +1,5 @@
-"""Array throughput plugin -> gateway -> client, beside python-socketio's direct server -> client, in one run.
+"""Array throughput plugin -> gateway -> client, beside python-socketio's direct server -> client, in one run;
+and the round trip of a small call client -> gateway -> plugin -> back beside a direct socket.io ack round trip.
 
     .venv/bin/python benchmarks/bench_array_path.py [--runs 5] [--sizes 1,16,64]
 
@@ -6,7 +7,9 @@ Ours: a real `imjoy-hpc serve` (local Dask cluster); the Image Filter example's 
 the plugin process, which travels plugin -> gateway -> client in chunks. Clients: imjoy-hpc's own socket.io client
 and the real imjoy-rpc 0.5.59 Python client (its chunk joining copies quadratically, so it is slower).
 Baseline: a python-socketio 5 + tornado server in its own process sending the same number of bytes as one binary
-message to a python-socketio AsyncClient (compression off, limits raised), i.e. the transport alone.
+message to a python-socketio AsyncClient (compression off, limits raised, TCP_NODELAY), i.e. the transport alone.
+The gateway and plugin processes raise glibc's mmap threshold (imjoy_hpc/tuning.py); the baseline server and
+both clients run with the allocator's defaults.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import row
+from common import p50_row, row
 
 MB = 2**20
+SMALL_CALLS = 300
 DIRECT_SERVER = r"""
 import asyncio, sys, socketio, tornado.web
 sio = socketio.AsyncServer(async_mode="tornado", max_http_buffer_size=1 << 30)
@@ -32,6 +36,9 @@ async def get(sid, size):
 class H(socketio.get_tornado_handler(sio)):
     def get_compression_options(self):
         return None
+    async def open(self, *args, **kwargs):
+        self.set_nodelay(True)
+        return await super().open(*args, **kwargs)
 async def main():
     app = tornado.web.Application([(r"/socket.io/", H)], websocket_max_message_size=1 << 30)
     app.listen(int(sys.argv[1]), "127.0.0.1")
@@ -54,6 +61,11 @@ async def direct(port: int, sizes: list[int], runs: int) -> dict[int, list[float
             t = time.perf_counter()
             data = await client.call("get", mb * MB, timeout=120)
             out[mb].append(len(data) / MB / (time.perf_counter() - t))
+    out["rtt"] = []
+    for _ in range(SMALL_CALLS):
+        t = time.perf_counter()
+        await client.call("get", 16, timeout=10)
+        out["rtt"].append((time.perf_counter() - t) * 1000)
     await client.disconnect()
     return out
 
@@ -77,6 +89,13 @@ async def through_gateway(url: str, token: str, sizes: list[int], runs: int, rea
             t = time.perf_counter()
             arr = await plugin.big(mb)
             out[mb].append(arr.nbytes / MB / (time.perf_counter() - t))
+    hello = await api.load_plugin("Hello")
+    await hello.echo(b"\0" * 16)
+    out["rtt"] = []
+    for _ in range(SMALL_CALLS):
+        t = time.perf_counter()
+        await hello.echo(b"\0" * 16)
+        out["rtt"].append((time.perf_counter() - t) * 1000)
     if not real_client:
         await connection.disconnect()
     return out
@@ -109,6 +128,8 @@ def main() -> None:
         print(row(f"{mb:3d} MB, imjoy-hpc client", ours[mb], baseline[mb], "MB/s"))
     for mb in sizes:
         print(row(f"{mb:3d} MB, imjoy-rpc client", theirs[mb], baseline[mb], "MB/s"))
+    print(p50_row("small call p50, imjoy-hpc", ours["rtt"], baseline["rtt"]))
+    print(p50_row("small call p50, imjoy-rpc", theirs["rtt"], baseline["rtt"]))
     print("hypha's published figure for 4 MB arrays: about 1-2 MB/s")
 
 

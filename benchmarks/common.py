@@ -20,3 +20,14 @@ def row(label: str, ours: list[float], baseline: list[float], unit: str, higher_
     if not higher_is_better:
         ratio = 1 / ratio if ratio else float("inf")
     return f"{label:<28} ours {summary(ours)} {unit}   baseline {summary(baseline)} {unit}   ratio {ratio:5.2f}x"
+
+
+def p50_row(label: str, ours_ms: list[float], baseline_ms: list[float]) -> str:
+    """Latency medians and p99s (ms), and how many times the baseline's median ours takes."""
+    def pct(values: list[float], q: float) -> float:
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    return (f"{label:<28} ours p50 {pct(ours_ms, .5):6.2f} p99 {pct(ours_ms, .99):6.2f} ms   baseline p50 "
+            f"{pct(baseline_ms, .5):6.2f} p99 {pct(baseline_ms, .99):6.2f} ms   ours/baseline "
+            f"{pct(ours_ms, .5) / pct(baseline_ms, .5):5.2f}x")

@@ -94,8 +94,10 @@ def _serve(args: argparse.Namespace, settings: dict, state_dir) -> int:
     from imjoy_hpc.gateway import daemon
     from imjoy_hpc.gateway.app import Gateway
     from imjoy_hpc.gateway.auth import load_or_create_token
+    from imjoy_hpc.tuning import tune_malloc
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    tune_malloc()
     running = daemon.read_state(state_dir)
     if running is not None and running["pid"] != os.getpid():
         print(f"imjoy-hpc: a gateway is already running for this user (pid {running['pid']}, {running['url']}); "

@@ -100,6 +100,10 @@ def uncompressed_handler(sio: socketio.AsyncServer, allow: Callable[[str | None,
         def get_compression_options(self):
             return None
 
+        async def open(self, *args, **kwargs):
+            self.set_nodelay(True)  # small replies must not wait for the peer's delayed ACK (40 ms stalls)
+            return await super().open(*args, **kwargs)
+
         def check_origin(self, origin: str) -> bool:
             return allow(origin, {"HTTP_HOST": self.request.host, "wsgi.url_scheme": self.request.protocol})
 

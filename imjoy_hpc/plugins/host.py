@@ -16,6 +16,7 @@ from typing import Any
 from imjoy_hpc.plugins.launcher import job_id_from_env
 from imjoy_hpc.plugins.shim import PluginApi, install
 from imjoy_hpc.rpc.sioclient import RegistrationError, SocketIOPeer
+from imjoy_hpc.tuning import tune_malloc
 
 
 
@@ -73,6 +74,7 @@ class PluginProcess:
 
 def main() -> None:
     _die_with_parent()
+    tune_malloc()
     boot = json.loads(sys.stdin.read())
     if boot.get("parent_pid") and os.getppid() != boot["parent_pid"]:
         sys.exit(4)
