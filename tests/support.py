@@ -33,3 +33,14 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def expected_render(width: int, height: int):
+    """The image examples/image.imjoy.html's render() makes, computed pixel by pixel from its documented formula."""
+    import numpy as np
+
+    img = np.zeros((height, width, 3), np.uint8)
+    for y in range(height):
+        for x in range(width):
+            img[y, x] = (x * 255 // (width - 1), y * 255 // (height - 1), ((x // 8 + y // 8) % 2) * 255)
+    return img

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from support import expected_render
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,13 +48,7 @@ api.export(Tools())
 '''
 
 
-def expected_image(width: int, height: int) -> np.ndarray:
-    """The render() formula of examples/image.imjoy.html, pixel by pixel."""
-    img = np.zeros((height, width, 3), np.uint8)
-    for y in range(height):
-        for x in range(width):
-            img[y, x] = (x * 255 // (width - 1), y * 255 // (height - 1), ((x // 8 + y // 8) % 2) * 255)
-    return img
+expected_image = expected_render
 
 
 @pytest.fixture

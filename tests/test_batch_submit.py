@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from support import expected_render
 import pytest
 
 from slurm_support import require_slurm, wait_for
@@ -46,12 +47,7 @@ api.export(Tools())
 '''
 
 
-def expected_image(width: int, height: int) -> np.ndarray:
-    img = np.zeros((height, width, 3), np.uint8)
-    for y in range(height):
-        for x in range(width):
-            img[y, x] = (x * 255 // (width - 1), y * 255 // (height - 1), ((x // 8 + y // 8) % 2) * 255)
-    return img
+expected_image = expected_render
 
 
 class Batch:
