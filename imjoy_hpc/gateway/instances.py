@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("imjoy_hpc.gateway")
 ACTIVE = ("queued", "starting", "running")
+KEEP_ENDED = 100
 REQUEST_KEYS = ("profile", "cores", "memory", "gpus", "walltime", "queue")
 
 
@@ -314,10 +315,17 @@ class InstanceManager:
             self._spawn(instance.session.disconnect())
         self._close_peer(instance)
         self._notify(instance)
+        self._forget_old()
         try:
             await self.cluster.release(instance.id)
         except Exception:  # noqa: BLE001
             logger.exception("releasing plugin %s", instance.id)
+
+    def _forget_old(self) -> None:
+        """Keep the most recent ended instances for list_instances(), so a long-lived gateway stays small."""
+        ended = [i for i in self.instances.values() if i.state not in ACTIVE]
+        for instance in ended[:-KEEP_ENDED]:
+            del self.instances[instance.id]
 
     @staticmethod
     def _close_peer(instance: PluginInstance) -> None:
