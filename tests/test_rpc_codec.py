@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from rpc_support import wire_copy
 
-from imjoy_hpc.rpc import CodecRegistry, DecodeError, DotDict, EncodeError, RemoteError, ValueCodec, rpc_type
+from imjoy_hpc.rpc import CodecRegistry, DecodeError, DotDict, EncodeError, RemoteError, ValueCodec, WireArray, rpc_type
 from imjoy_hpc.rpc.store import CallbackStore, ObjectStore
 
 
@@ -25,9 +25,11 @@ def roundtrip(value, codec=None):
     return codec.decode(wire_copy(codec.encode(value)))
 
 
+# `_rtype` and `_rintf` are the protocol's reserved keys (an object holding `_rintf` is an interface)
+PLAIN_KEYS = st.text(max_size=8).filter(lambda key: key not in ("_rtype", "_rintf"))
 json_like = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.floats(allow_nan=False) | st.text() | st.binary(),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(PLAIN_KEYS, children, max_size=4),
     max_leaves=20,
 )
 
@@ -236,3 +238,22 @@ def test_functions_become_callbacks_and_objects_interfaces():
 def test_malformed_values_give_clear_errors(bad, message):
     with pytest.raises(DecodeError, match=message):
         make_codec().decode(bad)
+
+
+def test_relays_forward_arrays_in_their_wire_chunks():
+    arr = np.arange(300_000, dtype=np.float32).reshape(300, 1000)
+    sender, relay, receiver = make_codec(chunk_bytes=1 << 18), make_codec(chunk_bytes=1 << 18), make_codec()
+    relay.lazy_arrays = True
+    wire = wire_copy(sender.encode({"image": arr}))
+    held = relay.decode(wire)["image"]
+    assert isinstance(held, WireArray) and held.nbytes == arr.nbytes and held.shape == [300, 1000]
+    forwarded = relay.encode(held)
+    assert all(a is b for a, b in zip(forwarded["_rvalue"], held.chunks)), "no copy of the bytes"
+    assert_same_array(arr, receiver.decode(wire_copy(forwarded)))
+    np.testing.assert_array_equal(np.asarray(held), arr)
+    smaller = make_codec(chunk_bytes=1 << 16)
+    rechunked = smaller.encode(held)
+    assert all(len(c) <= 1 << 16 for c in rechunked["_rvalue"])
+    assert_same_array(arr, receiver.decode(wire_copy(rechunked)))
+    with pytest.raises(DecodeError, match="has 7 bytes"):
+        relay.decode({"_rtype": "ndarray", "_rvalue": [b"\0" * 3, b"\0" * 4], "_rshape": [2], "_rdtype": "float32"})

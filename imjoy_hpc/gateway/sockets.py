@@ -190,7 +190,9 @@ class SocketDoor:
         if not isinstance(peer_id, str) or not peer_id:
             raise ProtocolError("imjoyRPCReady needs a peer_id string")
         session.peer_id = peer_id
-        peer = RPCPeer(session.send, peer_id=peer_id, config={"name": "imjoy-hpc"}, chunk_bytes=self.chunk_bytes)
+        # The gateway only relays arrays: keep them in their wire chunks (no join, no re-split, one copy in memory).
+        peer = RPCPeer(session.send, peer_id=peer_id, config={"name": "imjoy-hpc"}, chunk_bytes=self.chunk_bytes,
+                       lazy_arrays=True)
         peer.on_log = lambda text: logger.info("[%s] %s", session.name, text)
         peer.on_error = lambda text: logger.warning("[%s] %s", session.name, text)
         peer.on_remote = lambda api: session.registration.on_ready(session)

@@ -10,11 +10,11 @@ from imjoy_hpc.rpc.errors import (
     RemoteError,
     RPCError,
 )
-from imjoy_hpc.rpc.ndarray import JS_TYPED_ARRAYS, decode_ndarray, encode_ndarray
+from imjoy_hpc.rpc.ndarray import JS_TYPED_ARRAYS, WireArray, decode_ndarray, encode_ndarray
 from imjoy_hpc.rpc.peer import API_VERSION, RemoteFunction, RPCPeer
 
 __all__ = [
     "API_VERSION", "CodecRegistry", "ConnectionClosed", "DecodeError", "DotDict", "EncodeError", "JS_TYPED_ARRAYS",
-    "ProtocolError", "RPCError", "RPCPeer", "RemoteError", "RemoteFunction", "ValueCodec", "decode_ndarray",
+    "ProtocolError", "RPCError", "RPCPeer", "RemoteError", "RemoteFunction", "ValueCodec", "WireArray", "decode_ndarray",
     "encode_ndarray", "rpc_type", "to_dotdict",
 ]

@@ -16,7 +16,7 @@ import numpy as np
 
 from imjoy_hpc.rpc.dotdict import DotDict
 from imjoy_hpc.rpc.errors import DecodeError, EncodeError, RemoteError
-from imjoy_hpc.rpc.ndarray import decode_ndarray, dtype_from_wire, encode_ndarray
+from imjoy_hpc.rpc.ndarray import WireArray, decode_ndarray, dtype_from_wire, encode_ndarray
 from imjoy_hpc.rpc.store import new_id
 
 if TYPE_CHECKING:
@@ -103,10 +103,12 @@ def _public_members(obj: Any) -> dict[str, Any]:
 class ValueCodec:
     """Encode Python values for the wire and decode wire values, for one peer."""
 
-    def __init__(self, peer: "RPCPeer", codecs: CodecRegistry | None = None, chunk_bytes: int = 0) -> None:
+    def __init__(self, peer: "RPCPeer", codecs: CodecRegistry | None = None, chunk_bytes: int = 0,
+                 lazy_arrays: bool = False) -> None:
         self.peer = peer
         self.codecs = codecs or CodecRegistry()
         self.chunk_bytes = chunk_bytes
+        self.lazy_arrays = lazy_arrays  # decode ndarrays as WireArrays (relays that only forward them)
 
     # ---------------------------------------------------------------- encode
     def encode(self, value: Any, *, path: str | None = None, object_id: str | None = None) -> Any:
@@ -115,6 +117,8 @@ class ValueCodec:
             return value
         if isinstance(value, bytearray):
             return bytes(value)
+        if isinstance(value, WireArray):
+            return value.encode(self.chunk_bytes)
         codec = self.codecs.encoder_for(value)
         if codec is not None:
             return self._encode_with_codec(codec, value)
@@ -255,7 +259,7 @@ class ValueCodec:
         return self.peer.remote_function("method", value.get("_rtarget_id"), name, object_id, True)
 
     def _decode_ndarray(self, value: dict, with_promise: bool) -> Any:
-        return decode_ndarray(value)
+        return decode_ndarray(value, lazy=self.lazy_arrays)
 
     def _decode_typedarray(self, value: dict, with_promise: bool) -> Any:
         dtype = dtype_from_wire(value.get("_rdtype"))

@@ -72,26 +72,59 @@ def encode_ndarray(value: np.ndarray | np.generic, chunk_bytes: int = 0) -> dict
     return {"_rtype": "ndarray", "_rvalue": data, "_rshape": list(arr.shape), "_rdtype": dtype_to_wire(arr.dtype)}
 
 
-def _join(value: Any) -> bytes:
+def _chunks(value: Any) -> list[bytes]:
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value) if not isinstance(value, bytes) else value
+        return [value if isinstance(value, bytes) else bytes(value)]
     if isinstance(value, (list, tuple)):
         if not all(isinstance(c, (bytes, bytearray, memoryview)) for c in value):
             raise DecodeError("ndarray _rvalue chunks must all be bytes")
-        return b"".join(value)
+        return [c if isinstance(c, bytes) else bytes(c) for c in value]
     raise DecodeError(f"ndarray _rvalue must be bytes or a list of byte chunks, got {type(value).__name__}")
 
 
-def decode_ndarray(obj: dict) -> np.ndarray:
-    """Decode an `ndarray` value (zero-copy for a single chunk); refuses sizes that do not match the shape."""
+class WireArray:
+    """An ndarray still in its wire chunks. A relay (the gateway) holds arrays this way while forwarding them, so it
+    neither joins nor re-splits the bytes; `np.asarray(wire_array)` gives the values when someone needs them."""
+
+    __slots__ = ("chunks", "shape", "dtype", "wire_dtype")
+
+    def __init__(self, chunks: list[bytes], shape: list[int], dtype: np.dtype, wire_dtype: Any) -> None:
+        self.chunks, self.shape, self.dtype, self.wire_dtype = chunks, list(shape), dtype, wire_dtype
+
+    @property
+    def nbytes(self) -> int:
+        return sum(len(c) for c in self.chunks)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        arr = np.frombuffer(b"".join(self.chunks), dtype=self.dtype).reshape(tuple(self.shape))
+        return arr if dtype is None else arr.astype(dtype)
+
+    def encode(self, chunk_bytes: int = 0) -> dict:
+        """The same `ndarray` value again, re-chunked only when a chunk is larger than `chunk_bytes`."""
+        if chunk_bytes and any(len(c) > chunk_bytes for c in self.chunks):
+            return encode_ndarray(np.asarray(self), chunk_bytes)
+        data: bytes | list[bytes] = self.chunks[0] if len(self.chunks) == 1 else list(self.chunks)
+        return {"_rtype": "ndarray", "_rvalue": data, "_rshape": list(self.shape), "_rdtype": self.wire_dtype}
+
+    def __repr__(self) -> str:
+        return f"<ndarray shape={self.shape} dtype={self.dtype} in {len(self.chunks)} chunk(s)>"
+
+
+def decode_ndarray(obj: dict, lazy: bool = False) -> np.ndarray | WireArray:
+    """Decode an `ndarray` value (zero-copy for a single chunk; a WireArray when `lazy`); refuses sizes that do
+    not match the shape."""
     shape = obj.get("_rshape")
     if not isinstance(shape, (list, tuple)) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
         raise DecodeError(f"ndarray _rshape must be a list of non-negative integers, got {shape!r}")
     dtype = dtype_from_wire(obj.get("_rdtype"))
-    data = _join(obj.get("_rvalue"))
+    chunks = _chunks(obj.get("_rvalue"))
+    size = sum(len(c) for c in chunks)
     expected = math.prod(shape) * dtype.itemsize
-    if len(data) != expected:
+    if size != expected:
         raise DecodeError(
-            f"ndarray payload has {len(data)} bytes but shape {list(shape)} of {dtype} needs {expected} bytes"
+            f"ndarray payload has {size} bytes but shape {list(shape)} of {dtype} needs {expected} bytes"
         )
+    if lazy:
+        return WireArray(chunks, shape, dtype, obj.get("_rdtype"))
+    data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     return np.frombuffer(data, dtype=dtype).reshape(tuple(shape))

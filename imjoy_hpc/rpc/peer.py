@@ -73,6 +73,7 @@ class RPCPeer:
         chunk_bytes: int = 0,
         sync_in_thread: bool = False,
         allow_execution: bool = False,
+        lazy_arrays: bool = False,
     ) -> None:
         self._send = send
         self.peer_id = peer_id or str(uuid.uuid4())
@@ -82,7 +83,7 @@ class RPCPeer:
         self.config.setdefault("id", self.peer_id)
         self.callbacks = CallbackStore()
         self.objects = ObjectStore()
-        self.codec = ValueCodec(self, codecs, chunk_bytes)
+        self.codec = ValueCodec(self, codecs, chunk_bytes, lazy_arrays)
         self.sync_in_thread = sync_in_thread
         self.allow_execution = allow_execution
         self.loop = asyncio.get_running_loop()
