@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from common import p50_row, row
 
 MB = 2**20
@@ -70,7 +72,30 @@ async def direct(port: int, sizes: list[int], runs: int) -> dict[int, list[float
     return out
 
 
-async def through_gateway(url: str, token: str, sizes: list[int], runs: int, real_client: bool) -> dict:
+async def _big_transfer(plugin, mb: int, gateway_pid: int) -> dict:
+    """One very large array; the gateway's peak RSS growth is sampled while it passes through."""
+    import psutil
+
+    gateway = psutil.Process(gateway_pid)
+    before = peak = gateway.memory_info().rss
+
+    async def sample() -> None:
+        nonlocal peak
+        while True:
+            peak = max(peak, gateway.memory_info().rss)
+            await asyncio.sleep(0.05)
+
+    sampler = asyncio.ensure_future(sample())
+    t = time.perf_counter()
+    arr = await plugin.big(mb)
+    seconds = time.perf_counter() - t
+    sampler.cancel()
+    intact = arr.size == mb * MB // 4 and float(arr.ravel()[-1]) == float(np.float32(arr.size - 1))
+    return {"seconds": seconds, "growth_mb": (peak - before) / MB, "intact": intact}
+
+
+async def through_gateway(url: str, token: str, sizes: list[int], runs: int, real_client: bool,
+                          big_mb: int = 0, gateway_pid: int = 0) -> dict:
     if real_client:
         import imjoy_rpc
 
@@ -89,6 +114,8 @@ async def through_gateway(url: str, token: str, sizes: list[int], runs: int, rea
             t = time.perf_counter()
             arr = await plugin.big(mb)
             out[mb].append(arr.nbytes / MB / (time.perf_counter() - t))
+    if big_mb and not real_client:
+        out["big"] = await _big_transfer(plugin, big_mb, gateway_pid)
     hello = await api.load_plugin("Hello")
     await hello.echo(b"\0" * 16)
     out["rtt"] = []
@@ -105,6 +132,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sizes", default="1,16,64")
+    parser.add_argument("--big-mb", type=int, default=1024, help="one array this large (0: skip)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     from gateway_support import start_gateway
@@ -116,7 +144,8 @@ def main() -> None:
     try:
         assert server.stdout.readline().strip() == "ready"
         baseline = asyncio.run(direct(port, sizes, args.runs))
-        ours = asyncio.run(through_gateway(gateway.url, gateway.token, sizes, args.runs, real_client=False))
+        ours = asyncio.run(through_gateway(gateway.url, gateway.token, sizes, args.runs, real_client=False,
+                                           big_mb=args.big_mb, gateway_pid=gateway.proc.pid))
         theirs = asyncio.run(through_gateway(gateway.url, gateway.token, sizes, args.runs, real_client=True))
     finally:
         server.terminate()
@@ -128,6 +157,11 @@ def main() -> None:
         print(row(f"{mb:3d} MB, imjoy-hpc client", ours[mb], baseline[mb], "MB/s"))
     for mb in sizes:
         print(row(f"{mb:3d} MB, imjoy-rpc client", theirs[mb], baseline[mb], "MB/s"))
+    if "big" in ours:
+        big = ours["big"]
+        print(f"{args.big_mb} MB array through the gateway: {'intact' if big['intact'] else 'CORRUPTED'} in "
+              f"{big['seconds']:.1f} s ({args.big_mb / big['seconds']:.0f} MB/s); gateway RSS grew by "
+              f"{big['growth_mb']:.0f} MB at peak (goal < 256 MB)")
     print(p50_row("small call p50, imjoy-hpc", ours["rtt"], baseline["rtt"]))
     print(p50_row("small call p50, imjoy-rpc", theirs["rtt"], baseline["rtt"]))
     print("hypha's published figure for 4 MB arrays: about 1-2 MB/s")
