@@ -60,7 +60,7 @@ class Gateway:
     """One user's gateway on a login node (or a laptop, with the embedded local cluster)."""
 
     def __init__(self, settings: dict, *, token: str, state_dir: Path, host: str | None = None,
-                 port: int | None = None) -> None:
+                 port: int | None = None, relay_arrays: bool = True) -> None:
         server = settings.get("server", {})
         self.settings = settings
         self.token = token
@@ -84,7 +84,8 @@ class Gateway:
         self.front = SocketDoor("front", register=self._register_client, max_message_bytes=self.max_bytes,
                                 chunk_bytes=self.chunk_bytes, origin_allowed=self.origin_allowed)
         self.door = SocketDoor("plugin", register=self._register_plugin, max_message_bytes=self.max_bytes,
-                               chunk_bytes=self.chunk_bytes, origin_allowed=lambda origin, environ: origin is None)
+                               chunk_bytes=self.chunk_bytes, origin_allowed=lambda origin, environ: origin is None,
+                               relay_arrays=relay_arrays)
         self._servers: list[tornado.httpserver.HTTPServer] = []
         self.door_port: int | None = None
 
@@ -131,7 +132,7 @@ class Gateway:
             self.instances.plugin_disconnected(instance, reason)
 
         return Registration(kind="plugin", name=f"plugin {instance.spec.name} ({instance.id})", api=api,
-                            on_ready=on_ready, on_close=on_close, context=instance, defer_peer_close=True)
+                            on_ready=on_ready, on_close=on_close, defer_peer_close=True)
 
     # ------------------------------------------------------------------ start / stop
     @property

@@ -27,7 +27,7 @@ class HeadlessClient:
 @contextlib.asynccontextmanager
 async def embedded_gateway(settings: dict, state_dir: Path) -> AsyncIterator[Gateway]:
     """A started gateway with only its plugin door open; stopped (plugins, jobs) on exit."""
-    gateway = Gateway(settings, token=new_token(), state_dir=state_dir)
+    gateway = Gateway(settings, token=new_token(), state_dir=state_dir, relay_arrays=False)
     try:
         await gateway.start(front=False)
         yield gateway

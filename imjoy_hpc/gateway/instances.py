@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from imjoy_hpc.cluster.profiles import REQUEST_KEYS
 from imjoy_hpc.gateway.sockets import RegistrationRefused, Session
 from imjoy_hpc.plugins.launcher import launch_plugin
 from imjoy_hpc.plugins.parser import PluginSpec
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("imjoy_hpc.gateway")
 ACTIVE = ("queued", "starting", "running")
 KEEP_ENDED = 100
-REQUEST_KEYS = ("profile", "cores", "memory", "gpus", "walltime", "queue")
 
 
 class PluginStartError(RuntimeError):

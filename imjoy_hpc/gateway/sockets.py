@@ -30,7 +30,6 @@ class Registration:
     api: Callable[["Session"], Any]            # builds the host API exported to this session
     on_ready: Callable[["Session"], Any] = lambda s: None
     on_close: Callable[["Session", str], Any] = lambda s, reason: None
-    context: Any = None                        # e.g. the plugin instance of a plugin process
     defer_peer_close: bool = False             # the owner closes the peer once it knows why the session ended
 
 
@@ -115,8 +114,9 @@ class SocketDoor:
 
     def __init__(self, name: str, *, register: Callable[[dict, str], Awaitable[Registration]],
                  max_message_bytes: int, chunk_bytes: int,
-                 origin_allowed: Callable[[str | None, dict], bool]) -> None:
+                 origin_allowed: Callable[[str | None, dict], bool], relay_arrays: bool = True) -> None:
         self.name = name
+        self.relay_arrays = relay_arrays
         self.register = register
         self.chunk_bytes = chunk_bytes
         self.origin_allowed = origin_allowed
@@ -190,9 +190,10 @@ class SocketDoor:
         if not isinstance(peer_id, str) or not peer_id:
             raise ProtocolError("imjoyRPCReady needs a peer_id string")
         session.peer_id = peer_id
-        # The gateway only relays arrays: keep them in their wire chunks (no join, no re-split, one copy in memory).
+        # A relaying gateway keeps arrays in their wire chunks (no join, no re-split, one copy in memory);
+        # a gateway whose own Python code uses the results (headless runs) decodes them as numpy arrays.
         peer = RPCPeer(session.send, peer_id=peer_id, config={"name": "imjoy-hpc"}, chunk_bytes=self.chunk_bytes,
-                       lazy_arrays=True)
+                       lazy_arrays=self.relay_arrays)
         peer.on_log = lambda text: logger.info("[%s] %s", session.name, text)
         peer.on_error = lambda text: logger.warning("[%s] %s", session.name, text)
         peer.on_remote = lambda api: session.registration.on_ready(session)
