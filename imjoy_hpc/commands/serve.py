@@ -56,8 +56,7 @@ def run(args: argparse.Namespace) -> int:
         if running is not None:
             print(json.dumps(_public(running, True)))
             return 0
-        argv = [a for a in sys.argv[sys.argv.index("serve") + 1:] if a != "--detach"] if "serve" in sys.argv else []
-        argv = _strip_token(argv)
+        argv = _foreground_argv(args)
         env = dict(os.environ)
         if args.token:
             env[TOKEN_ENV] = args.token
@@ -71,19 +70,13 @@ def run(args: argparse.Namespace) -> int:
     return _serve(args, settings, state_dir)
 
 
-def _strip_token(argv: list[str]) -> list[str]:
-    out, skip = [], False
-    for a in argv:
-        if skip:
-            skip = False
-            continue
-        if a == "--token":
-            skip = True
-            continue
-        if a.startswith("--token="):
-            continue
-        out.append(a)
-    return out
+def _foreground_argv(args: argparse.Namespace) -> list[str]:
+    """The options of this command for the background gateway; the token goes by environment, never argv."""
+    argv = ["--log-level", args.log_level]
+    for flag, value in (("--host", args.host), ("--port", args.port), ("--config", args.config)):
+        if value is not None:
+            argv += [flag, os.path.abspath(value) if flag == "--config" else str(value)]
+    return argv
 
 
 def _serve(args: argparse.Namespace, settings: dict, state_dir) -> int:

@@ -115,10 +115,8 @@ class PluginHostAPI:
 
     async def _forward(self, name: str, *args: Any) -> Any:
         self.instance.logs.append(f"{name}: {' '.join(map(str, args))}")
-        owner = self.instance.owner
-        remote = owner.peer.remote if owner is not None and owner.peer is not None else None
-        fn = remote.get(name) if remote else None
-        if callable(fn):
+        fn = self.instance.owner_function(name)
+        if fn is not None:
             return await fn(*args)
         logger.info("[%s] %s %s", self.instance.spec.name, name, " ".join(map(str, args)))
         return None

@@ -51,6 +51,13 @@ class PluginInstance:
     ready: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     stopping: bool = False
 
+    def owner_function(self, name: str) -> Any:
+        """A function the launching client exported (showProgress, onPluginStatus...), or None."""
+        owner = self.owner
+        remote = owner.peer.remote if owner is not None and owner.peer is not None and not owner.closed else None
+        fn = remote.get(name) if remote else None
+        return fn if callable(fn) else None
+
     @property
     def detachable(self) -> bool:
         return "allow-detach" in self.spec.flags
@@ -357,10 +364,8 @@ class InstanceManager:
                 return
 
     def _tell_owner(self, instance: PluginInstance, function: str, *args: Any) -> bool:
-        owner = instance.owner
-        remote = owner.peer.remote if owner is not None and owner.peer is not None else None
-        fn = remote.get(function) if remote else None
-        if not callable(fn) or owner.closed:
+        fn = instance.owner_function(function)
+        if fn is None:
             return False
 
         async def call() -> None:

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
 import socketio
-import tornado.websocket
 
 from imjoy_hpc.rpc import ProtocolError, RPCPeer
+from imjoy_hpc.rpc.outbox import Outbox
 
 logger = logging.getLogger("imjoy_hpc.gateway")
 REGISTER_TIMEOUT = 15.0
@@ -44,8 +44,11 @@ class Session:
     peer: RPCPeer | None = None
     peer_id: str | None = None
     closed: bool = False
-    _queue: asyncio.Queue = field(default_factory=asyncio.Queue)
-    _writer: asyncio.Task | None = None
+    outbox: Outbox = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.outbox = Outbox(lambda message: self.door.sio.emit("plugin_message", message, to=self.sid),
+                             lambda exc: logger.warning("sending to %s failed: %s", self.name, exc))
 
     @property
     def kind(self) -> str:
@@ -57,22 +60,9 @@ class Session:
 
     def send(self, message: dict) -> None:
         """Queue an RPC message for this client, in order."""
-        if self.closed:
-            return
-        message["peer_id"] = self.peer_id
-        self._queue.put_nowait(message)
-        if self._writer is None:
-            self._writer = asyncio.get_running_loop().create_task(self._write())
-
-    async def _write(self) -> None:
-        while True:
-            message = await self._queue.get()
-            if message is None:
-                return
-            try:
-                await self.door.sio.emit("plugin_message", message, to=self.sid)
-            except Exception:  # noqa: BLE001 - a broken socket ends the session
-                logger.exception("sending to %s failed", self.name)
+        if not self.closed:
+            message["peer_id"] = self.peer_id
+            self.outbox.put(message)
 
     async def disconnect(self) -> None:
         await self.door.sio.disconnect(self.sid)
@@ -81,7 +71,7 @@ class Session:
         if self.closed:
             return
         self.closed = True
-        self._queue.put_nowait(None)
+        self.outbox.close()
         if self.peer is not None and not self.registration.defer_peer_close:
             self.peer.close(reason)
         try:

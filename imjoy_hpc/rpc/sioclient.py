@@ -11,6 +11,7 @@ import socketio
 
 from imjoy_hpc.rpc.dotdict import DotDict
 from imjoy_hpc.rpc.errors import RPCError
+from imjoy_hpc.rpc.outbox import Outbox
 from imjoy_hpc.rpc.peer import RPCPeer
 
 logger = logging.getLogger("imjoy_hpc.rpc")
@@ -33,8 +34,7 @@ class SocketIOPeer:
         self.sio = socketio.AsyncClient(reconnection=False, websocket_extra_options={"max_msg_size": 0})
         self.peer: RPCPeer | None = None
         self.closed = asyncio.Event()
-        self._queue: asyncio.Queue = asyncio.Queue()
-        self._writer: asyncio.Task | None = None
+        self._outbox = Outbox(lambda message: self.sio.emit("plugin_message", message), self._send_failed)
 
     async def connect(self, timeout: float = 30) -> DotDict:
         """Connect, register and complete the handshake; returns the server's API."""
@@ -49,23 +49,16 @@ class SocketIOPeer:
             raise RegistrationError(f"the server refused the connection: {detail}")
         self.peer = RPCPeer(self._send, config=self.config, chunk_bytes=self.chunk_bytes,
                             sync_in_thread=self.sync_in_thread)
-        self._writer = asyncio.get_running_loop().create_task(self._write())
         self.peer.connect()
         return await self.peer.wait_remote(timeout)
 
     def _send(self, message: dict) -> None:
         message["peer_id"] = self.peer.peer_id
-        self._queue.put_nowait(message)
+        self._outbox.put(message)
 
-    async def _write(self) -> None:
-        while True:
-            message = await self._queue.get()
-            try:
-                await self.sio.emit("plugin_message", message)
-            except Exception:  # noqa: BLE001
-                logger.exception("sending a message failed")
-                self.closed.set()
-                return
+    def _send_failed(self, exc: BaseException) -> None:
+        logger.warning("sending a message failed: %s", exc)
+        self.closed.set()
 
     def _on_message(self, data: Any) -> None:
         if self.peer is None or not isinstance(data, dict) or data.get("peer_id") != self.peer.peer_id:
@@ -85,8 +78,7 @@ class SocketIOPeer:
         await self.peer.set_interface(api)
 
     async def disconnect(self) -> None:
-        if self._writer is not None:
-            self._writer.cancel()
+        self._outbox.close()
         if self.sio.connected:
             await self.sio.disconnect()
         self._on_disconnect()

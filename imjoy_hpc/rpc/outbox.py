@@ -1,0 +1,33 @@
+"""Ordered sending: RPC peers hand over messages synchronously; one writer task emits them in that order."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Awaitable, Callable
+
+
+class Outbox:
+    """A queue drained by one task calling `emit(message)`; it stops at the first failure, reported to `on_error`."""
+
+    def __init__(self, emit: Callable[[dict], Awaitable[Any]], on_error: Callable[[BaseException], Any]) -> None:
+        self._emit = emit
+        self._on_error = on_error
+        self._queue: asyncio.Queue = asyncio.Queue()
+        self._writer: asyncio.Task | None = None
+
+    def put(self, message: dict) -> None:
+        self._queue.put_nowait(message)
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(self._run())
+
+    def close(self) -> None:
+        """Stop after the messages already queued."""
+        self._queue.put_nowait(None)
+
+    async def _run(self) -> None:
+        while (message := await self._queue.get()) is not None:
+            try:
+                await self._emit(message)
+            except Exception as exc:  # noqa: BLE001 - a broken socket ends the connection
+                self._on_error(exc)
+                return
