@@ -65,27 +65,36 @@ def scancel(*job_ids: str) -> None:
         subprocess.run(["scancel", *job_ids], capture_output=True, timeout=20)
 
 
-def wait_for(predicate, timeout: float, interval: float = 0.2, what: str = "condition") -> Any:
-    """Poll `predicate` until it returns something truthy (bounded)."""
+def _polls(predicate, timeout: float, what: str):
+    """Yields between tries of `predicate` until it returns something truthy (its value ends the generator)."""
     deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
+    while not (value := predicate()):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
+        yield
+    return value
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.2, what: str = "condition") -> Any:
+    """Poll `predicate` until it returns something truthy (bounded)."""
+    polls = _polls(predicate, timeout, what)
+    try:
+        while True:
+            next(polls)
+            time.sleep(interval)
+    except StopIteration as done:
+        return done.value
 
 
 async def async_wait_for(predicate, timeout: float, interval: float = 0.2, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        await asyncio.sleep(interval)
+    """wait_for without blocking the event loop."""
+    polls = _polls(predicate, timeout, what)
+    try:
+        while True:
+            next(polls)
+            await asyncio.sleep(interval)
+    except StopIteration as done:
+        return done.value
 
 
 def new_session() -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from support import free_port, require_command
+from support import free_port, require_command, stop_process
 
 HOW = "apt-get install openssh-server openssh-client"
 PAM_DIR = Path("/etc/pam.d")
@@ -185,13 +185,7 @@ class SshServer:
         """Stop the listener and its connections by PID; remove the test's PAM service file."""
         if self.proc is not None:
             children = self.connection_pids()
-            if self.proc.poll() is None:
-                self.proc.terminate()
-                try:
-                    self.proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait(timeout=10)
+            stop_process(self.proc)
             for pid in children:
                 try:
                     os.kill(pid, signal.SIGKILL)
@@ -295,13 +289,7 @@ class CliProcess:
 
     def stop(self) -> int:
         """SIGTERM, then SIGKILL after 10 s; the exit status."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        stop_process(self.proc)
         self._stderr.close()
         self.proc.stdout.close()
         return self.proc.returncode

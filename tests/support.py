@@ -44,3 +44,17 @@ def expected_render(width: int, height: int):
         for x in range(width):
             img[y, x] = (x * 255 // (width - 1), y * 255 // (height - 1), ((x // 8 + y // 8) % 2) * 255)
     return img
+
+
+def stop_process(proc, timeout: float = 10) -> int:
+    """SIGTERM a process we started, SIGKILL it if it is still there after `timeout` seconds; its exit status."""
+    import subprocess
+
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=timeout)
+    return proc.returncode
