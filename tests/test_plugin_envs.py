@@ -172,8 +172,9 @@ def test_concurrent_builders_build_once(tmp_path, wheel_req):
 
 
 @pytest.mark.parametrize("requirements, env, message", [
-    (["conda:fftw"], None, "plugin C needs conda packages fftw; conda requirements are not supported"),
-    ([], "conda create -n x python=3.9", "plugin C declares a conda environment (`env`)"),
+    ([], "module load fftw", "plugin C: env entry 'module load fftw': not a conda or pip command"),
+    ([], [{"type": "docker"}], "plugin C: env entry {'type': 'docker'}: unknown type 'docker'"),
+    ([], "conda create -p /tmp/x numpy", "remove -p/--prefix"),
     (["cmd:make"], None, "plugin C requirement 'cmd:make' would run a command or clone a repository"),
     (["repo:https://example.org/x.git"], None, "plugin C requirement 'repo:https://example.org/x.git' would run"),
 ])
@@ -189,7 +190,7 @@ def test_commands_run_once_when_allowed(tmp_path):
     info = ensure_environment(reqs, cache_dir=tmp_path / "envs", allow_commands=True, log=Log())
     again = ensure_environment(reqs, cache_dir=tmp_path / "envs", allow_commands=True, log=Log())
     assert again.path == info.path and not again.created
-    assert (info.path / "built.txt").read_text() == "built\n"
+    assert info.work_dir == info.path / "work" and (info.work_dir / "built.txt").read_text() == "built\n"
 
 
 def test_failing_or_hanging_command_leaves_no_env(tmp_path):
@@ -211,7 +212,7 @@ def test_repo_requirement_clones_when_allowed(tmp_path):
         subprocess.run([git, *cmd], cwd=source, env=env, check=True, timeout=60, capture_output=True)
     info = ensure_environment([f"repo:file://{source} tools"], cache_dir=tmp_path / "envs", allow_commands=True,
                               log=Log())
-    assert info.repos == {"tools": info.path / "repos" / "tools"}
+    assert info.repos == {"tools": info.path / "work" / "tools"} and info.work_dir == info.path / "work"
     assert (info.repos["tools"] / "tool.py").read_text() == "X = 1\n"
 
 

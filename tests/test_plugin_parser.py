@@ -330,10 +330,7 @@ def test_requirements_grammar():
 
 @pytest.mark.parametrize("value, message", [
     ({"a": 1}, "must be a list of strings, got dict"),
-    ([""], "must not be empty"),
-    (["pip:"], "names no package"),
-    (["cmd:  "], "has an empty command"),
-    (["repo:"], "expected 'repo:<git url> [directory]'"),
+    (["repo:a b c"], "expected 'repo:<git url> [directory]'"),
     (["repo:https://x/y.git ../escape"], "must be a plain name"),
     (["pip:-r requirements.txt"], "pip option '-r' is not allowed"),
     (["pip:'unbalanced"], "No closing quotation"),
@@ -342,3 +339,9 @@ def test_requirements_grammar_errors(value, message):
     with pytest.raises(RequirementSyntaxError) as err:
         parse_requirements(value)
     assert message in str(err.value)
+
+
+def test_empty_requirement_entries_are_ignored_as_the_legacy_engine_did():
+    reqs = parse_requirements(["", "pip:", "numpy", "conda:  ", "  ", "cmd:", "repo:"])
+    assert reqs.to_list() == ["numpy"] and reqs.pip == ("numpy",)
+    assert not parse_requirements("")

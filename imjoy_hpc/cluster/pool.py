@@ -13,7 +13,7 @@ from distributed.diagnostics.plugin import SchedulerPlugin
 
 from imjoy_hpc.cluster.base import TERMINAL_STATES, Backend, JobState, tail
 from imjoy_hpc.cluster.profiles import Profile
-from imjoy_hpc.cluster.tasks import STARTED_TOPIC
+from imjoy_hpc.cluster.tasks import PROGRESS_TOPIC, STARTED_TOPIC
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +70,11 @@ class _Watcher(SchedulerPlugin):
         self.pool.spawn(self.pool.worker_removed(worker, name))
 
     def log_event(self, topic: str, msg: Any) -> None:
+        if topic == PROGRESS_TOPIC and isinstance(msg, dict):
+            t = self.pool.by_dask_key.get(msg.get("key"))
+            if t is not None and not t.released:
+                self.pool.manager.emit({**msg, "key": t.key})
+            return
         if topic != STARTED_TOPIC or not isinstance(msg, dict):
             return
         t = self.pool.by_dask_key.get(msg.get("key"))

@@ -12,9 +12,10 @@ import dask.config
 from dask.utils import format_bytes, parse_bytes
 
 from imjoy_hpc.config import ConfigError
+from imjoy_hpc.rpc.errors import UserFacingError
 
 
-class ResourceLimitError(ValueError):
+class ResourceLimitError(UserFacingError, ValueError):
     """A plugin request outside the limits of its profile; the message names the limit and the value."""
 
 

@@ -1,11 +1,40 @@
-"""Wrappers that run a plugin's long-lived function on a worker without holding one of its threads."""
+"""Wrappers that run a plugin's long-lived function on a worker without holding one of its threads, and the link
+such a function keeps with the gateway while it runs (progress events out, "abandoned" in)."""
 
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any, Callable
 
 STARTED_TOPIC = "imjoy-hpc-task-started"
+PROGRESS_TOPIC = "imjoy-hpc-task-progress"
+_ABANDONED_STATES = ("cancelled", "released", "forgotten", "error", "memory")
+_current = threading.local()
+
+
+class TaskLink:
+    """The running task as seen from inside: `emit` events to the gateway's cluster manager, and learn whether the
+    gateway has abandoned the task (cancelled, or the worker is closing). Outside Dask it does nothing."""
+
+    def __init__(self, worker: Any = None, key: Any = None) -> None:
+        self.worker, self.key = worker, key
+
+    def emit(self, kind: str, **fields: Any) -> None:
+        if self.worker is not None:
+            self.worker.log_event(PROGRESS_TOPIC, {"key": str(self.key), "type": kind, **fields})
+
+    def abandoned(self) -> bool:
+        if self.worker is None:
+            return False
+        ts = self.worker.state.tasks.get(self.key)
+        status = getattr(self.worker.status, "name", str(self.worker.status))
+        return ts is None or ts.state in _ABANDONED_STATES or status in ("closing", "closed", "failed")
+
+
+def current_link() -> TaskLink:
+    """The link of the task running in this thread (a do-nothing link outside a Dask task)."""
+    return getattr(_current, "link", None) or TaskLink()
 
 
 def _announce() -> None:
@@ -15,7 +44,9 @@ def _announce() -> None:
 
     worker = get_worker()
     _export_client_security(worker)
-    worker.log_event(STARTED_TOPIC, {"key": str(worker.get_current_task()), "worker": worker.address})
+    key = worker.get_current_task()
+    _current.link = TaskLink(worker, key)
+    worker.log_event(STARTED_TOPIC, {"key": str(key), "worker": worker.address})
 
 
 def _export_client_security(worker) -> None:
@@ -37,7 +68,10 @@ def run_long(fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:
 
     _announce()
     secede()
-    return fn(*args, **kwargs)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _current.link = None
 
 
 async def run_long_async(fn: Callable[..., Any], args: tuple, kwargs: dict) -> Any:

@@ -182,6 +182,7 @@ class Gateway:
         front_server.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]
         self._servers.append(front_server)
+        self.instances.engine_url = self.url.rstrip("/")
 
     async def _warm_up(self) -> None:
         """Start the default profile's cluster in the background so the first plugin starts sooner."""

@@ -107,47 +107,46 @@ class ClientAPI:
 class PluginHostAPI:
     """The API a plugin process receives as `api`: UI calls go to the client that launched the plugin."""
 
-    FORWARDED = ("showMessage", "showProgress", "showStatus", "alert", "showSnackbar", "confirm", "prompt")
+    FORWARDED = ("showMessage", "showProgress", "showStatus", "alert", "showSnackbar")
+    # Calls that need the client's answer: without a client that serves them they fail, never return None.
+    ASKED = ("confirm", "prompt")
+    # ImJoy app functions that need its windows and dialogs (served by the ImJoy app itself).
+    APP_ONLY = ("showDialog", "createWindow", "showFileDialog", "getWindow", "showFileManager")
 
     def __init__(self, gateway: "Gateway", instance: PluginInstance) -> None:
         self.gateway = gateway
         self.instance = instance
 
-    async def _forward(self, name: str, *args: Any) -> Any:
+    async def _forward(self, name: str, args: tuple, kwargs: dict, required: bool) -> Any:
         self.instance.logs.append(f"{name}: {' '.join(map(str, args))}")
         fn = self.instance.owner_function(name)
         if fn is not None:
-            return await fn(*args)
+            return await fn(*args, **kwargs)
+        if required:
+            raise RuntimeError(f"api.{name} needs a client that answers it, and the client of plugin "
+                               f"{self.instance.spec.name!r} does not provide {name}() (or has gone)")
         logger.info("[%s] %s %s", self.instance.spec.name, name, " ".join(map(str, args)))
         return None
 
     def exported(self) -> dict:
         api: dict[str, Any] = {}
-        for name in self.FORWARDED:
-            api[name] = self._forwarder(name)
-        api["log"] = self._forwarder("log")
+        for name in self.FORWARDED + ("log", "error"):
+            api[name] = self._forwarder(name, required=False)
+        for name in self.ASKED:
+            api[name] = self._forwarder(name, required=True)
         api["info"] = api["log"]
-        api["error"] = self._forwarder("error")
         api["getPlugin"] = api["get_plugin"] = self.get_plugin
         api["startupFailed"] = self.startup_failed
-        for name in ("showDialog", "createWindow", "showFileDialog"):
-            api[name] = self._unavailable(name)
+        for name in self.APP_ONLY:
+            api[name] = unavailable(name)
         return api
 
-    def _forwarder(self, name: str):
-        async def forward(*args: Any) -> Any:
-            return await self._forward(name, *args)
+    def _forwarder(self, name: str, required: bool):
+        async def forward(*args: Any, **kwargs: Any) -> Any:
+            return await self._forward(name, args, kwargs, required)
 
         forward.__name__ = name
         return forward
-
-    @staticmethod
-    def _unavailable(name: str):
-        def unavailable(*args: Any) -> None:
-            raise NotImplementedError(f"api.{name} needs the ImJoy web app's windows; imjoy-hpc does not provide it")
-
-        unavailable.__name__ = name
-        return unavailable
 
     async def get_plugin(self, name: str) -> dict:
         """Another plugin, started for the same client."""
@@ -159,3 +158,13 @@ class PluginHostAPI:
 
     def startup_failed(self, text: str) -> None:
         self.gateway.instances.startup_failed(self.instance, str(text))
+
+
+def unavailable(name: str):
+    """A stand-in for an ImJoy app function the gateway cannot serve: fails naming it, whatever its arguments."""
+    def unavailable(*args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError(f"api.{name} is not available: it needs the ImJoy web app's windows and "
+                                  "dialogs, which the imjoy-hpc gateway does not provide")
+
+    unavailable.__name__ = name
+    return unavailable

@@ -14,19 +14,20 @@ from typing import TYPE_CHECKING, Any
 
 from imjoy_hpc.cluster.profiles import REQUEST_KEYS
 from imjoy_hpc.gateway.sockets import RegistrationRefused, Session
+from imjoy_hpc.plugins.envs import EnvError
 from imjoy_hpc.plugins.launcher import launch_plugin
 from imjoy_hpc.plugins.parser import PluginSpec
-from imjoy_hpc.rpc import RemoteError
+from imjoy_hpc.rpc import RemoteError, UserFacingError
 
 if TYPE_CHECKING:
     from imjoy_hpc.cluster import ClusterManager, Profile
 
 logger = logging.getLogger("imjoy_hpc.gateway")
-ACTIVE = ("queued", "starting", "running")
+ACTIVE = ("queued", "installing", "starting", "running")
 KEEP_ENDED = 100
 
 
-class PluginStartError(RuntimeError):
+class PluginStartError(UserFacingError, RuntimeError):
     """A plugin failed before its API was ready; the message says why (state, exit code, log tail)."""
 
 
@@ -50,6 +51,10 @@ class PluginInstance:
     logs: deque = field(default_factory=lambda: deque(maxlen=200))
     ready: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     stopping: bool = False
+    reported: bool = False            # the plugin process told us itself why it failed (no log tail needed)
+    installing: str | None = None     # what its environment build is doing now
+    install_started: float | None = None
+    install_ended: float | None = None
 
     def owner_function(self, name: str) -> Any:
         """A function the launching client exported (showProgress, onPluginStatus...), or None."""
@@ -68,7 +73,7 @@ class PluginInstance:
             "id": self.id, "name": self.spec.name, "state": self.state, "profile": self.profile.name,
             "job_id": self.job.get("job_id"), "node": self.job.get("node"), "reason": self.job.get("reason"),
             "scheduler_state": self.job.get("scheduler_state"), "walltime_left": self.job.get("walltime_left"),
-            "error": self.error, "flags": sorted(self.spec.flags), "owner": self.owner.name if self.owner else None,
+            "error": self.error, "installing": self.installing, "flags": sorted(self.spec.flags), "owner": self.owner.name if self.owner else None,
             "created": self.created,
         }
 
@@ -84,6 +89,7 @@ class InstanceManager:
         self.log_dir = log_dir
         self.env_cache = env_cache
         self.chunk_bytes = chunk_bytes
+        self.engine_url: str | None = None  # the front door's URL, as plugins read it in api.ENGINE_URL
         self.instances: dict[str, PluginInstance] = {}
         self._tasks: set[asyncio.Task] = set()
 
@@ -131,6 +137,8 @@ class InstanceManager:
             "env_cache": str(self.env_cache),
             "allow_install": bool(plugin_settings.get("install-requirements", True)),
             "allow_commands": bool(plugin_settings.get("allow-requirement-commands", False)),
+            "install_timeout": float(plugin_settings.get("install-timeout", 1800)),
+            "conda": dict(plugin_settings.get("conda") or {}),
             "scheduler_address": scheduler,
             "work_dir": str(spec.source_path.parent) if spec.source_path else None,
             "bootstrap": {
@@ -138,21 +146,39 @@ class InstanceManager:
                 "name": spec.name, "script": spec.script, "tag": spec.tag,
                 "config": {**spec.config, "_id": instance.id},
                 "filename": str(spec.source_path or spec.filename), "chunk_bytes": self.chunk_bytes,
-                "script_line": spec.script_line,
+                "script_line": spec.script_line, "attachments": spec.attachments,
+                "engine_url": self.engine_url,
                 "export_timeout": float(self.settings.get("plugins", {}).get("export-timeout", 30)),
             },
         }
 
+    def _ready_deadline(self, instance: PluginInstance) -> float:
+        """When the start counts as failed: `start-timeout` after placement, not counting the environment build,
+        which has its own `install-timeout`."""
+        plugins = self.settings.get("plugins", {})
+        start, install = float(plugins.get("start-timeout", 120)), float(plugins.get("install-timeout", 1800))
+        if instance.install_started is not None and instance.install_ended is None:
+            return instance.install_started + install + start
+        if instance.install_ended is not None:
+            return instance.install_ended + start
+        return instance.created + start
+
     async def _wait_ready(self, instance: PluginInstance) -> PluginInstance:
-        timeout = float(self.settings.get("plugins", {}).get("start-timeout", 120))
-        try:
-            await asyncio.wait_for(asyncio.shield(instance.ready), timeout)
-        except asyncio.TimeoutError:
-            where = f" (job {instance.job.get('job_id')}, {instance.job.get('reason') or instance.state})" \
-                if instance.job.get("job_id") else ""
-            await self.kill(instance, f"did not become ready within {timeout:.0f} s{where}")
-            raise PluginStartError(f"plugin {instance.spec.name!r} did not start within {timeout:.0f} s{where}") \
-                from None
+        while not instance.ready.done():
+            left = self._ready_deadline(instance) - time.time()
+            if left <= 0:
+                waited = time.time() - instance.created
+                where = f" (job {instance.job.get('job_id')}, {instance.job.get('reason') or instance.state})" \
+                    if instance.job.get("job_id") else ""
+                what = "its environment was not built" if instance.state == "installing" else "it did not start"
+                await self.kill(instance, f"{what} in time: waited {waited:.0f} s{where}")
+                raise PluginStartError(f"plugin {instance.spec.name!r} {what} in time: waited {waited:.0f} s"
+                                       f"{where}; see its log {instance.log_file}") from None
+            try:
+                await asyncio.wait_for(asyncio.shield(instance.ready), min(left, 1.0))
+            except asyncio.TimeoutError:
+                continue
+        instance.ready.result()  # raises why it failed
         return instance
 
     # ------------------------------------------------------------------ plugin process side
@@ -163,7 +189,12 @@ class InstanceManager:
 
         if instance is None or instance.secret is None or not tokens_match(config.get("secret"), instance.secret):
             raise RegistrationRefused("invalid or already used plugin secret")
+        if instance.state not in ACTIVE:
+            raise RegistrationRefused(f"plugin instance {instance.id} has already ended ({instance.state})")
         instance.secret = None
+        if instance.install_started is not None and instance.install_ended is None:
+            instance.install_ended = time.time()
+            instance.installing = None
         instance.state = "starting"
         instance.job.update({k: config.get(k) for k in ("pid", "hostname") if config.get(k)})
         if config.get("job_id"):
@@ -193,7 +224,9 @@ class InstanceManager:
             instance.ready.set_result(api)
 
     def startup_failed(self, instance: PluginInstance, text: str) -> None:
-        instance.error = f"plugin {instance.spec.name!r} failed to start:\n{text}"
+        """The plugin process reports why its script failed (in words first, then its traceback)."""
+        instance.error = f"plugin {instance.spec.name!r} failed to start: {text}"
+        instance.reported = True
 
     def plugin_disconnected(self, instance: PluginInstance, reason: str) -> None:
         if instance.state in ACTIVE:
@@ -228,7 +261,10 @@ class InstanceManager:
             if type(exc).__name__ == "KilledWorker":  # the scheduler's word on the job's end is on its way
                 await self._wait_for_error(instance, 5)
             if instance.state in ACTIVE:
-                detail = instance.error or f"{type(exc).__name__}: {exc}"
+                if isinstance(exc, EnvError):  # the environment could not be built: its message says why
+                    detail = f"plugin {instance.spec.name!r} failed to start: {exc}"
+                else:
+                    detail = instance.error or f"{type(exc).__name__}: {exc}"
                 await self._end(instance, "stopped" if instance.stopping else "failed", detail)
             return
         instance.job.update({k: result.get(k) for k in ("node", "job_id") if result.get(k)})
@@ -236,8 +272,12 @@ class InstanceManager:
             if instance.stopping or result.get("exit_code") == 0:
                 await self._end(instance, "stopped", None)
             else:
+                if instance.reported:
+                    await self._end(instance, "failed", f"{instance.error}\n(full log: {instance.log_file})")
+                    return
                 text = instance.error or f"plugin {instance.spec.name!r} exited with code {result.get('exit_code')}"
-                await self._end(instance, "failed", f"{text}\n--- log tail ---\n{result.get('log_tail', '')}")
+                await self._end(instance, "failed", f"{text}\n--- log tail ({instance.log_file}) ---\n"
+                                                    f"{result.get('log_tail', '')}")
 
     @staticmethod
     async def _wait_for_error(instance: PluginInstance, timeout: float) -> None:
@@ -248,7 +288,7 @@ class InstanceManager:
 
     async def _poll_status(self, instance: PluginInstance) -> None:
         """While the plugin waits for a job, report the scheduler's state and pending reason."""
-        while instance.state in ("queued", "starting") and not instance.ready.done():
+        while instance.state in ("queued", "installing", "starting") and not instance.ready.done():
             try:
                 status = self.cluster.status(instance.id)
             except Exception:  # noqa: BLE001
@@ -285,6 +325,14 @@ class InstanceManager:
             text = f"the scheduler refused the job for plugin {instance.spec.name!r}: {event.get('reason')}"
             instance.error = text
             self._spawn(self._end(instance, "failed", text))
+        elif event.get("type") == "installing":
+            self._installing(instance, str(event.get("text") or "installing"))
+        elif event.get("type") == "installed":
+            instance.install_ended = time.time()
+            instance.installing = None
+            if instance.state == "installing":
+                instance.state = "starting"
+                self._notify(instance)
         elif event.get("type") == "walltime-warning":
             minutes = max(0, int(event.get("seconds_left") or 0)) // 60
             self._tell_owner(instance, "showMessage",
@@ -292,6 +340,18 @@ class InstanceManager:
                              f"{minutes} min; save your work.")
             instance.job["walltime_left"] = event.get("seconds_left")
             self._notify(instance, warning="walltime")
+
+    def _installing(self, instance: PluginInstance, text: str) -> None:
+        """The plugin's environment is being built: state `installing`, and its client is told what happens."""
+        if instance.state not in ("queued", "starting", "installing") or instance.install_ended is not None:
+            return
+        if instance.install_started is None:
+            instance.install_started = time.time()
+        instance.state = "installing"
+        instance.installing = text
+        instance.logs.append(f"installing: {text}")
+        self._tell_owner(instance, "showStatus", f"{instance.spec.name}: {text}")
+        self._notify(instance)
 
     # ------------------------------------------------------------------ ending
     async def kill(self, instance: PluginInstance, reason: str = "killed by request", state: str = "stopped") -> None:
@@ -351,8 +411,11 @@ class InstanceManager:
                     self._spawn(self.kill(instance, "its client disconnected"))
 
     async def close(self) -> None:
+        preparing = any(i.state in ("installing", "starting") for i in self.instances.values())
         await asyncio.gather(*(self.kill(i, "the gateway is stopping") for i in list(self.instances.values())),
                              return_exceptions=True)
+        if preparing:  # give workers a moment to stop environment builds and starting processes (launcher._watch)
+            await asyncio.sleep(1.0)
         for task in list(self._tasks):
             task.cancel()
 

@@ -1,4 +1,4 @@
-"""Cached Python environments for plugin `requirements`.
+"""Cached environments for plugin `requirements` and conda `env`.
 
 pip requirements are installed into a virtualenv under `cache_dir`, named by a hash of the normalized
 requirements, the Python version and the base interpreter's site directories, and reused by every later
@@ -7,23 +7,31 @@ Python and a ``.pth`` file that adds that Python's own site directories (a virtu
 plugin still imports everything the runtime has (numpy, dask, imjoy-hpc); packages the plugin asks for shadow
 them.
 
-An environment counts as complete only when its marker file exists; the marker is written last. Builders take
-an exclusive lock (``<key>.lock``, flock) so concurrent starts, also on other nodes sharing the path, build once;
-a half-built env left by a crash is removed and rebuilt.
+A conda request (`env`, `conda:` requirements; see :mod:`imjoy_hpc.plugins.conda`) is solved and installed by a
+real solver (:mod:`imjoy_hpc.plugins.conda_build`) into ``conda-<key>``. If the env has a Python, the plugin runs
+on it, with the runtime added by the same ``.pth`` (its version must be the runtime's); otherwise the plugin
+runs on the base Python with the env activated (PATH, CONDA_PREFIX, libraries, activate.d scripts).
+
+An environment counts as complete only when its marker file exists; the marker is written last (an atomic
+rename). Builders take an exclusive lock (``<key>.lock``) so concurrent starts, also on other nodes sharing the
+path, build once; a half-built env left by a crash is removed and rebuilt. Every build step runs in its own
+process group, stopped on timeout or when the start is abandoned.
 
 When there is no cached env and the base Python already satisfies every pip requirement, no env is made.
-`conda:` and `env` are not supported yet; `cmd:` and `repo:` run only when `allow_commands` is true (they
-execute code from the plugin file at install time).
+`cmd:` and `repo:` run only when `allow_commands` is true (they execute code from the plugin file at install
+time), in the env's work directory, which is then the plugin's working directory.
 """
 
 from __future__ import annotations
 
-import fcntl
+import ctypes
 import hashlib
 import json
 import os
 import shlex
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -32,6 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import filelock
+
 from .parser import PluginError
 from .requirements import Requirements, normalized_pip, parse_requirements
 
@@ -39,6 +49,8 @@ MARKER = ".imjoy-hpc-env.json"
 PARENT_PTH = "_imjoy_hpc_parent_site.pth"
 SITE_CONFIG_KEY = "imjoy-hpc.plugins.install-requirements"
 COMMANDS_CONFIG_KEY = "imjoy-hpc.plugins.allow-requirement-commands"
+CONDA_CONFIG_KEY = "imjoy-hpc.plugins.conda"
+WORK_DIR = "work"
 
 Log = Callable[[str], Any]
 
@@ -55,6 +67,10 @@ class EnvBuildError(EnvError):
     """Building the environment failed (pip error, timeout); nothing is left marked complete."""
 
 
+class EnvAbandoned(EnvBuildError):
+    """The start was abandoned (plugin killed, client gone, gateway stopping) while its environment was built."""
+
+
 @dataclass
 class EnvInfo:
     """Where a plugin's Python is. `path` is None when the base Python is used as it is."""
@@ -65,6 +81,8 @@ class EnvInfo:
     created: bool = False            # this call built the env
     requirements: Requirements = field(default_factory=Requirements)
     repos: dict[str, Path] = field(default_factory=dict)
+    work_dir: Path | None = None     # where repos were cloned and commands ran: the plugin's working directory
+    variables: dict[str, str] = field(default_factory=dict)  # environment of the plugin process (conda activation)
 
 
 # Facts about the target Python (stable for a given interpreter): version and site directories.
@@ -160,207 +178,406 @@ def _env_python(env_dir: Path) -> Path:
     return env_dir / "bin" / "python"
 
 
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the builder's thread dies (a worker killed mid-install leaves no pip behind)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+# Lines of pip's output that are framing, not the cause of a failure.
+_GENERIC = ("subprocess-exited-with-error", "note: this error originates", "see above for output",
+            "failed to build", "error: failed-wheel-build", "metadata-generation-failed", "×", "╰─>", "│")
+_ERROR_LINE = re.compile(r"^\s*(ERROR:|error:|E:|[A-Za-z_.]*(Error|Exception)\b:?)")
+
+
+def failing_line(lines: list[str]) -> str:
+    """The line of a tool's output that names the cause of its failure (the last specific error line)."""
+    for line in reversed(lines):
+        text = line.strip()
+        if _ERROR_LINE.match(text) and not any(g in text.lower() for g in _GENERIC):
+            return text
+    return next((t.strip() for t in reversed(lines) if t.strip()), "no output")
+
+
 def _run_logged(cmd: list[str], *, log: Log, prefix: str, timeout: float, cwd: Path | None = None,
-                env: dict | None = None, shell_text: str | None = None) -> tuple[int, list[str]]:
-    """Run `cmd`, passing each output line to `log`; kill it after `timeout` seconds. Returns (rc, last lines)."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            text=True, cwd=cwd, env=env, start_new_session=True)
-    timed_out = threading.Event()
+                env: dict | None = None, shell_text: str | None = None, stop: threading.Event | None = None,
+                stdin_text: str | None = None) -> tuple[int, list[str]]:
+    """Run `cmd` in its own process group, passing each output line to `log`; stop the whole group after `timeout`
+    seconds or when `stop` is set. Returns (rc, last lines)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
+                            text=True, cwd=cwd, env=env, start_new_session=True, preexec_fn=_die_with_parent)
+    ended, why = threading.Event(), []
+    stop = stop or threading.Event()
 
-    def kill() -> None:
-        timed_out.set()
-        try:
-            os.killpg(proc.pid, 9)
-        except ProcessLookupError:
-            pass
+    def watchdog() -> None:
+        deadline = time.monotonic() + timeout
+        while not ended.is_set():
+            if stop.is_set() or time.monotonic() > deadline:
+                why.append("stopped" if stop.is_set() else "timeout")
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                return
+            ended.wait(0.2)
 
-    timer = threading.Timer(timeout, kill)
-    timer.start()
+    threading.Thread(target=watchdog, daemon=True, name="imjoy-hpc-install-watchdog").start()
     tail: list[str] = []
     try:
+        if stdin_text is not None:
+            assert proc.stdin is not None
+            proc.stdin.write(stdin_text)
+            proc.stdin.close()
         assert proc.stdout is not None
         for line in proc.stdout:
             line = line.rstrip()
             if line:
                 log(f"{prefix}{line}")
-                tail = (tail + [line])[-20:]
+                tail = (tail + [line])[-40:]
         rc = proc.wait(timeout=30)
     finally:
-        timer.cancel()
+        ended.set()
         if proc.poll() is None:
-            kill()
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
-    if timed_out.is_set():
-        what = shell_text or " ".join(shlex.quote(c) for c in cmd[:4])
-        raise EnvBuildError(f"{what} did not finish within {timeout:.0f} s")
+    what = shell_text or " ".join(shlex.quote(c) for c in cmd[:4])
+    if why == ["timeout"]:
+        raise EnvBuildError(f"{what} did not finish within {timeout:.0f} s (imjoy-hpc.plugins.install-timeout)")
+    if why == ["stopped"]:
+        raise EnvAbandoned(f"{what} was stopped: the plugin's start was abandoned")
     return rc, tail
 
 
 class _Lock:
-    """An exclusive flock on `path`, waited for at most `timeout` seconds."""
+    """An exclusive lock file (filelock) for building one environment, waited for at most `timeout` seconds."""
 
-    def __init__(self, path: Path, timeout: float, log: Log, label: str):
-        self.path, self.timeout, self.log, self.label = path, timeout, log, label
-        self.fd: int | None = None
+    def __init__(self, path: Path, timeout: float, log: Log, label: str, stop: threading.Event | None = None):
+        self.lock = filelock.FileLock(str(path))
+        self.path, self.timeout, self.log, self.label, self.stop = path, timeout, log, label, stop
 
     def __enter__(self) -> "_Lock":
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         deadline = time.monotonic() + self.timeout
         told = False
         while True:
             try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self.lock.acquire(timeout=0.2)
                 return self
-            except BlockingIOError:
+            except filelock.Timeout:
+                if self.stop is not None and self.stop.is_set():
+                    raise EnvAbandoned(f"{self.label}: the start was abandoned while waiting for {self.path}") \
+                        from None
                 if time.monotonic() > deadline:
-                    os.close(self.fd)
-                    self.fd = None
                     raise EnvBuildError(f"{self.label}: another process has been building this environment for "
                                         f"over {self.timeout:.0f} s (lock {self.path})") from None
                 if not told:
                     self.log(f"{self.label}: waiting for another process building the same environment")
                     told = True
-                time.sleep(0.2)
 
     def __exit__(self, *exc: Any) -> None:
-        if self.fd is not None:
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)
-            self.fd = None
+        self.lock.release()
 
 
 def _is_complete(env_dir: Path) -> bool:
-    return (env_dir / MARKER).is_file() and _env_python(env_dir).exists()
+    return (env_dir / MARKER).is_file()
 
 
-def _repos(env_dir: Path, reqs: Requirements) -> dict[str, Path]:
-    return {name: env_dir / "repos" / name for _, name in reqs.repos}
+def _read_marker(env_dir: Path) -> dict:
+    try:
+        return json.loads((env_dir / MARKER).read_text())
+    except (OSError, ValueError):
+        return {}
 
 
-def environment_key(reqs: Requirements, probe: dict) -> str:
-    """The cache directory name for `reqs` on the probed Python."""
+def _work_dir(env_dir: Path, reqs: Requirements) -> Path | None:
+    """Where `repo:` clones go and `cmd:` commands run (the plugin's working directory, as in the legacy engine)."""
+    return env_dir / WORK_DIR if reqs.repos or reqs.commands else None
+
+
+def environment_key(reqs: Requirements, probe: dict, conda: dict | None = None) -> str:
+    """The cache directory name for `reqs` (and a conda request) on the probed Python."""
     payload = json.dumps({
         "pip": normalized_pip(reqs.pip),
         "repos": [list(r) for r in reqs.repos],
         "commands": list(reqs.commands),
         "python": probe["version"],
         "site": sorted(os.path.realpath(d) for d in probe["site_dirs"]),
+        **({"conda": conda} if conda else {}),
     }, sort_keys=True)
-    return f"{probe['short']}-{hashlib.sha256(payload.encode()).hexdigest()[:20]}"
+    kind = "conda-" if conda else ""
+    return f"{kind}{probe['short']}-{hashlib.sha256(payload.encode()).hexdigest()[:20]}"
 
 
-def _build(env_dir: Path, *, python: str, probe: dict, reqs: Requirements, log: Log, label: str,
-           timeout: float) -> None:
-    """Make the env in `env_dir` (which must not exist) and write the marker last."""
-    deadline = time.monotonic() + timeout
+class _Builder:
+    """Builds one environment directory (which must not exist yet); the marker file is written last."""
 
-    def left() -> float:
-        return max(1.0, deadline - time.monotonic())
+    def __init__(self, env_dir: Path, *, python: str, probe: dict, reqs: Requirements, log: Log, label: str,
+                 timeout: float, stop: threading.Event | None, progress: Log) -> None:
+        self.env_dir, self.python, self.probe, self.reqs = env_dir, python, probe, reqs
+        self.log, self.label, self.stop, self.progress = log, label, stop, progress
+        self.deadline = time.monotonic() + timeout
+        self.timeout = timeout
 
-    log(f"{label}: creating environment {env_dir}")
-    rc, tail = _run_logged([python, "-m", "venv", "--system-site-packages", "--without-pip", str(env_dir)],
-                           log=log, prefix="venv: ", timeout=left())
-    if rc != 0:
-        raise EnvBuildError(f"{label}: creating the virtual environment failed: {' | '.join(tail[-3:])}")
-    env_py = _env_python(env_dir)
-    check = subprocess.run([str(env_py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                           capture_output=True, text=True, timeout=60)
-    if check.returncode != 0:
-        raise EnvBuildError(f"{label}: the new environment's Python does not start: {check.stderr.strip()[-300:]}")
-    purelib = Path(check.stdout.strip())
-    lines = "".join(f"import site; site.addsitedir({d!r})\n" for d in probe["site_dirs"])
-    (purelib / PARENT_PTH).write_text(lines)
-    env = dict(os.environ, VIRTUAL_ENV=str(env_dir), PATH=f"{env_dir / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
-    env.pop("PYTHONHOME", None)
-    if reqs.pip:
+    def run(self, cmd: list[str], prefix: str, **kwargs: Any) -> tuple[int, list[str]]:
+        left = max(1.0, self.deadline - time.monotonic())
+        try:
+            return _run_logged(cmd, log=self.log, prefix=prefix, timeout=left, stop=self.stop, **kwargs)
+        except EnvBuildError as exc:
+            if isinstance(exc, EnvAbandoned):
+                raise
+            raise EnvBuildError(f"{self.label}: building its environment took longer than {self.timeout:.0f} s "
+                                f"(imjoy-hpc.plugins.install-timeout): {exc}") from None
+
+    def stage(self, text: str) -> None:
+        self.log(f"{self.label}: {text}")
+        self.progress(text)
+
+    def venv(self, target: Path) -> Path:
+        """A virtualenv on the base Python that still sees the runtime's own packages."""
+        self.stage(f"creating environment {target}")
+        rc, tail = self.run([self.python, "-m", "venv", "--system-site-packages", "--without-pip", str(target)],
+                            "venv: ")
+        if rc != 0:
+            raise EnvBuildError(f"{self.label}: creating the virtual environment failed: {failing_line(tail)}")
+        env_py = _env_python(target)
+        self.add_runtime(env_py)
+        return env_py
+
+    def add_runtime(self, env_py: Path) -> None:
+        """Make the imjoy-hpc runtime (this installation's packages) importable from `env_py`; the environment's
+        own packages come first."""
+        check = subprocess.run([str(env_py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               capture_output=True, text=True, timeout=60)
+        if check.returncode != 0:
+            raise EnvBuildError(f"{self.label}: the environment's Python does not start: "
+                                f"{check.stderr.strip()[-300:]}")
+        purelib = Path(check.stdout.strip())
+        purelib.mkdir(parents=True, exist_ok=True)
+        lines = "".join(f"import site; site.addsitedir({d!r})\n" for d in self.probe["site_dirs"])
+        (purelib / PARENT_PTH).write_text(lines)
+
+    def environ(self, bin_dir: Path) -> dict:
+        env = dict(os.environ, VIRTUAL_ENV=str(bin_dir.parent),
+                   PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
+        env.pop("PYTHONHOME", None)
+        return env
+
+    def pip(self, env_py: Path, env: dict, specs: tuple[str, ...]) -> None:
         has_pip = subprocess.run([str(env_py), "-c", "import pip"], capture_output=True, timeout=60).returncode == 0
         if not has_pip:
-            rc, tail = _run_logged([str(env_py), "-m", "ensurepip", "--default-pip"], log=log, prefix="ensurepip: ",
-                                   timeout=left(), env=env)
+            rc, tail = self.run([str(env_py), "-m", "ensurepip", "--default-pip"], "ensurepip: ", env=env)
             if rc != 0:
-                raise EnvBuildError(f"{label}: pip is not available for {python} and ensurepip failed: "
-                                    f"{' | '.join(tail[-3:])}")
-        log(f"{label}: installing pip packages {', '.join(reqs.pip)}")
-        rc, tail = _run_logged([str(env_py), "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
-                                "--progress-bar", "off", *reqs.pip], log=log, prefix="pip: ", timeout=left(), env=env)
+                raise EnvBuildError(f"{self.label}: pip is not available for {env_py} and ensurepip failed: "
+                                    f"{failing_line(tail)}")
+        self.stage(f"installing pip packages {', '.join(specs)}")
+        rc, tail = self.run([str(env_py), "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
+                             "--progress-bar", "off", *specs], "pip: ", env=env)
         if rc != 0:
-            errors = [t for t in tail if "ERROR" in t or "error" in t.lower()] or tail
-            raise EnvBuildError(f"{label}: pip could not install {', '.join(reqs.pip)}: {' | '.join(errors[-3:])}")
-    for url, name in reqs.repos:
-        target = env_dir / "repos" / name
-        target.parent.mkdir(exist_ok=True)
-        log(f"{label}: cloning {url} into {target}")
-        rc, tail = _run_logged(["git", "clone", "--depth", "1", "--", url, str(target)], log=log, prefix="git: ",
-                               timeout=left(), env=dict(env, GIT_TERMINAL_PROMPT="0"))
+            raise EnvBuildError(f"{self.label}: pip could not install {', '.join(specs)}: {failing_line(tail)}")
+
+    def repos_and_commands(self, env: dict) -> None:
+        work = _work_dir(self.env_dir, self.reqs)
+        if work is None:
+            return
+        work.mkdir(parents=True, exist_ok=True)
+        for url, name in self.reqs.repos:
+            target = work / name
+            self.stage(f"cloning {url} into {target}")
+            rc, tail = self.run(["git", "clone", "--depth", "1", "--", url, str(target)], "git: ",
+                                env=dict(env, GIT_TERMINAL_PROMPT="0"))
+            if rc != 0:
+                raise EnvBuildError(f"{self.label}: cloning {url} failed: {failing_line(tail)}")
+        for command in self.reqs.commands:
+            self.stage(f"running requirement command: {command}")
+            rc, tail = self.run(["/bin/sh", "-c", command], "cmd: ", cwd=work, env=env, shell_text=command)
+            if rc != 0:
+                raise EnvBuildError(f"{self.label}: requirement command {command!r} exited with {rc}: "
+                                    f"{failing_line(tail)}")
+
+    def conda(self, request: dict, cache_dir: Path) -> str | None:
+        """Solve and install the conda packages into env_dir; the env's Python, or None when it has none."""
+        self.stage(f"solving and installing conda packages {', '.join(request['specs'])}")
+        job = {"prefix": str(self.env_dir), "specs": request["specs"], "channels": request["channels"],
+               "cache_dir": str(cache_dir / ".conda-cache"), "tool": request.get("tool"),
+               "runtime_python": ".".join(self.probe["version"].split("-")[1].split(".")[:2])}
+        rc, tail = self.run([self.python, "-m", "imjoy_hpc.plugins.conda_build"], "conda: ",
+                            stdin_text=json.dumps(job))
         if rc != 0:
-            raise EnvBuildError(f"{label}: cloning {url} failed: {' | '.join(tail[-3:])}")
-    for command in reqs.commands:
-        log(f"{label}: running requirement command: {command}")
-        rc, tail = _run_logged(["/bin/sh", "-c", command], log=log, prefix="cmd: ", timeout=left(), cwd=env_dir,
-                               env=env, shell_text=command)
-        if rc != 0:
-            raise EnvBuildError(f"{label}: requirement command {command!r} exited with {rc}: {' | '.join(tail[-3:])}")
-    marker = {"requirements": reqs.to_list(), "pip": list(reqs.pip), "python": probe["version"],
-              "base": python, "created": time.time()}
-    tmp = env_dir / (MARKER + ".tmp")
-    tmp.write_text(json.dumps(marker, indent=1))
-    os.replace(tmp, env_dir / MARKER)
+            raise EnvBuildError(f"{self.label}: {failing_line(tail).removeprefix('ERROR: ')}")
+        env_py = _env_python(self.env_dir)
+        if not env_py.exists():
+            return None
+        self.add_runtime(env_py)
+        return str(env_py)
+
+    def finish(self, marker: dict) -> None:
+        marker = {"requirements": self.reqs.to_list(), "pip": list(self.reqs.pip), "python": self.probe["version"],
+                  "base": self.python, "created": time.time(), **marker}
+        tmp = self.env_dir / (MARKER + ".tmp")
+        tmp.write_text(json.dumps(marker, indent=1))
+        os.replace(tmp, self.env_dir / MARKER)
+
+
+def _build_venv(b: _Builder) -> dict:
+    env_py = b.venv(b.env_dir)
+    env = b.environ(env_py.parent)
+    if b.reqs.pip:
+        b.pip(env_py, env, b.reqs.pip)
+    b.repos_and_commands(env)
+    return {"plugin_python": str(env_py)}
+
+
+def _build_conda(b: _Builder, request: dict, cache_dir: Path) -> dict:
+    b.env_dir.mkdir(parents=True)
+    env_py = b.conda(request, cache_dir)
+    pip = tuple(dict.fromkeys(b.reqs.pip + tuple(request.get("pip") or ())))
+    if env_py is None and pip:  # no Python in the conda env: pip packages go to a venv on the base Python
+        venv_py = b.venv(b.env_dir / "venv")
+        b.pip(venv_py, b.environ(venv_py.parent), pip)
+        plugin_python = str(venv_py)
+    elif env_py is not None:
+        if pip:
+            b.pip(Path(env_py), b.environ(Path(env_py).parent), pip)
+        plugin_python = env_py
+    else:
+        plugin_python = b.python
+    env = b.environ(b.env_dir / "bin")
+    b.repos_and_commands(env)
+    return {"plugin_python": plugin_python, "conda_prefix": str(b.env_dir), "conda_python": env_py is not None,
+            "conda_name": request.get("name")}
+
+
+def activation(prefix: Path, name: str | None, with_python: bool, runtime_short: str) -> dict[str, str]:
+    """Environment variables of an activated conda env (PATH, CONDA_PREFIX, libraries, its activate.d scripts).
+    Without a Python of its own the plugin runs on the base Python, so the env's libraries and the
+    site-packages for that Python are added as well."""
+    env = {"CONDA_PREFIX": str(prefix), "CONDA_DEFAULT_ENV": name or prefix.name,
+           "PATH": f"{prefix / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
+    if not with_python:
+        env["LD_LIBRARY_PATH"] = os.pathsep.join(p for p in (str(prefix / "lib"), os.environ.get("LD_LIBRARY_PATH"))
+                                                 if p)
+        site = prefix / "lib" / f"python{runtime_short[2]}.{runtime_short[3:]}" / "site-packages"
+        if site.is_dir():
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH")) if p)
+    scripts = sorted((prefix / "etc" / "conda" / "activate.d").glob("*.sh"))
+    if not scripts:
+        return env
+    source = "".join(f'. "{s}"\n' for s in scripts)
+    out = subprocess.run(["/bin/sh", "-c", f"{source}env -0"], capture_output=True, timeout=60,
+                         env={**os.environ, **env})
+    if out.returncode != 0:
+        raise EnvBuildError(f"activating conda environment {prefix} failed: "
+                            f"{out.stderr.decode(errors='replace').strip()[-300:]}")
+    after = dict(item.split("=", 1) for item in out.stdout.decode(errors="replace").split("\0") if "=" in item)
+    return {k: v for k, v in after.items() if os.environ.get(k) != v}
+
+
+def _info(env_dir: Path, key: str, reqs: Requirements, created: bool, probe: dict,
+          variables: dict[str, str]) -> EnvInfo:
+    marker = _read_marker(env_dir)
+    work = _work_dir(env_dir, reqs)
+    extra = dict(variables)
+    if marker.get("conda_prefix"):
+        extra.update(activation(Path(marker["conda_prefix"]), marker.get("conda_name"),
+                                bool(marker.get("conda_python")), probe["short"]))
+    return EnvInfo(python=marker.get("plugin_python") or str(_env_python(env_dir)), path=env_dir, key=key,
+                   created=created, requirements=reqs, repos={n: work / n for _, n in reqs.repos} if work else {},
+                   work_dir=work, variables=extra)
+
+
+def _conda_settings(conda: dict | None) -> dict:
+    settings = dict(conda or {})
+    if not settings:
+        import dask.config
+
+        settings = dict(dask.config.get(CONDA_CONFIG_KEY, default={}) or {})
+    return settings
 
 
 def ensure_environment(requirements: Requirements | list[str] | str | None, *, cache_dir: Path,
                        python: str = sys.executable, allow_install: bool = True, log: Log = print,
                        name: str = "plugin", env: Any = None, allow_commands: bool = False,
-                       timeout: float = 1800.0) -> EnvInfo:
-    """Return a Python that satisfies `requirements`, building and caching a virtualenv when needed.
+                       timeout: float = 1800.0, stop: threading.Event | None = None, progress: Log | None = None,
+                       conda: dict | None = None, work_dir: Path | None = None) -> EnvInfo:
+    """Return a Python (and environment variables) that satisfy `requirements` and the conda `env`, building and
+    caching an environment when needed.
 
-    `name` labels log lines and errors; `env` is the plugin's conda `env` field (not supported yet).
-    Raises EnvRefused when the requirements are not allowed or not supported, EnvBuildError when building fails.
+    `name` labels log lines and errors; `progress` hears each step of a build (not of a cache hit); `stop`
+    abandons a build (its processes are killed); `conda` is the site's conda settings (channels, tool);
+    `work_dir` is where an `env` entry's files (environment.yml) are. Raises EnvRefused when the requirements
+    are not allowed or not supported, EnvBuildError when building fails or takes longer than `timeout` seconds.
     """
+    from imjoy_hpc.plugins.conda import CondaEnvError, parse_env, site_channels
+
     reqs = requirements if isinstance(requirements, Requirements) else parse_requirements(requirements)
     label = f"plugin {name}"
-    if env:
-        raise EnvRefused(f"{label} declares a conda environment (`env`); conda environments are not supported "
-                         "by imjoy-hpc yet: use pip `requirements`, or load the software with a module first")
-    if reqs.conda:
-        raise EnvRefused(f"{label} needs conda packages {', '.join(reqs.conda)}; conda requirements are not "
-                         "supported by imjoy-hpc yet: use pip: requirements")
+    progress = progress or (lambda text: None)
+    try:
+        request = parse_env(env, reqs.conda, work_dir=work_dir)
+    except CondaEnvError as exc:
+        raise EnvRefused(f"{label}: {exc}") from None
+    for note in request.notes if request else ():
+        log(f"{label}: {note}")
+    variables = dict(request.variables) if request else {}
+    conda_job = None
+    if request is not None and (request.specs or request.pip):
+        settings = _conda_settings(conda)
+        channels, notes = site_channels(request, settings)
+        for note in notes:
+            log(f"{label}: {note}")
+        if request.specs:
+            conda_job = {"specs": list(request.specs), "channels": channels, "tool": settings.get("command"),
+                         "pip": list(request.pip), "name": request.name}
+        elif request.pip:
+            reqs = Requirements(reqs.entries + tuple(parse_requirements([f"pip:{p}" for p in request.pip]).entries))
     if (reqs.commands or reqs.repos) and not allow_commands:
         entry = next(r.entry for r in reqs.entries if r.kind in ("cmd", "repo"))
         raise EnvRefused(f"{label} requirement {entry!r} would run a command or clone a repository at install "
                          f"time; this is disabled for security (site config {COMMANDS_CONFIG_KEY})")
-    if not reqs:
-        return EnvInfo(python=python)
+    if not reqs.pip and not reqs.repos and not reqs.commands and conda_job is None:
+        return EnvInfo(python=python, variables=variables)
     probe = python_info(python)
     cache_dir = Path(cache_dir).expanduser()
-    key = environment_key(reqs, probe)
+    conda_key = {k: conda_job[k] for k in ("specs", "channels", "pip")} if conda_job else None
+    if conda_key:
+        conda_key["platform"] = sys.platform
+    key = environment_key(reqs, probe, conda_key)
     env_dir = cache_dir / key
     if _is_complete(env_dir):
         log(f"{label}: using cached environment {env_dir}")
-        return EnvInfo(python=str(_env_python(env_dir)), path=env_dir, key=key, requirements=reqs,
-                       repos=_repos(env_dir, reqs))
-    satisfied = _satisfied(python, list(reqs.pip))
-    missing = [s for s in reqs.pip if not satisfied.get(s)]
-    if not missing and not reqs.commands and not reqs.repos:
-        log(f"{label}: requirements already satisfied by {python}")
-        return EnvInfo(python=python, requirements=reqs)
+        return _info(env_dir, key, reqs, False, probe, variables)
+    if conda_job is None:
+        satisfied = _satisfied(python, list(reqs.pip))
+        missing = [s for s in reqs.pip if not satisfied.get(s)]
+        if not missing and not reqs.commands and not reqs.repos:
+            log(f"{label}: requirements already satisfied by {python}")
+            return EnvInfo(python=python, requirements=reqs, variables=variables)
+    else:
+        missing = list(conda_job["specs"])
     if not allow_install:
-        what = f"pip packages {', '.join(missing)}" if missing else f"requirements {', '.join(reqs.to_list())}"
+        if conda_job is not None:
+            what = f"conda packages {', '.join(missing)}"
+        else:
+            what = f"pip packages {', '.join(missing)}" if missing else f"requirements {', '.join(reqs.to_list())}"
         raise EnvRefused(f"{label} needs {what}, but installing requirements is disabled by the site config "
                          f"({SITE_CONFIG_KEY})")
     cache_dir.mkdir(parents=True, exist_ok=True)
-    with _Lock(cache_dir / f"{key}.lock", timeout, log, label):
+    with _Lock(cache_dir / f"{key}.lock", timeout, log, label, stop):
         if _is_complete(env_dir):  # another process built it while we waited
             log(f"{label}: using environment {env_dir} built by another process")
-            return EnvInfo(python=str(_env_python(env_dir)), path=env_dir, key=key, requirements=reqs,
-                           repos=_repos(env_dir, reqs))
+            return _info(env_dir, key, reqs, False, probe, variables)
         if env_dir.exists():
             log(f"{label}: removing incomplete environment {env_dir}")
             shutil.rmtree(env_dir)
+        builder = _Builder(env_dir, python=python, probe=probe, reqs=reqs, log=log, label=label, timeout=timeout,
+                           stop=stop, progress=progress)
         try:
-            _build(env_dir, python=python, probe=probe, reqs=reqs, log=log, label=label, timeout=timeout)
+            marker = _build_conda(builder, conda_job, cache_dir) if conda_job else _build_venv(builder)
+            builder.finish(marker)
         except BaseException:
             shutil.rmtree(env_dir, ignore_errors=True)
             raise
     log(f"{label}: environment ready: {env_dir}")
-    return EnvInfo(python=str(_env_python(env_dir)), path=env_dir, key=key, created=True, requirements=reqs,
-                   repos=_repos(env_dir, reqs))
+    return _info(env_dir, key, reqs, True, probe, variables)

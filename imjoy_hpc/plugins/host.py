@@ -15,6 +15,7 @@ from typing import Any
 
 from imjoy_hpc.plugins.launcher import job_id_from_env
 from imjoy_hpc.plugins.shim import PluginApi, install
+from imjoy_hpc.rpc.codec import error_text
 from imjoy_hpc.rpc.sioclient import RegistrationError, SocketIOPeer
 from imjoy_hpc.tuning import tune_malloc
 
@@ -48,18 +49,22 @@ class PluginProcess:
         except RegistrationError as exc:
             print(f"imjoy-hpc: {exc}", file=sys.stderr)
             return 3
-        api = PluginApi(self.connection.peer, host_api, boot.get("config") or {}, boot.get("tag"))
+        api = PluginApi(self.connection.peer, host_api, boot.get("config") or {}, boot.get("tag"),
+                        attachments=boot.get("attachments") or {}, engine_url=boot.get("engine_url"))
         install(api)
+        filename = boot.get("filename") or boot["name"]
         try:
             padding = "\n" * max(0, int(boot.get("script_line") or 1) - 1)  # tracebacks show the file's lines
-            code = compile(padding + boot["script"], boot.get("filename") or boot["name"], "exec")
-            namespace = {"__name__": "__main__", "__file__": boot.get("filename")}
+            code = compile(padding + boot["script"], filename, "exec")
+            # As the legacy engine did: `api` is there without an import.
+            namespace = {"__name__": "__main__", "__file__": filename, "api": api}
             exec(code, namespace)  # noqa: S102 - running the user's plugin is the point
             await asyncio.wait_for(api.exported.wait(), float(boot.get("export_timeout", 30)))
         except asyncio.TimeoutError:
-            return await self.fail(host_api, "the plugin script did not call api.export(...)")
-        except BaseException:  # noqa: BLE001 - report any failure of the user's script
-            return await self.fail(host_api, traceback.format_exc())
+            return await self.fail(host_api, "the plugin script did not call api.export(...) within "
+                                             f"{float(boot.get('export_timeout', 30)):.0f} s")
+        except BaseException as exc:  # noqa: BLE001 - report any failure of the user's script
+            return await self.fail(host_api, script_error(exc, filename))
         await self.connection.closed.wait()
         return 0
 
@@ -70,6 +75,17 @@ class PluginProcess:
         except Exception:  # noqa: BLE001
             pass
         return 1
+
+
+def script_error(exc: BaseException, filename: str) -> str:
+    """The failure of a plugin's script in words first (with the line of the script where it happened), then the
+    plugin's own traceback."""
+    text = error_text(exc)
+    lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    if not lines:
+        return text
+    first, _, rest = text.partition("\n")
+    return f"{first} (line {lines[-1]} of its script)" + (f"\n{rest}" if rest else "")
 
 
 def main() -> None:

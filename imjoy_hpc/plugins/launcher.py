@@ -1,16 +1,22 @@
-"""The long-running Dask task that starts one plugin process on a worker and waits for it to end."""
+"""The long-running Dask task that prepares a plugin's environment, starts the plugin process on a worker and
+waits for it to end; it stops both (whole process groups) as soon as the gateway abandons the start."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
+from imjoy_hpc.cluster.tasks import TaskLink, current_link
+
 LOG_TAIL_LINES = 40
+WATCH_INTERVAL = 0.3
 
 
 def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
@@ -28,41 +34,100 @@ def job_id_from_env() -> str | None:
     return os.environ.get("SLURM_JOB_ID") or os.environ.get("PBS_JOBID")
 
 
+def _watch(link: TaskLink, stop: threading.Event, done: threading.Event) -> None:
+    """Set `stop` once the gateway abandons the task (killed, client gone, gateway stopping)."""
+    while not done.wait(WATCH_INTERVAL):
+        if link.abandoned():
+            stop.set()
+            return
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(5)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def launch_plugin(payload: dict[str, Any]) -> dict[str, Any]:
-    """Prepare the plugin's Python (cached requirements environment), start `imjoy_hpc.plugins.host` with the
-    bootstrap on stdin (the one-time secret never appears on a command line), and wait until it exits."""
+    """Prepare the plugin's environment (cached pip/conda environment, reported to the gateway as `installing`),
+    start `imjoy_hpc.plugins.host` with the bootstrap on stdin (the one-time secret never appears on a command
+    line), and wait until it exits."""
     log_file = Path(payload["log_file"])
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    python = sys.executable
-    with open(log_file, "ab", buffering=0) as log:
-        def note(line: str) -> None:
-            log.write(f"[imjoy-hpc] {line}\n".encode())
+    link = current_link()
+    stop, done = threading.Event(), threading.Event()
+    threading.Thread(target=_watch, args=(link, stop, done), daemon=True, name="imjoy-hpc-watch").start()
+    try:
+        with open(log_file, "ab", buffering=0) as log:
+            return _launch(payload, log, log_file, link, stop)
+    finally:
+        done.set()
 
-        if payload.get("requirements") or payload.get("env"):
-            from imjoy_hpc.plugins.envs import ensure_environment
 
+def _launch(payload: dict, log: Any, log_file: Path, link: TaskLink, stop: threading.Event) -> dict[str, Any]:
+    def note(line: str) -> None:
+        log.write(f"[imjoy-hpc] {line}\n".encode())
+
+    python, env = sys.executable, dict(os.environ)
+    work_dir = payload.get("work_dir") or None
+    if payload.get("requirements") or payload.get("env"):
+        from imjoy_hpc.plugins.envs import EnvError, ensure_environment
+
+        installing = False
+
+        def progress(text: str) -> None:
+            nonlocal installing
+            installing = True
+            link.emit("installing", text=text)
+
+        try:
             info = ensure_environment(
                 payload.get("requirements"), cache_dir=Path(payload["env_cache"]), python=python,
                 allow_install=payload.get("allow_install", True), log=note, name=payload["name"],
                 env=payload.get("env"), allow_commands=payload.get("allow_commands", False),
+                timeout=float(payload.get("install_timeout") or 1800), stop=stop, progress=progress,
+                conda=payload.get("conda") or {}, work_dir=Path(work_dir) if work_dir else None,
             )
-            python = info.python
-        env = dict(os.environ)
-        env.update({"PYTHONUNBUFFERED": "1", "IMJOY_HPC_INSTANCE": payload["instance_id"]})
-        if payload.get("scheduler_address"):
-            env["DASK_SCHEDULER_ADDRESS"] = payload["scheduler_address"]
-        note(f"starting plugin {payload['name']} on {socket.gethostname()} (job {job_id_from_env()})")
-        proc = subprocess.Popen(
-            [python, "-m", "imjoy_hpc.plugins.host"],
-            stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=env,
-            cwd=payload.get("work_dir") or None, close_fds=True,
-        )
-        try:
-            proc.stdin.write(json.dumps(payload["bootstrap"]).encode())
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass
-        exit_code = proc.wait()
-        note(f"plugin process exited with code {exit_code}")
+        except EnvError as exc:
+            note(f"environment failed: {exc}")
+            raise type(exc)(f"{exc} (full log: {log_file})") from None
+        if installing:
+            link.emit("installed")
+        python = info.python
+        env.update(info.variables)
+        work_dir = str(info.work_dir) if info.work_dir else work_dir
+    env.update({"PYTHONUNBUFFERED": "1", "IMJOY_HPC_INSTANCE": payload["instance_id"]})
+    if payload.get("scheduler_address"):
+        env["DASK_SCHEDULER_ADDRESS"] = payload["scheduler_address"]
+    if stop.is_set():
+        note("start abandoned before the plugin process started")
+        return {"exit_code": None, "log_tail": _tail(log_file), "node": socket.gethostname(), "pid": None,
+                "job_id": job_id_from_env(), "abandoned": True}
+    note(f"starting plugin {payload['name']} on {socket.gethostname()} (job {job_id_from_env()})")
+    proc = subprocess.Popen(
+        [python, "-m", "imjoy_hpc.plugins.host"],
+        stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=env,
+        cwd=work_dir, close_fds=True, start_new_session=True,
+    )
+    try:
+        proc.stdin.write(json.dumps(payload["bootstrap"]).encode())
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    while proc.poll() is None:
+        if stop.wait(WATCH_INTERVAL) and proc.poll() is None:
+            note("the gateway abandoned the plugin: stopping its process group")
+            _kill_group(proc)
+            break
+    exit_code = proc.wait()
+    note(f"plugin process exited with code {exit_code}")
     return {"exit_code": exit_code, "log_tail": _tail(log_file), "node": socket.gethostname(), "pid": proc.pid,
             "job_id": job_id_from_env()}

@@ -3,7 +3,8 @@
 ImJoy format: top-level blocks ``<config lang="json|yaml">``, ``<script lang="python" [tag="..."]>`` (one per
 tag, or one without a tag), ``<docs>``, ``<window>``, ``<style>``, ``<attachment name="...">`` and ``<link>``.
 A block's content runs to the first matching closing tag, as in HTML raw-text elements, so a script may hold
-``<`` or ``"</div>"`` but not the text ``</script>``. The script is kept byte for byte.
+``<`` or ``"</div>"`` but not the text ``</script>``. A script indented inside the HTML is de-indented (its
+common leading whitespace removed, as ImJoy does); lines keep their numbers.
 
 Plain `.py` files: the whole file is the script. Optional metadata is one top-level assignment
 ``IMJOY_CONFIG = {...}`` holding a literal dict (read with ast.literal_eval; the file is never executed).
@@ -26,11 +27,14 @@ import hashlib
 import json
 import os
 import re
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from imjoy_hpc.rpc.errors import UserFacingError
 
 from .requirements import RequirementSyntaxError, Requirements, parse_requirements
 
@@ -55,7 +59,7 @@ _IMJOY_HINT = re.compile(r"^\s*<(config|script)\b", re.I | re.M)
 _WALLTIME = re.compile(r"^(\d+-)?\d+(:\d{1,2}){0,2}$")
 
 
-class PluginError(ValueError):
+class PluginError(UserFacingError, ValueError):
     """An invalid plugin file; the message starts with the file and names the field or block."""
 
 
@@ -401,8 +405,9 @@ def _parse_imjoy(source: str, chk: _Checker, tag: str | None, source_path: Path 
                      'imjoy-hpc runs <script lang="python"> only')
         if not block.content.strip():
             chk.fail(f"line {block.line}: the <script> block is empty")
-        _check_python(block.content, block.content_line, chk, "<script>")
-        return block.content, "python", block.content_line
+        script = textwrap.dedent(block.content)  # ImJoy de-indents blocks indented inside the HTML
+        _check_python(script, block.content_line, chk, "<script>")
+        return script, "python", block.content_line
 
     return _build_spec(config, chk=chk, fmt="imjoy", tag=tag, default_name=None,
                        script_for_tag=script_for_tag, extras=extras, source_path=source_path, source_hash=digest)

@@ -126,8 +126,6 @@ def parse_entry(entry: Any) -> Requirement:
     if not isinstance(entry, str):
         raise RequirementSyntaxError(f"requirement entries must be strings, got {type(entry).__name__}: {entry!r}")
     text = entry.strip()
-    if not text:
-        raise RequirementSyntaxError("requirement entries must not be empty")
     match = _PREFIX.match(text)
     if match and "://" not in text[: match.end(1) + 3]:
         kind, rest = match.group(1).lower(), match.group(2).strip()
@@ -160,7 +158,16 @@ def parse_requirements(value: Any) -> Requirements:
         value = [value]
     if not isinstance(value, (list, tuple)):
         raise RequirementSyntaxError(f"must be a list of strings, got {type(value).__name__}")
-    return Requirements(tuple(parse_entry(e) for e in value))
+    # Empty entries ("", "pip:", "conda: ") mean nothing, as in the legacy engine, and are left out.
+    return Requirements(tuple(parse_entry(e) for e in value if not _is_empty(e)))
+
+
+def _is_empty(entry: Any) -> bool:
+    if not isinstance(entry, str):
+        return False
+    match = _PREFIX.match(entry)
+    rest = match.group(2) if match and match.group(1).lower() in KINDS else entry
+    return not rest.strip()
 
 
 def normalized_pip(specs: Iterable[str]) -> list[str]:

@@ -9,6 +9,7 @@ from imjoy_hpc.rpc.errors import (
     ProtocolError,
     RemoteError,
     RPCError,
+    UserFacingError,
 )
 from imjoy_hpc.rpc.ndarray import JS_TYPED_ARRAYS, WireArray, decode_ndarray, encode_ndarray
 from imjoy_hpc.rpc.peer import API_VERSION, RemoteFunction, RPCPeer
@@ -16,5 +17,5 @@ from imjoy_hpc.rpc.peer import API_VERSION, RemoteFunction, RPCPeer
 __all__ = [
     "API_VERSION", "CodecRegistry", "ConnectionClosed", "DecodeError", "DotDict", "EncodeError", "JS_TYPED_ARRAYS",
     "ProtocolError", "RPCError", "RPCPeer", "RemoteError", "RemoteFunction", "ValueCodec", "WireArray", "decode_ndarray",
-    "encode_ndarray", "rpc_type", "to_dotdict",
+    "encode_ndarray", "rpc_type", "to_dotdict", "UserFacingError",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import os
 import traceback
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Callable
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from imjoy_hpc.rpc.dotdict import DotDict
-from imjoy_hpc.rpc.errors import DecodeError, EncodeError, RemoteError
+from imjoy_hpc.rpc.errors import DecodeError, EncodeError, RemoteError, UserFacingError
 from imjoy_hpc.rpc.ndarray import WireArray, decode_ndarray, dtype_from_wire, encode_ndarray
 from imjoy_hpc.rpc.store import new_id
 
@@ -73,13 +74,30 @@ def ctype_of(cls: type) -> str:
     return getattr(cls, "_ctype", None) or cls.__name__
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # imjoy_hpc/
+
+
 def error_text(exc: BaseException) -> str:
-    """An exception as text, with its traceback when it has one."""
+    """An exception as text for the other side: its own line first, then the traceback of the code that raised
+    it, with imjoy-hpc's own frames left out (an error raised by imjoy-hpc itself travels as its line alone)."""
     if isinstance(exc, RemoteError):
         return str(exc)
-    if exc.__traceback__ is not None:
-        return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    if isinstance(exc, UserFacingError):
+        return str(exc)
+    summary = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    if exc.__traceback__ is None:
+        return summary
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not _is_own_frame(f.filename)]
+    if not frames:
+        return summary
+    return f"{summary}\nTraceback (most recent call last):\n{''.join(traceback.format_list(frames))}".rstrip()
+
+
+def _is_own_frame(filename: str) -> bool:
+    """A frame of imjoy-hpc's own modules (not of a plugin file, not of the example plugins shipped with it)."""
+    path = os.path.abspath(filename)
+    return (path.startswith(_PACKAGE_DIR + os.sep) and path.endswith(".py")
+            and not path.startswith(os.path.join(_PACKAGE_DIR, "examples") + os.sep))
 
 
 def index_object(obj: Any, path: str) -> Any:

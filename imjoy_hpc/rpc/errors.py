@@ -23,3 +23,8 @@ class RemoteError(RPCError):
 
 class ConnectionClosed(RPCError):
     """The peer went away while a call was pending."""
+
+
+class UserFacingError(Exception):
+    """An error whose message is written for the person who caused it: it travels as that message alone (no
+    class name, no traceback of the code that found it)."""
