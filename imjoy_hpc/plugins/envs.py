@@ -513,7 +513,8 @@ def ensure_environment(requirements: Requirements | list[str] | str | None, *, c
 
     reqs = requirements if isinstance(requirements, Requirements) else parse_requirements(requirements)
     label = f"plugin {name}"
-    progress = progress or (lambda text: None)
+    if progress is None:
+        progress = lambda text: None  # noqa: E731
     try:
         request = parse_env(env, reqs.conda, work_dir=work_dir)
     except CondaEnvError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
 import sys
 import threading
 import types
@@ -25,12 +26,19 @@ def _completed(value: Any, loop: asyncio.AbstractEventLoop, loop_thread: int) ->
 class PluginApi:
     """What `api` is inside a plugin: local helpers plus the gateway's host API (log, showMessage, ...)."""
 
-    def __init__(self, peer: RPCPeer, remote: DotDict, config: dict, tag: str | None) -> None:
+    def __init__(self, peer: RPCPeer, remote: DotDict, config: dict, tag: str | None, *,
+                 attachments: dict[str, str] | None = None, engine_url: str | None = None) -> None:
         self._peer = peer
         self._remote = remote
         self._thread = threading.get_ident()
         self._store: dict[str, Any] = {}
+        self._attachments = dict(attachments or {})
+        # What legacy plugins read on `api` (the ImJoy app and the old engine set these).
         self.TAG = tag
+        self.WORKSPACE = "default"
+        self.ENGINE_URL = engine_url
+        self.WORK_DIR = os.getcwd()
+        self.utils = DotDict(kill=lambda *args: os._exit(0))
         self.config = DotDict({k: v for k, v in config.items() if not k.startswith("_")})
         self.exported = asyncio.Event()
         self._builtin = {"_name": config.get("name"), "_version": config.get("version"), "_id": config.get("_id"),
@@ -61,6 +69,13 @@ class PluginApi:
         self._store[key] = value
         return _completed(None, self._peer.loop, self._thread)
 
+    def getAttachment(self, name: str) -> Any:  # noqa: N802
+        """The text of the plugin file's `<attachment name="...">` block."""
+        if name not in self._attachments:
+            known = ", ".join(map(repr, self._attachments)) or "none"
+            raise KeyError(f"the plugin has no <attachment name={name!r}> (attachments: {known})")
+        return _completed(self._attachments[name], self._peer.loop, self._thread)
+
     def registerCodec(self, config: dict) -> None:  # noqa: N802
         self._peer.codec.codecs.register(config)
 
@@ -71,12 +86,31 @@ class PluginApi:
     dispose_object = disposeObject
     get_config = getConfig
     set_config = setConfig
+    get_attachment = getAttachment
 
     def __getattr__(self, name: str) -> Any:
         remote = self.__dict__.get("_remote") or {}
         if name in remote and callable(remote[name]):
             return remote[name]
+        if name in IMJOY_APP_FUNCTIONS:
+            return _unserved(name)
         raise AttributeError(f"api.{name} is not available to plugins run by imjoy-hpc")
+
+
+# ImJoy app functions a plugin may call that this gateway does not serve: calling one fails naming it.
+IMJOY_APP_FUNCTIONS = ("createWindow", "showDialog", "showFileDialog", "getWindow", "getFileManager",
+                       "showFileManager", "exportFile", "installPlugin", "uninstallPlugin", "registerService",
+                       "getServices", "getEngine", "getEngineFactory", "register", "unregister", "run", "call",
+                       "onClose", "progress")
+
+
+def _unserved(name: str):
+    def unserved(*args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"api.{name} is not available: it needs the ImJoy web app, which the imjoy-hpc "
+                                  "gateway does not provide")
+
+    unserved.__name__ = name
+    return unserved
 
 
 def install(api: PluginApi) -> types.ModuleType:

@@ -130,6 +130,16 @@
     alert(message) {
       addLog("alert", describe(message));
     },
+    // Questions a plugin asks (api.prompt / api.confirm) are answered by the person at the page.
+    prompt(message, defaultValue) {
+      addLog("prompt", describe(message));
+      const answer = window.prompt(describe(message), defaultValue === undefined ? "" : String(defaultValue));
+      return answer === null ? null : answer;
+    },
+    confirm(message) {
+      addLog("confirm", describe(message));
+      return window.confirm(describe(message));
+    },
   };
 
   // ---------------------------------------------------------------- connecting
