@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import json
+import linecache
 import os
 import signal
 import socket
@@ -55,7 +56,10 @@ class PluginProcess:
         filename = boot.get("filename") or boot["name"]
         try:
             padding = "\n" * max(0, int(boot.get("script_line") or 1) - 1)  # tracebacks show the file's lines
-            code = compile(padding + boot["script"], filename, "exec")
+            source = padding + boot["script"]
+            code = compile(source, filename, "exec")
+            # Tracebacks show the script's own lines (as run: de-indented), also for plugins given as source text.
+            linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
             # As the legacy engine did: `api` is there without an import.
             namespace = {"__name__": "__main__", "__file__": filename, "api": api}
             exec(code, namespace)  # noqa: S102 - running the user's plugin is the point
