@@ -248,8 +248,8 @@ async def _run(settings: dict, call: BatchCall, reporter: Reporter, outcome: Out
                 outcome.status, outcome.exit_code = "completed", EXIT_OK
             except RemoteError as exc:
                 text = str(exc).rstrip()
-                last = text.splitlines()[-1] if text else "the plugin raised an exception"
-                outcome.fail(f"{call.function}() raised: {last}", text)
+                first = text.splitlines()[0] if text else "the plugin raised an exception"
+                outcome.fail(f"{call.function}() raised: {first}", text)
             except (BatchError, TimeoutError) as exc:
                 outcome.fail(str(exc))
             except asyncio.CancelledError:
