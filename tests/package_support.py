@@ -121,3 +121,24 @@ def make_source_package(directory: Path, name: str, *, sleep: float = 0, fail: s
     (root / "backend.py").write_text(BACKEND.format(name=name, sleep=sleep, fail=fail,
                                                     pid_file=str(pid_file) if pid_file else None))
     return root
+
+
+def in_threads(fn, count: int = 3, timeout: float = 300) -> tuple[list, list]:
+    """Run `fn()` in `count` threads at once (as concurrent plugin starts would); its results and exceptions."""
+    import threading
+
+    results, errors = [], []
+
+    def run() -> None:
+        try:
+            results.append(fn())
+        except Exception as exc:  # noqa: BLE001 - the caller asserts on them
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+    assert not any(t.is_alive() for t in threads), f"a builder thread still runs after {timeout} s"
+    return results, errors

@@ -6,13 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 
 import pytest
 
 from imjoy_hpc.plugins.conda import parse_env
 from imjoy_hpc.plugins.envs import EnvBuildError, ensure_environment
-from package_support import RUNTIME, hpc_channel, make_source_package
+from package_support import RUNTIME, hpc_channel, in_threads, make_source_package
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -73,19 +72,9 @@ def test_env_is_solved_installed_cached_and_activated(tmp_path, channel):
 
 
 def test_concurrent_starts_build_one_env(tmp_path, channel):
-    conda, results, errors, log = {"channels": [channel]}, [], [], Log()
-
-    def build() -> None:
-        try:
-            results.append(ensure_environment(["conda:hpctool"], cache_dir=tmp_path / "envs", log=log, conda=conda))
-        except Exception as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=build) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=200)
+    conda, log = {"channels": [channel]}, Log()
+    results, errors = in_threads(
+        lambda: ensure_environment(["conda:hpctool"], cache_dir=tmp_path / "envs", log=log, conda=conda))
     assert errors == [] and len(results) == 3 and sum(r.created for r in results) == 1
     assert sum(line.startswith("conda: solving") for line in log) == 1
 

@@ -6,7 +6,6 @@ import base64
 import hashlib
 import subprocess
 import sys
-import threading
 import zipfile
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 
 from imjoy_hpc.plugins.envs import MARKER, EnvBuildError, EnvRefused, ensure_environment, environment_key
 from imjoy_hpc.plugins.requirements import parse_requirements
+from package_support import in_threads
 from support import require, require_command
 
 INDEX_PACKAGE = "tabulate==0.9.0"   # small, pure Python, not a dependency of imjoy-hpc
@@ -152,20 +152,8 @@ def test_half_made_env_is_rebuilt(tmp_path, wheel_req):
 
 def test_concurrent_builders_build_once(tmp_path, wheel_req):
     log = Log()
-    results, errors = [], []
-
-    def build() -> None:
-        try:
-            results.append(ensure_environment([wheel_req], cache_dir=tmp_path / "envs", log=log))
-        except Exception as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=build) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=300)
-    assert not any(t.is_alive() for t in threads) and errors == []
+    results, errors = in_threads(lambda: ensure_environment([wheel_req], cache_dir=tmp_path / "envs", log=log))
+    assert errors == []
     assert len({r.python for r in results}) == 1 and sum(r.created for r in results) == 1
     assert sum("installing pip packages" in line for line in log) == 1
     assert run_python(results[0].python, "import imjoyhpc_tiny; print('ok')") == "ok"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from imjoy_hpc.gateway.instances import ACTIVE, PluginInstance
 from imjoy_hpc.plugins.catalog import find_plugin, list_plugins
 from imjoy_hpc.plugins.parser import PluginError, parse_plugin
+from imjoy_hpc.plugins.shim import unserved
 
 if TYPE_CHECKING:
     from imjoy_hpc.gateway.app import Gateway
@@ -138,7 +139,7 @@ class PluginHostAPI:
         api["getPlugin"] = api["get_plugin"] = self.get_plugin
         api["startupFailed"] = self.startup_failed
         for name in self.APP_ONLY:
-            api[name] = unavailable(name)
+            api[name] = unserved(name)
         return api
 
     def _forwarder(self, name: str, required: bool):
@@ -159,12 +160,3 @@ class PluginHostAPI:
     def startup_failed(self, text: str) -> None:
         self.gateway.instances.startup_failed(self.instance, str(text))
 
-
-def unavailable(name: str):
-    """A stand-in for an ImJoy app function the gateway cannot serve: fails naming it, whatever its arguments."""
-    def unavailable(*args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError(f"api.{name} is not available: it needs the ImJoy web app's windows and "
-                                  "dialogs, which the imjoy-hpc gateway does not provide")
-
-    unavailable.__name__ = name
-    return unavailable

@@ -93,7 +93,7 @@ class PluginApi:
         if name in remote and callable(remote[name]):
             return remote[name]
         if name in IMJOY_APP_FUNCTIONS:
-            return _unserved(name)
+            return unserved(name)
         raise AttributeError(f"api.{name} is not available to plugins run by imjoy-hpc")
 
 
@@ -104,13 +104,14 @@ IMJOY_APP_FUNCTIONS = ("createWindow", "showDialog", "showFileDialog", "getWindo
                        "onClose", "progress")
 
 
-def _unserved(name: str):
-    def unserved(*args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(f"api.{name} is not available: it needs the ImJoy web app, which the imjoy-hpc "
-                                  "gateway does not provide")
+def unserved(name: str):
+    """A stand-in for an ImJoy app function imjoy-hpc cannot serve: fails naming it, whatever its arguments."""
+    def unserved_function(*args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"api.{name} is not available: it needs the ImJoy web app's windows and "
+                                  "dialogs, which the imjoy-hpc gateway does not provide")
 
-    unserved.__name__ = name
-    return unserved
+    unserved_function.__name__ = name
+    return unserved_function
 
 
 def install(api: PluginApi) -> types.ModuleType:
