@@ -17,8 +17,13 @@ TOKEN_ENV = "IMJOY_HPC_TOKEN"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="address of the browser-facing door (default 127.0.0.1; 0.0.0.0 exposes it)")
     parser.add_argument("--port", type=int, help="port of the browser-facing door (default 9527; 0 = any free port)")
-    parser.add_argument("--token", help=f"access token (better: set ${TOKEN_ENV}; default: a random token kept "
-                                        "in a 0600 file in the state directory)")
+    parser.add_argument("--token", help=f"refused: a command line is readable by every user of the machine; use "
+                                        f"--token-file or ${TOKEN_ENV}")
+    parser.add_argument("--token-file", metavar="FILE",
+                        help="pin the access token: read it from FILE (yours, mode 0600). Default: a new random "
+                             f"token at every start (or ${TOKEN_ENV}, which the gateway removes from its "
+                             "environment), kept in a 0600 file in the state directory")
+    parser.add_argument("--token-fd", type=int, help=argparse.SUPPRESS)  # internal: the token on a pipe
     parser.add_argument("--config", metavar="FILE", help="extra config file (YAML), layered over the site config")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--detach", action="store_true",
@@ -29,13 +34,47 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _public(info: dict, reused: bool) -> dict:
-    return {k: info.get(k) for k in ("pid", "host", "port", "url", "token")} | {"reused": reused}
+    return {k: info.get(k) for k in ("pid", "host", "port", "url", "token", "socket")} | {"reused": reused}
+
+
+TOKEN_ON_COMMAND_LINE = ("imjoy-hpc: --token puts the token on the command line, where every user of this machine "
+                         "can read it (ps, /proc/PID/cmdline); pin it in a file of yours with --token-file FILE "
+                         f"(mode 0600), or give it in ${TOKEN_ENV}")
+
+
+def _token_pipe(token: str) -> int:
+    """A pipe holding the token, its read end inheritable: how the token reaches a process we start."""
+    read, write = os.pipe()
+    os.write(write, token.encode())
+    os.close(write)
+    os.set_inheritable(read, True)
+    return read
+
+
+def _given_token(args: argparse.Namespace, env_token: str | None, settings: dict) -> str | None:
+    """The token the user pinned (pipe, $IMJOY_HPC_TOKEN, --token-file, server.token-file), or None."""
+    from pathlib import Path
+
+    from imjoy_hpc.gateway.auth import check_token, read_token_file
+
+    if args.token_fd is not None:
+        with os.fdopen(args.token_fd, "r") as pipe:
+            return check_token(pipe.read(), "the token pipe")
+    if env_token:
+        return check_token(env_token, f"${TOKEN_ENV}")
+    path = args.token_file or (settings.get("server") or {}).get("token-file")
+    return read_token_file(Path(os.path.expanduser(path))) if path else None
 
 
 def run(args: argparse.Namespace) -> int:
     from imjoy_hpc import config
     from imjoy_hpc.gateway import daemon
+    from imjoy_hpc.gateway.auth import TokenError
 
+    env_token = os.environ.pop(TOKEN_ENV, None)  # nothing we start may inherit it
+    if args.token:
+        print(TOKEN_ON_COMMAND_LINE, file=sys.stderr)
+        return 2
     settings = load_settings(args.config)
     if settings is None:
         return 2
@@ -57,36 +96,54 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(_public(running, True)))
             return 0
         argv = _foreground_argv(args)
-        env = dict(os.environ)
-        if args.token:
-            env[TOKEN_ENV] = args.token
         try:
-            info = daemon.start_detached(state_dir, argv, env)
-        except RuntimeError as exc:
+            token = _given_token(args, env_token, settings)
+            info = daemon.start_detached(state_dir, argv + (["--token-fd", "0"] if token else []), dict(os.environ),
+                                         stdin_text=token)
+        except (RuntimeError, TokenError) as exc:
             print(f"imjoy-hpc: {exc}", file=sys.stderr)
             return 1
         print(json.dumps(_public(info, False)))
         return 0
-    return _serve(args, settings, state_dir)
+    if env_token and _in_initial_environment(TOKEN_ENV):
+        # The kernel keeps a process's initial environment readable in /proc/PID/environ: start again without
+        # it, the token on a pipe (same PID, nothing else changes).
+        fd = _token_pipe(env_token)
+        os.execv(sys.executable, [sys.executable, "-m", "imjoy_hpc", *sys.argv[1:], "--token-fd", str(fd)])
+    try:
+        token = _given_token(args, env_token, settings)
+    except TokenError as exc:
+        print(f"imjoy-hpc: {exc}", file=sys.stderr)
+        return 2
+    return _serve(args, settings, state_dir, token)
+
+
+def _in_initial_environment(name: str) -> bool:
+    try:
+        with open("/proc/self/environ", "rb") as f:
+            return any(item.startswith(name.encode() + b"=") for item in f.read().split(b"\0"))
+    except OSError:
+        return False
 
 
 def _foreground_argv(args: argparse.Namespace) -> list[str]:
     """The options of this command for the background gateway; the token goes by environment, never argv."""
     argv = ["--log-level", args.log_level]
-    for flag, value in (("--host", args.host), ("--port", args.port), ("--config", args.config)):
+    for flag, value in (("--host", args.host), ("--port", args.port), ("--config", args.config),
+                        ("--token-file", args.token_file)):
         if value is not None:
-            argv += [flag, os.path.abspath(value) if flag == "--config" else str(value)]
+            argv += [flag, os.path.abspath(value) if flag in ("--config", "--token-file") else str(value)]
     return argv
 
 
-def _serve(args: argparse.Namespace, settings: dict, state_dir) -> int:
+def _serve(args: argparse.Namespace, settings: dict, state_dir, given_token: str | None) -> int:
     import asyncio
     import logging
     import signal
 
     from imjoy_hpc.gateway import daemon
     from imjoy_hpc.gateway.app import Gateway
-    from imjoy_hpc.gateway.auth import load_or_create_token
+    from imjoy_hpc.gateway.auth import TOKEN_FILE, fresh_token, write_private
     from imjoy_hpc.tuning import tune_malloc
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -96,11 +153,11 @@ def _serve(args: argparse.Namespace, settings: dict, state_dir) -> int:
         print(f"imjoy-hpc: a gateway is already running for this user (pid {running['pid']}, {running['url']}); "
               "use `imjoy-hpc serve --info` or `--stop`", file=sys.stderr)
         return 1
-    try:
-        token = load_or_create_token(state_dir, args.token or os.environ.get(TOKEN_ENV))
-    except ValueError as exc:
-        print(f"imjoy-hpc: {exc}", file=sys.stderr)
-        return 2
+    if given_token:
+        token = given_token
+        write_private(state_dir / TOKEN_FILE, token)
+    else:
+        token = fresh_token(state_dir)  # a new token per start: a token captured earlier is worthless now
 
     async def main() -> int:
         try:
@@ -119,15 +176,19 @@ def _serve(args: argparse.Namespace, settings: dict, state_dir) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        daemon.write_state(state_dir, {"pid": os.getpid(), "host": gateway.host, "port": gateway.port,
+        socket_path = str(gateway.socket_path) if gateway.socket_path else None
+        daemon.write_state(state_dir, {"pid": os.getpid(), "host": gateway.host if gateway.tcp else None,
+                                       "port": gateway.port if gateway.tcp else None, "socket": socket_path,
                                        "url": gateway.url, "token": token, "session": gateway.session_id,
                                        "plugin_door": f"{gateway.plugin_host}:{gateway.door_port}"})
-        login = socket.getfqdn()
-        print(f"imjoy-hpc gateway ready at {gateway.url}", flush=True)
+        login, user = socket.getfqdn(), os.environ.get("USER", "you")
+        print(f"imjoy-hpc gateway ready at {gateway.url}" + ("" if gateway.tcp else f" (Unix socket {socket_path})"),
+              flush=True)
         print(f"token: {token}", flush=True)
         print(f"open:  {gateway.url}#token={token}", flush=True)
-        print(f"from your laptop: ssh -N -L {gateway.port}:127.0.0.1:{gateway.port} {os.environ.get('USER', 'you')}"
-              f"@{login}   (or: imjoy-hpc connect {login})", flush=True)
+        target = socket_path if socket_path else f"127.0.0.1:{gateway.port}"
+        print(f"from your laptop: ssh -N -L {gateway.port}:{target} {user}@{login}   (or: imjoy-hpc connect {login})",
+              flush=True)
         await stop.wait()
         print("imjoy-hpc: stopping plugins and jobs...", flush=True)
         try:

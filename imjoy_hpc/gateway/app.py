@@ -10,6 +10,7 @@ import socket
 import uuid
 from pathlib import Path
 
+import dask.config
 import psutil
 import tornado.httpserver
 import tornado.netutil
@@ -20,10 +21,13 @@ from imjoy_hpc.gateway import http
 from imjoy_hpc.gateway.auth import tokens_match
 from imjoy_hpc.gateway.client_api import ClientAPI, PluginHostAPI
 from imjoy_hpc.gateway.instances import InstanceManager
+from imjoy_hpc.gateway.limits import CappedHTTPServer, connection_cap, raise_descriptor_limit
 from imjoy_hpc.gateway.sockets import Registration, RegistrationRefused, Session, SocketDoor
 
 logger = logging.getLogger("imjoy_hpc.gateway")
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+SOCKET_FILE = "gateway.sock"
+MAX_SOCKET_PATH = 107  # bytes of sun_path, less its terminating NUL
 
 
 def _hostname_of(host_header: str) -> str:
@@ -67,6 +71,10 @@ class Gateway:
         self.state_dir = state_dir
         self.host = host or server.get("host", "127.0.0.1")
         self.port = int(port if port is not None else server.get("port", 9527))
+        # TCP door: on unless the site turns it off (login nodes); an explicit port turns it on again.
+        self.tcp = port is not None or host is not None or server.get("tcp", True) is not False
+        # Unix-socket door in the 0700 state directory: a neighbour can neither reach it nor take its place.
+        self.socket_path: Path | None = state_dir / SOCKET_FILE if server.get("unix-socket", True) else None
         self.max_bytes = int(server.get("max-message-bytes", 8 << 20))
         self.chunk_bytes = min(int(server.get("chunk-bytes", 1 << 20)), self.max_bytes // 2)
         self.allowed_origins = set(server.get("allowed-origins") or [])
@@ -82,7 +90,11 @@ class Gateway:
         self.cluster: ClusterManager | None = None
         self.instances: InstanceManager | None = None
         self.front = SocketDoor("front", register=self._register_client, max_message_bytes=self.max_bytes,
-                                chunk_bytes=self.chunk_bytes, origin_allowed=self.origin_allowed)
+                                chunk_bytes=self.chunk_bytes, origin_allowed=self.origin_allowed,
+                                preauth_max_bytes=int(server.get("preauth-max-bytes", 65536)),
+                                max_pending=int(server.get("max-pending-connections", 128)),
+                                registrations_per_second=float(server.get("registrations-per-second", 20)))
+        self.max_connections = server.get("max-connections")
         self.door = SocketDoor("plugin", register=self._register_plugin, max_message_bytes=self.max_bytes,
                                chunk_bytes=self.chunk_bytes, origin_allowed=lambda origin, environ: origin is None,
                                relay_arrays=relay_arrays)
@@ -137,7 +149,8 @@ class Gateway:
     # ------------------------------------------------------------------ start / stop
     @property
     def url(self) -> str:
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        """The page's URL: on the TCP door, or (Unix socket only) where the suggested `ssh -L` line puts it."""
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") or not self.tcp else self.host
         return f"http://{host}:{self.port}/"
 
     def info(self) -> dict:
@@ -157,6 +170,8 @@ class Gateway:
         except Exception:  # noqa: BLE001
             logger.exception("looking for jobs left by dead gateways")
         settings = {**self.settings, "state-dir": str(self.state_dir)}
+        # Dask's own HTTP servers answer without authentication (task keys, call stacks, logs): no routes at all.
+        dask.config.set({"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []})
         self.cluster = ClusterManager(settings, session=self.session_id, log_dir=self.log_dir,
                                       on_event=lambda e: self.instances.on_cluster_event(e))
         door_app = tornado.web.Application([(r"/socket.io/", self.door.handler())],
@@ -177,10 +192,21 @@ class Gateway:
             http.handlers(self.front.handler(), host_allowed=self.host_allowed, token=self.token, info=self.info),
             websocket_max_message_size=self.max_bytes,
         )
-        front_server = tornado.httpserver.HTTPServer(front_app, max_buffer_size=self.max_bytes * 2, xheaders=False)
-        sockets = tornado.netutil.bind_sockets(self.port, self.host)
-        front_server.add_sockets(sockets)
-        self.port = sockets[0].getsockname()[1]
+        cap = connection_cap(raise_descriptor_limit(), self.max_connections)
+        front_server = CappedHTTPServer(front_app, max_buffer_size=self.max_bytes * 2, xheaders=False,
+                                        idle_connection_timeout=60, max_connections=cap, causes=self.front.causes)
+        if self.socket_path is not None and len(str(self.socket_path).encode()) > MAX_SOCKET_PATH:
+            if not self.tcp:
+                raise OSError(f"the state directory's path is too long for a Unix socket ({self.socket_path}); "
+                              "set imjoy-hpc.state-dir to a shorter path or turn on the TCP door (--port)")
+            logger.warning("no Unix-socket door: the path %s is too long for a Unix socket", self.socket_path)
+            self.socket_path = None
+        if self.socket_path is not None:
+            front_server.add_socket(tornado.netutil.bind_unix_socket(str(self.socket_path), mode=0o600))
+        if self.tcp:
+            sockets = tornado.netutil.bind_sockets(self.port, self.host)
+            front_server.add_sockets(sockets)
+            self.port = sockets[0].getsockname()[1]
         self._servers.append(front_server)
         self.instances.engine_url = self.url.rstrip("/")
 
@@ -206,4 +232,6 @@ class Gateway:
                 await asyncio.wait_for(server.close_all_connections(), 5)
             except Exception:  # noqa: BLE001
                 pass
+        if self.socket_path is not None:
+            self.socket_path.unlink(missing_ok=True)
 

@@ -16,8 +16,13 @@ def new_token() -> str:
 
 
 def tokens_match(given: object, expected: str) -> bool:
-    """Constant-time comparison; anything but a string never matches."""
-    return isinstance(given, str) and hmac.compare_digest(given.encode(), expected.encode())
+    """Constant-time comparison; anything but a string (or a string that is not valid text) never matches."""
+    if not isinstance(given, str):
+        return False
+    try:
+        return hmac.compare_digest(given.encode(), expected.encode())
+    except UnicodeEncodeError:  # e.g. a lone surrogate
+        return False
 
 
 def write_private(path: Path, text: str) -> None:
@@ -30,17 +35,32 @@ def write_private(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def load_or_create_token(state_dir: Path, explicit: str | None = None) -> str:
-    """The gateway token: `explicit` when given, else the one kept in <state_dir>/token (created 0600)."""
-    if explicit:
-        if len(explicit) < 16:
-            raise ValueError("the token must be at least 16 characters long")
-        return explicit
-    path = state_dir / TOKEN_FILE
-    if path.exists():
-        token = path.read_text().strip()
-        if len(token) >= 16 and (path.stat().st_mode & 0o077) == 0:
-            return token
+class TokenError(ValueError):
+    """A token given in a way imjoy-hpc refuses (too short, in a file others can read)."""
+
+
+def check_token(token: str, where: str) -> str:
+    token = token.strip()
+    if len(token) < 16:
+        raise TokenError(f"the token from {where} must be at least 16 characters long")
+    return token
+
+
+def read_token_file(path: Path) -> str:
+    """A token the user pins in a file of their own, readable by them only (0600)."""
+    try:
+        mode = path.stat().st_mode
+        text = path.read_text()
+    except OSError as exc:
+        raise TokenError(f"cannot read the token file {path}: {exc.strerror}") from None
+    if mode & 0o077:
+        raise TokenError(f"the token file {path} can be read by other users (mode {mode & 0o777:o}); "
+                         f"make it private: chmod 600 {path}")
+    return check_token(text, str(path))
+
+
+def fresh_token(state_dir: Path) -> str:
+    """A new random token for this gateway start, kept in <state_dir>/token (0600) for `--info` and `connect`."""
     token = new_token()
-    write_private(path, token)
+    write_private(state_dir / TOKEN_FILE, token)
     return token

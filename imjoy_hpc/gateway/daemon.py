@@ -57,12 +57,18 @@ def log_tail(state_dir: Path, lines: int = 30) -> str:
         return "(no log)"
 
 
-def start_detached(state_dir: Path, argv: list[str], env: dict, timeout: float = 90.0) -> dict:
-    """Start `imjoy-hpc serve` in its own session (it survives the SSH session) and wait until it is ready."""
+def start_detached(state_dir: Path, argv: list[str], env: dict, timeout: float = 90.0,
+                   stdin_text: str | None = None) -> dict:
+    """Start `imjoy-hpc serve` in its own session (it survives the SSH session) and wait until it is ready.
+    `stdin_text` (a pinned token) reaches it on its standard input, never in its arguments or environment."""
     log = os.fdopen(os.open(state_dir / LOG_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
-    proc = subprocess.Popen([sys.executable, "-m", "imjoy_hpc", "serve", *argv], stdin=subprocess.DEVNULL,
+    proc = subprocess.Popen([sys.executable, "-m", "imjoy_hpc", "serve", *argv],
+                            stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
                             stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True, close_fds=True)
     log.close()
+    if stdin_text is not None:
+        proc.stdin.write(stdin_text.encode())
+        proc.stdin.close()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         info = read_state(state_dir)

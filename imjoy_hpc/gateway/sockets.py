@@ -9,12 +9,16 @@ from typing import Any, Awaitable, Callable
 
 import socketio
 
+from imjoy_hpc.gateway.causes import CauseLog
 from imjoy_hpc.rpc import ProtocolError, RPCPeer
 from imjoy_hpc.rpc.outbox import Outbox
 
 logger = logging.getLogger("imjoy_hpc.gateway")
 REGISTER_TIMEOUT = 15.0
 MAX_REFUSED_OPEN = 16  # refused sockets kept open (the JS client re-registers at once when dropped)
+PREAUTH_MAX_BYTES = 64 * 1024  # largest message of a connection that has not registered yet
+MAX_PENDING = 128  # socket.io connections that have not registered yet
+REGISTRATIONS_PER_SECOND = 20.0
 
 
 class RegistrationRefused(Exception):
@@ -80,14 +84,35 @@ class Session:
             logger.exception("closing session %s", self.name)
 
 
-def uncompressed_handler(sio: socketio.AsyncServer, allow: Callable[[str | None, dict], bool]) -> type:
-    """python-socketio's tornado handler without permessage-deflate (it makes binary arrays crawl) and with our
-    Host/Origin policy."""
+def uncompressed_handler(sio: socketio.AsyncServer, allow: Callable[[str | None, dict], bool],
+                         door: "SocketDoor") -> type:
+    """python-socketio's tornado handler without permessage-deflate (it makes binary arrays crawl), with our
+    Host/Origin policy, and a tiny size limit on every message until its connection has registered (nothing big
+    is read, let alone decoded, for a connection without the token)."""
     base = socketio.get_tornado_handler(sio)
 
     class Handler(base):  # type: ignore[misc, valid-type]
         def get_compression_options(self):
             return None
+
+        @property
+        def max_message_size(self) -> int:  # read by tornado at the websocket handshake
+            return door.max_message_bytes if door.is_trusted(self.get_query_argument("sid", None)) \
+                else door.preauth_max_bytes
+
+        def trust(self) -> None:
+            """Registered: messages may now be as large as the door allows."""
+            if self.ws_connection is not None:
+                self.ws_connection.params.max_message_size = door.max_message_bytes
+
+        async def post(self, *args, **kwargs):  # long-polling: the body is read, but not decoded, before this
+            if len(self.request.body) > door.preauth_max_bytes and \
+                    not door.is_trusted(self.get_query_argument("sid", None)):
+                door.causes.note(f"{door.name} door: oversized message before registration refused")
+                self.set_status(413)
+                self.finish("message too large before registration")
+                return
+            return await super().post(*args, **kwargs)
 
         async def open(self, *args, **kwargs):
             self.set_nodelay(True)  # small replies must not wait for the peer's delayed ACK (40 ms stalls)
@@ -104,8 +129,18 @@ class SocketDoor:
 
     def __init__(self, name: str, *, register: Callable[[dict, str], Awaitable[Registration]],
                  max_message_bytes: int, chunk_bytes: int,
-                 origin_allowed: Callable[[str | None, dict], bool], relay_arrays: bool = True) -> None:
+                 origin_allowed: Callable[[str | None, dict], bool], relay_arrays: bool = True,
+                 preauth_max_bytes: int = PREAUTH_MAX_BYTES, max_pending: int = MAX_PENDING,
+                 registrations_per_second: float = REGISTRATIONS_PER_SECOND) -> None:
         self.name = name
+        self.max_message_bytes = max_message_bytes
+        self.preauth_max_bytes = min(preauth_max_bytes, max_message_bytes)
+        self.max_pending = max_pending
+        self.causes = CauseLog(logger)
+        self.pending: set[str] = set()
+        self.trusted: set[str | None] = set()  # engine.io sids of registered connections
+        self._eio_of: dict[str, str] = {}
+        self._bucket = (float(registrations_per_second), float(registrations_per_second), 0.0)
         self.relay_arrays = relay_arrays
         self.register = register
         self.chunk_bytes = chunk_bytes
@@ -127,24 +162,46 @@ class SocketDoor:
         self.sio.on("disconnect", self._on_disconnect)
 
     def handler(self) -> type:
-        return uncompressed_handler(self.sio, self.origin_allowed)
+        return uncompressed_handler(self.sio, self.origin_allowed, self)
+
+    def is_trusted(self, eio_sid: str | None) -> bool:
+        return eio_sid is not None and eio_sid in self.trusted
+
+    def _allow_registration(self) -> bool:
+        """A token bucket: at most `registrations_per_second` on average, bursts of as many."""
+        rate, tokens, last = self._bucket
+        now = asyncio.get_running_loop().time()
+        tokens = min(rate, tokens + (now - last) * rate)
+        allowed = tokens >= 1.0
+        self._bucket = (rate, tokens - 1.0 if allowed else tokens, now)
+        return allowed
 
     async def _on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
+        if len(self.pending) >= self.max_pending:
+            self.causes.note(f"{self.name} door: connection refused, {self.max_pending} connections are already "
+                             "waiting to register")
+            raise socketio.exceptions.ConnectionRefusedError("too many connections waiting to register")
+        self.pending.add(sid)
         asyncio.get_running_loop().call_later(REGISTER_TIMEOUT, self._drop_unregistered, sid)
 
     def _drop_unregistered(self, sid: str) -> None:
+        self.pending.discard(sid)
         if sid not in self.sessions and sid not in self.refused:
             asyncio.ensure_future(self.sio.disconnect(sid))
 
-    async def _on_register(self, sid: str, config: Any) -> dict:
+    async def _on_register(self, sid: str, config: Any = None) -> dict:
         if sid in self.sessions:
             return {"success": False, "detail": "this connection is already registered"}
         if not isinstance(config, dict):
             return {"success": False, "detail": "register_plugin needs a config object"}
+        if not self._allow_registration():
+            self.causes.note(f"{self.name} door: registrations over the rate limit refused")
+            asyncio.get_running_loop().call_later(0.5, lambda: asyncio.ensure_future(self.sio.disconnect(sid)))
+            return {"success": False, "detail": "too many registrations right now; try again in a second"}
         try:
             registration = await self.register(config, sid)
         except RegistrationRefused as exc:
-            logger.warning("%s door refused a registration: %s", self.name, exc)
+            self.causes.note(f"{self.name} door refused a registration", str(exc))
             # Keep the socket open: a browser client reconnects and re-registers at once when dropped, so a
             # tab with a wrong token would knock every second. Only a bounded number are kept.
             if len(self.refused) < MAX_REFUSED_OPEN:
@@ -153,9 +210,24 @@ class SocketDoor:
                 asyncio.get_running_loop().call_later(1.0, lambda: asyncio.ensure_future(self.sio.disconnect(sid)))
             return {"success": False, "detail": str(exc)}
         self.sessions[sid] = Session(self, sid, registration, config)
+        self.pending.discard(sid)
+        self._trust(sid)
         return {"success": True, "plugin_id": f"plugin-{sid}"}
 
-    async def _on_message(self, sid: str, message: Any) -> dict:
+    def _trust(self, sid: str) -> None:
+        """Lift the pre-registration size limit of this connection."""
+        try:
+            eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
+            if eio_sid is not None:
+                self.trusted.add(eio_sid)
+                self._eio_of[sid] = eio_sid
+            handler = self.sio.get_environ(sid).get("tornado.handler")
+        except (KeyError, AttributeError, TypeError):
+            return
+        if hasattr(handler, "trust"):
+            handler.trust()
+
+    async def _on_message(self, sid: str, message: Any = None) -> dict:
         session = self.sessions.get(sid)
         if session is None or session.closed:
             return {"success": False, "detail": "not registered: send register_plugin with a valid token first"}
@@ -166,10 +238,13 @@ class SocketDoor:
                 self._start_peer(session, message)
             session.peer.handle_message(message)
         except ProtocolError as exc:
-            logger.info("malformed message from %s: %s", session.name, exc)
+            self.causes.note(f"malformed messages from {session.name}", str(exc), logging.INFO)
             return {"success": False, "detail": str(exc)}
+        except RecursionError:
+            self.causes.note(f"too deeply nested messages from {session.name}")
+            return {"success": False, "detail": "the message is nested too deeply"}
         except Exception as exc:  # noqa: BLE001 - one bad message must not hurt the others
-            logger.exception("handling a message from %s", session.name)
+            self.causes.note(f"messages from {session.name} that failed", f"{type(exc).__name__}: {exc}")
             return {"success": False, "detail": f"{type(exc).__name__}: {exc}"}
         return {"success": True}
 
@@ -193,6 +268,8 @@ class SocketDoor:
 
     async def _on_disconnect(self, sid: str, *args: Any) -> None:
         self.refused.discard(sid)
+        self.pending.discard(sid)
+        self.trusted.discard(self._eio_of.pop(sid, None))
         session = self.sessions.pop(sid, None)
         if session is not None:
             session.close("disconnected")

@@ -48,6 +48,9 @@ def dtype_from_wire(value: Any) -> np.dtype:
         raise DecodeError(f"ndarray has an invalid _rdtype {value!r}: {exc}") from None
     if dtype.hasobject:
         raise DecodeError(f"ndarray _rdtype {value!r} holds Python objects, which cannot travel as bytes")
+    if dtype != dtype.newbyteorder("<"):
+        raise DecodeError(f"ndarray _rdtype {value!r} is big-endian; ndarray bytes travel little-endian "
+                          "(send the dtype without '>')")
     return dtype
 
 
