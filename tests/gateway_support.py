@@ -57,7 +57,9 @@ class RunningGateway:
 def start_gateway(tmp_path: Path, settings: dict | None = None, timeout: float = 90) -> RunningGateway:
     """`imjoy-hpc serve` on a free port with a private state directory and a config of the test's own."""
     state_dir = tmp_path / "state"
-    config = {"imjoy-hpc": {"state-dir": str(state_dir), **(settings or {})}}
+    # Tests end their clients' sessions with the connection (as before sessions had a grace period), unless they
+    # test sessions: the imjoy-rpc client's dispose() cannot say goodbye before its socket closes.
+    config = {"imjoy-hpc": {"state-dir": str(state_dir), "sessions": {"grace-period": 0}, **(settings or {})}}
     config_file = tmp_path / "gateway.yaml"
     config_file.write_text(yaml.safe_dump(config))
     port, token = free_port(), secrets.token_urlsafe(24)

@@ -115,6 +115,7 @@ class SshServer:
             f"KbdInteractiveAuthentication {'yes' if self.pam_stack is not None else 'no'}",
             "StrictModes no",
             "AllowTcpForwarding yes",
+            "AllowStreamLocalForwarding yes",  # forwards to Unix sockets (the gateway's socket door)
             "MaxStartups 50:30:100",
             "MaxSessions 50",
             "PrintMotd no",
@@ -336,15 +337,24 @@ def code_check_pam_stack(directory: Path, code: str) -> str:
 
 
 class EchoServer:
-    """A threaded TCP server on 127.0.0.1 that echoes every byte back and closes after the client's EOF."""
+    """A threaded server that echoes every byte back and closes after the client's EOF.
 
-    def __init__(self) -> None:
+    TCP on 127.0.0.1 by default; on the Unix socket `path` when given (the caller owns the directory).
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None) -> None:
         import threading
 
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
+        self.path = None if path is None else str(path)
+        if self.path is None:
+            self.sock = socket.socket()
+            self.sock.bind(("127.0.0.1", 0))
+            self.port = self.sock.getsockname()[1]
+        else:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.bind(self.path)
+            self.port = None
         self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
         self.connections = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._accept, daemon=True)
@@ -364,7 +374,8 @@ class EchoServer:
 
     @staticmethod
     def _echo(conn: socket.socket) -> None:
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if conn.family != socket.AF_UNIX:
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn.settimeout(120)
         with conn:
             try:
@@ -381,6 +392,8 @@ class EchoServer:
         self._stop.set()
         self._thread.join(timeout=5)
         self.sock.close()
+        if self.path is not None:
+            Path(self.path).unlink(missing_ok=True)
 
 
 @pytest.fixture
@@ -424,3 +437,14 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
         except OSError:
             time.sleep(0.05)
     raise AssertionError(f"nothing listening on 127.0.0.1:{port} after {timeout} s")
+
+
+@pytest.fixture
+def socket_dir():
+    """A private (0700) directory with a short path for Unix sockets (a socket path holds at most 107 bytes)."""
+    import shutil
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="imjoy-hpc-sock-"))  # mkdtemp makes it 0700
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

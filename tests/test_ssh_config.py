@@ -216,6 +216,25 @@ def test_gateway_line_rejects_incomplete_json(line):
     assert parse_gateway_line(line) is None
 
 
+def test_gateway_line_with_a_socket_and_no_tcp_door():
+    line = (b'{"pid": 7, "host": "127.0.0.1", "port": null, "socket": "/home/alice/.imjoy-hpc/gateway.sock", '
+            b'"url": null, "token": "t0k", "reused": true}')
+    info = parse_gateway_line(line)
+    assert (info.port, info.socket) == (None, "/home/alice/.imjoy-hpc/gateway.sock")
+    assert [str(t) for t in info.targets] == ["Unix socket /home/alice/.imjoy-hpc/gateway.sock"]
+    both = parse_gateway_line(b'{"port": 9527, "socket": "/s/gateway.sock", "token": "t"}')
+    assert [str(t) for t in both.targets] == ["Unix socket /s/gateway.sock", "127.0.0.1:9527"]  # socket first
+    old = parse_gateway_line(b'{"port": 9527, "token": "t"}')  # a gateway from before the socket door
+    assert old.socket is None and [str(t) for t in old.targets] == ["127.0.0.1:9527"]
+
+
+@pytest.mark.parametrize("line", [b'{"port": null, "socket": null, "token": "x"}',
+                                  b'{"port": null, "socket": "relative.sock", "token": "x"}',
+                                  b'{"port": true, "token": "x"}', b'{"socket": "/s.sock", "token": ""}'])
+def test_gateway_line_needs_a_port_or_an_absolute_socket(line):
+    assert parse_gateway_line(line) is None
+
+
 def test_only_passwords_are_cached_never_one_time_codes():
     assert _cacheable("(alice@login) Password: ")
     assert not _cacheable("Verification code: ")

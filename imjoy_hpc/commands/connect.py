@@ -1,4 +1,8 @@
-"""`imjoy-hpc connect [user@]host`: find or start your gateway on the login node and forward a local port to it."""
+"""`imjoy-hpc connect [user@]host`: find or start your gateway on the login node and forward a local port to it.
+
+The forward goes to the gateway's Unix socket when it reports one (only you can open it; the TCP door may be off
+on login nodes), else to its host:port.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     add_ssh_arguments(parser)
     parser.add_argument("--local-port", type=int, metavar="L",
-                        help=f"local port on 127.0.0.1 (default: {PREFERRED_LOCAL_PORT} or the gateway's port "
+                        help=f"local port on 127.0.0.1 (default: {PREFERRED_LOCAL_PORT} or the gateway's TCP port "
                              f"when free, else any free port)")
     parser.add_argument("--open", action="store_true", help="open the URL in your web browser")
     parser.add_argument("--stop", action="store_true", help="stop your gateway on that host and exit")
@@ -72,24 +76,31 @@ def run(args: argparse.Namespace) -> int:
 
         state: dict = {}
 
+        def find(conn):
+            """Find or start the gateway; pick the door to forward to (its Unix socket if reachable)."""
+            info = gateway.find_or_start(conn, args.remote_command, host=host, timeout=args.start_timeout)
+            return info, gateway.reachable_target(conn, info, host=host, notify=notify)
+
         def refresh(conn) -> None:
             """After a reconnect: find (or restart) the gateway again; follow it if it moved."""
-            info = gateway.find_or_start(conn, args.remote_command, host=host, timeout=args.start_timeout)
+            info, target = find(conn)
             forwarder = state.get("forwarder")
             if forwarder is not None:
-                forwarder.set_target(info.host, info.port)
-                if (info.port, info.token) != (state["info"].port, state["info"].token):
-                    notify("the gateway was restarted; new address below")
+                forwarder.set_target(target)
+                if info.token != state["info"].token:
+                    notify(f"the gateway was restarted; forwarding to {target} now; new URL below")
                     print(_url(forwarder.local_port, info.token), flush=True)
-            state["info"] = info
+                elif target != state["target"]:
+                    notify(f"the gateway moved; forwarding to {target} now")
+            state["info"], state["target"] = info, target
 
         session = Session(connector, notify=notify, on_reconnect=refresh)
         conn = session.start()
         pinned = conn.pin_final_address()
-        info = gateway.find_or_start(conn, args.remote_command, host=host, timeout=args.start_timeout)
-        state["info"] = info
+        info, target = find(conn)
+        state["info"], state["target"] = info, target
         if listener is None:
-            listener = _listen([PREFERRED_LOCAL_PORT, info.port])
+            listener = _listen([PREFERRED_LOCAL_PORT] + ([info.port] if info.port else []))
     except SSHError as exc:
         if listener is not None:
             listener.close()
@@ -97,14 +108,14 @@ def run(args: argparse.Namespace) -> int:
             session.stop()
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
-    forwarder = LocalForwarder(listener, session, info.host, info.port, notify=notify)
+    forwarder = LocalForwarder(listener, session, target, notify=notify)
     state["forwarder"] = forwarder
     url = _url(forwarder.local_port, info.token)
     where = connector.describe() + (f" (pinned to {pinned})" if pinned else "")
-    notify(f"{'re-attached to your running' if info.reused else 'started your'} gateway on {where}, "
-           f"remote {info.host}:{info.port}" + (f", pid {info.pid}" if info.pid else "")
-           + f"; forwarding 127.0.0.1:{forwarder.local_port}. Ctrl-C stops the forward (the gateway keeps "
-           f"running; `{PROG} --stop {args.destination}` stops it).")
+    notify(f"{'re-attached to your running' if info.reused else 'started your'} gateway on {where}"
+           + (f", pid {info.pid}" if info.pid else "")
+           + f"; forwarding 127.0.0.1:{forwarder.local_port} -> {target}. Ctrl-C stops the forward (the gateway "
+           f"keeps running; `{PROG} --stop {args.destination}` stops it).")
     print(url, flush=True)
     if args.open:
         import webbrowser

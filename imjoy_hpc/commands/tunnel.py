@@ -1,12 +1,21 @@
-"""`imjoy-hpc tunnel [user@]host`: a local port forward over SSH, like `ssh -N -L L:127.0.0.1:R host`."""
+"""`imjoy-hpc tunnel [user@]host`: a local port forward over SSH, like `ssh -N -L L:127.0.0.1:R host`.
+
+`--remote-socket PATH` forwards to a Unix socket on the SSH server instead, like `ssh -N -L L:PATH host`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-HELP = "forward a local port to a port on (or reachable from) a remote host over SSH, like `ssh -N -L`"
+if TYPE_CHECKING:
+    from imjoy_hpc.ssh.target import Target
+
+HELP = ("forward a local port to a port on (or reachable from) a remote host, or to a Unix socket there, over SSH, "
+        "like `ssh -N -L`")
 PROG = "imjoy-hpc tunnel"
+DEFAULT_REMOTE_HOST = "127.0.0.1"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -14,9 +23,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from imjoy_hpc.ssh.options import add_ssh_arguments
 
     add_ssh_arguments(parser)
-    parser.add_argument("--remote-port", type=int, required=True, metavar="R", help="port to reach on the remote side")
-    parser.add_argument("--remote-host", default="127.0.0.1", metavar="HOST",
-                        help="host to reach, as seen from the SSH server (default: 127.0.0.1, the server itself)")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--remote-port", type=int, metavar="R", help="port to reach on the remote side")
+    where.add_argument("--remote-socket", metavar="PATH",
+                       help="absolute path of a Unix socket on the SSH server to reach instead of a port "
+                            "(e.g. your gateway's ~/.imjoy-hpc/gateway.sock there); needs --local-port")
+    parser.add_argument("--remote-host", metavar="HOST",
+                        help=f"host to reach with --remote-port, as seen from the SSH server (default: "
+                             f"{DEFAULT_REMOTE_HOST}, the server itself)")
     parser.add_argument("--local-port", type=int, metavar="L",
                         help="local port on 127.0.0.1 (default: the remote port; 0 picks a free one)")
 
@@ -25,6 +39,23 @@ def _port(value: int | None, what: str, allow_zero: bool = False) -> int | None:
     if value is None or (allow_zero and value == 0) or 0 < value < 65536:
         return value
     raise ValueError(f"{what} {value} is out of range: use 1-65535")
+
+
+def _target(args: argparse.Namespace) -> Target:
+    """The TcpTarget or SocketTarget the options name (ValueError for a bad combination)."""
+    from imjoy_hpc.ssh.target import SocketTarget, TcpTarget
+
+    if args.remote_socket is None:
+        return TcpTarget(args.remote_host or DEFAULT_REMOTE_HOST, _port(args.remote_port, "--remote-port"))
+    if args.remote_host is not None:
+        raise ValueError("--remote-host goes with --remote-port, not with --remote-socket")
+    if not args.remote_socket.startswith("/"):
+        raise ValueError(f"--remote-socket {args.remote_socket} is not an absolute path: give the full path on the "
+                         f"remote host (e.g. /home/alice/.imjoy-hpc/gateway.sock; a ~ would be expanded here, "
+                         f"not there)")
+    if args.local_port is None:
+        raise ValueError("--remote-socket needs --local-port L (0 picks a free one)")
+    return SocketTarget(args.remote_socket)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,12 +67,12 @@ def run(args: argparse.Namespace) -> int:
 
     notify = stderr_notice(PROG)
     try:
-        remote_port = _port(args.remote_port, "--remote-port")
+        target = _target(args)
         local_port = _port(args.local_port, "--local-port", allow_zero=True)
     except ValueError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
-    local_port = remote_port if local_port is None else local_port
+    local_port = target.port if local_port is None else local_port
     listener = None
     try:
         listener = bind_local(local_port)  # before logging in: a busy port fails before any prompt
@@ -53,9 +84,9 @@ def run(args: argparse.Namespace) -> int:
             listener.close()
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
-    forwarder = LocalForwarder(listener, session, args.remote_host, remote_port, notify=notify)
-    print(f"Forwarding 127.0.0.1:{forwarder.local_port} -> {args.remote_host}:{remote_port} on "
-          f"{connector.describe()} (Ctrl-C to stop)", flush=True)
+    forwarder = LocalForwarder(listener, session, target, notify=notify)
+    print(f"Forwarding 127.0.0.1:{forwarder.local_port} -> {target} on {connector.describe()} (Ctrl-C to stop)",
+          flush=True)
     serve_until_interrupted(forwarder)
     if session.failure is not None:
         print(f"{PROG}: error: {session.failure}", file=sys.stderr)

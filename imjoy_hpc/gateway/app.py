@@ -65,7 +65,8 @@ class Gateway:
 
     def __init__(self, settings: dict, *, token: str, state_dir: Path, host: str | None = None,
                  port: int | None = None, relay_arrays: bool = True) -> None:
-        server = settings.get("server", {})
+        server = settings.get("server") or {}
+        sessions = settings.get("sessions") or {}
         self.settings = settings
         self.token = token
         self.state_dir = state_dir
@@ -93,7 +94,10 @@ class Gateway:
                                 chunk_bytes=self.chunk_bytes, origin_allowed=self.origin_allowed,
                                 preauth_max_bytes=int(server.get("preauth-max-bytes", 65536)),
                                 max_pending=int(server.get("max-pending-connections", 128)),
-                                registrations_per_second=float(server.get("registrations-per-second", 20)))
+                                registrations_per_second=float(server.get("registrations-per-second", 20)),
+                                grace=float(sessions.get("grace-period", 1800)), authenticate=self._bearer_ok,
+                                ping_interval=float(server.get("ping-interval", 25)),
+                                ping_timeout=float(server.get("ping-timeout", 20)))
         self.max_connections = server.get("max-connections")
         self.door = SocketDoor("plugin", register=self._register_plugin, max_message_bytes=self.max_bytes,
                                chunk_bytes=self.chunk_bytes, origin_allowed=lambda origin, environ: origin is None,
@@ -118,6 +122,11 @@ class Gateway:
             return True
         return origin in self.allowed_origins
 
+    def _bearer_ok(self, environ: dict) -> bool:
+        """A connect request with `Authorization: Bearer <token>` (clients that reconnect by themselves)."""
+        header = environ.get("HTTP_AUTHORIZATION", "")
+        return header.startswith("Bearer ") and tokens_match(header[len("Bearer "):], self.token)
+
     # ------------------------------------------------------------------ registration
     async def _register_client(self, config: dict, sid: str) -> Registration:
         if not tokens_match(config.get("token"), self.token):
@@ -125,10 +134,11 @@ class Gateway:
         name = str(config.get("name") or "client")[:80]
 
         def on_close(session: Session, reason: str) -> None:
-            self.instances.client_gone(session)
+            self.instances.client_gone(session, reason)
 
         return Registration(kind="client", name=f"{name} ({sid[:6]})",
-                            api=lambda session: ClientAPI(self, session).exported(), on_close=on_close)
+                            api=lambda session: ClientAPI(self, session).exported(), on_close=on_close,
+                            on_takeover=lambda old, new: self.instances.transfer(old, new))
 
     async def _register_plugin(self, config: dict, sid: str) -> Registration:
         instance = self.instances.claim(config)
@@ -186,6 +196,9 @@ class Gateway:
             log_dir=self.log_dir, env_cache=self.env_cache, chunk_bytes=self.chunk_bytes,
         )
         asyncio.get_running_loop().create_task(self._warm_up())
+        idle_limit = (self.settings.get("sessions") or {}).get("detach-idle-limit")
+        if idle_limit:
+            self._reaper = asyncio.get_running_loop().create_task(self.instances.reap_detached(float(idle_limit)))
         if not front:
             return
         front_app = tornado.web.Application(
@@ -219,6 +232,8 @@ class Gateway:
 
     async def stop(self) -> None:
         """Stop plugins, close both doors, cancel every job: nothing is left running."""
+        if getattr(self, "_reaper", None) is not None:
+            self._reaper.cancel()
         for server in self._servers:
             server.stop()
         if self.instances is not None:

@@ -58,13 +58,20 @@ class ClientAPI:
     async def get_plugin(self, name: str, options: dict | None = None) -> dict:
         """The API of a running plugin with this name or id (started for this client, shared or detached),
         else start it."""
-        for instance in self.gateway.instances.instances.values():
+        manager = self.gateway.instances
+        for instance in manager.instances.values():
             if instance.state != "running":
                 continue
             if name == instance.id or (name == instance.spec.name and instance.owner in (None, self.session)):
-                if instance.owner is None:
-                    instance.owner = self.session  # re-attach a detached plugin
+                if instance.owner is None or name == instance.id:
+                    manager.attach(instance, self.session)  # re-attach a detached (or another session's) plugin
                 return plugin_api_for(instance)
+        known = manager.instances.get(str(name))
+        if known is not None and known.state in ACTIVE:
+            raise PluginError(f"plugin {known.spec.name!r} ({known.id}) is not ready yet: {known.state}")
+        if known is not None:
+            raise PluginError(f"plugin {known.spec.name!r} ({known.id}) has ended ({known.state}): "
+                              f"{known.ended_reason or known.error or 'no reason recorded'}")
         return await self.load_plugin(name, options)
 
     async def list_instances(self) -> list[dict]:

@@ -53,6 +53,9 @@ class PluginInstance:
     stopping: bool = False
     reported: bool = False            # the plugin process told us itself why it failed (no log tail needed)
     installing: str | None = None     # what its environment build is doing now
+    ended_reason: str | None = None   # why it stopped or failed (kept for list_instances and get_plugin)
+    ended_at: float | None = None
+    detached_since: float | None = None
     install_started: float | None = None
     install_ended: float | None = None
 
@@ -73,7 +76,8 @@ class PluginInstance:
             "id": self.id, "name": self.spec.name, "state": self.state, "profile": self.profile.name,
             "job_id": self.job.get("job_id"), "node": self.job.get("node"), "reason": self.job.get("reason"),
             "scheduler_state": self.job.get("scheduler_state"), "walltime_left": self.job.get("walltime_left"),
-            "error": self.error, "installing": self.installing, "flags": sorted(self.spec.flags), "owner": self.owner.name if self.owner else None,
+            "error": self.error, "installing": self.installing, "ended_reason": self.ended_reason,
+            "ended_at": self.ended_at, "flags": sorted(self.spec.flags), "owner": self.owner.name if self.owner else None,
             "created": self.created,
         }
 
@@ -366,13 +370,16 @@ class InstanceManager:
                 await asyncio.wait_for(instance.session.disconnect(), 5)
             except Exception:  # noqa: BLE001
                 pass
-        await self._end(instance, state, reason if state == "failed" else None)
+        await self._end(instance, state, reason if state == "failed" else None, reason=reason)
 
-    async def _end(self, instance: PluginInstance, state: str, error: str | None) -> None:
+    async def _end(self, instance: PluginInstance, state: str, error: str | None, reason: str | None = None) -> None:
         if instance.state not in ACTIVE:
             return
         instance.state = state
         instance.error = error
+        instance.ended_reason = (error or reason or ("its process ended" if state == "stopped" else state)) \
+            .splitlines()[0]
+        instance.ended_at = time.time()
         if error:
             logger.warning("plugin %s %s: %s", instance.id, state, error.splitlines()[0])
         if not instance.ready.done():
@@ -401,14 +408,39 @@ class InstanceManager:
         if peer is not None and not peer.closed:
             peer.close(instance.error or f"plugin {instance.spec.name!r} {instance.state}")
 
-    def client_gone(self, session: Session) -> None:
-        """A client disconnected: its plugins end, unless they allow detaching."""
+    def client_gone(self, session: Session, reason: str = "disconnected") -> None:
+        """A client session ended (its grace period is over, or it had none): its plugins end, unless they allow
+        detaching."""
         for instance in list(self.instances.values()):
             if instance.owner is session and instance.state in ACTIVE:
                 if instance.detachable:
                     instance.owner = None
+                    instance.detached_since = time.time()
                 else:
-                    self._spawn(self.kill(instance, "its client disconnected"))
+                    self._spawn(self.kill(instance, f"its client's session ended: {reason}"))
+
+    def transfer(self, old: Session, new: Session) -> None:
+        """A client re-attached its session on a new connection: its plugins are its own again."""
+        for instance in self.instances.values():
+            if instance.owner is old and instance.state in ACTIVE:
+                instance.owner = new
+                self._notify(instance, reattached=True)
+
+    def attach(self, instance: PluginInstance, session: Session) -> None:
+        """A client takes a detached plugin (get_plugin by id or name)."""
+        instance.owner = session
+        instance.detached_since = None
+
+    async def reap_detached(self, idle_limit: float) -> None:
+        """Stop detached (allow-detach) plugins nobody has re-attached for `idle_limit` seconds."""
+        while True:
+            await asyncio.sleep(min(30.0, idle_limit / 2))
+            now = time.time()
+            for instance in list(self.instances.values()):
+                if instance.state in ACTIVE and instance.owner is None and instance.detached_since is not None \
+                        and now - instance.detached_since > idle_limit:
+                    await self.kill(instance, f"detached and not re-attached for {idle_limit:.0f} s "
+                                              "(imjoy-hpc.sessions.detach-idle-limit)")
 
     async def close(self) -> None:
         preparing = any(i.state in ("installing", "starting") for i in self.instances.values())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
@@ -19,6 +21,22 @@ MAX_REFUSED_OPEN = 16  # refused sockets kept open (the JS client re-registers a
 PREAUTH_MAX_BYTES = 64 * 1024  # largest message of a connection that has not registered yet
 MAX_PENDING = 128  # socket.io connections that have not registered yet
 REGISTRATIONS_PER_SECOND = 20.0
+HOLD_BYTES = 64 << 20  # what is held for a client whose connection dropped, until it resumes
+
+
+def _approximate_size(value: Any, depth: int = 0) -> int:
+    """Bytes a message holds (its binary parts; a small constant for the rest)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return len(value)
+    if depth < 8 and isinstance(value, dict):
+        return 64 + sum(_approximate_size(v, depth + 1) for v in value.values())
+    if depth < 8 and isinstance(value, (list, tuple)):
+        return 64 + sum(_approximate_size(v, depth + 1) for v in value)
+    return len(value) if isinstance(value, str) else 64
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:.0f} s"
 
 
 class RegistrationRefused(Exception):
@@ -35,6 +53,8 @@ class Registration:
     on_ready: Callable[["Session"], Any] = lambda s: None
     on_close: Callable[["Session", str], Any] = lambda s, reason: None
     defer_peer_close: bool = False             # the owner closes the peer once it knows why the session ended
+    # A client re-attaching its session on a new connection: (old session, new session) before the old one closes.
+    on_takeover: Callable[["Session", "Session"], Any] = lambda old, new: None
 
 
 @dataclass
@@ -48,7 +68,14 @@ class Session:
     peer: RPCPeer | None = None
     peer_id: str | None = None
     closed: bool = False
+    session_id: str = ""                       # the client's session, kept across connections
+    suspended_at: float | None = None          # its connection dropped; it may resume within the grace period
+    replaced: bool = False                     # re-attached on a newer connection: this one just closes
+    overflowed: bool = False                   # more was sent to it while suspended than is held
     outbox: Outbox = field(init=False)
+    _held: list = field(default_factory=list)
+    _held_bytes: int = 0
+    _expiry: Any = None
 
     def __post_init__(self) -> None:
         self.outbox = Outbox(lambda message: self.door.sio.emit("plugin_message", message, to=self.sid),
@@ -63,9 +90,33 @@ class Session:
         return self.registration.name
 
     def send(self, message: dict) -> None:
-        """Queue an RPC message for this client, in order."""
-        if not self.closed:
-            message["peer_id"] = self.peer_id
+        """Queue an RPC message for this client, in order (held while its connection is down)."""
+        if self.closed:
+            return
+        message["peer_id"] = self.peer_id
+        if self.suspended_at is None:
+            self.outbox.put(message)
+            return
+        size = _approximate_size(message)
+        if self.overflowed or self._held_bytes + size > HOLD_BYTES:
+            self.overflowed = True
+            self._held.clear()
+            return
+        self._held.append(message)
+        self._held_bytes += size
+
+    def suspend(self, grace: float, expire: Callable[["Session"], Any]) -> None:
+        """The connection dropped: keep the session (its peer, its plugins) for `grace` seconds."""
+        self.suspended_at = time.time()
+        self._expiry = asyncio.get_running_loop().call_later(grace, expire, self)
+
+    def resume(self, sid: str) -> None:
+        """Continue on a new connection: what was held is sent first, in order."""
+        if self._expiry is not None:
+            self._expiry.cancel()
+        self.sid, self.suspended_at = sid, None
+        held, self._held, self._held_bytes = self._held, [], 0
+        for message in held:
             self.outbox.put(message)
 
     async def disconnect(self) -> None:
@@ -75,6 +126,9 @@ class Session:
         if self.closed:
             return
         self.closed = True
+        if self._expiry is not None:
+            self._expiry.cancel()
+        self._held.clear()
         self.outbox.close()
         if self.peer is not None and not self.registration.defer_peer_close:
             self.peer.close(reason)
@@ -131,8 +185,15 @@ class SocketDoor:
                  max_message_bytes: int, chunk_bytes: int,
                  origin_allowed: Callable[[str | None, dict], bool], relay_arrays: bool = True,
                  preauth_max_bytes: int = PREAUTH_MAX_BYTES, max_pending: int = MAX_PENDING,
-                 registrations_per_second: float = REGISTRATIONS_PER_SECOND) -> None:
+                 registrations_per_second: float = REGISTRATIONS_PER_SECOND, grace: float = 0.0,
+                 authenticate: Callable[[dict], bool] | None = None, ping_interval: float = 25,
+                 ping_timeout: float = 20) -> None:
         self.name = name
+        self.grace = grace                     # seconds a dropped client session waits for its connection
+        self.authenticate = authenticate       # does a connect request carry the token (Authorization header)?
+        self.suspended: dict[str, Session] = {}  # by peer_id
+        self.authenticated: set[str] = set()
+        self.closing = False
         self.max_message_bytes = max_message_bytes
         self.preauth_max_bytes = min(preauth_max_bytes, max_message_bytes)
         self.max_pending = max_pending
@@ -153,6 +214,8 @@ class SocketDoor:
             http_compression=False,
             logger=False,
             engineio_logger=False,
+            ping_interval=ping_interval,
+            ping_timeout=ping_timeout,
         )
         self.sessions: dict[str, Session] = {}
         self.refused: set[str] = set()
@@ -182,6 +245,8 @@ class SocketDoor:
                              "waiting to register")
             raise socketio.exceptions.ConnectionRefusedError("too many connections waiting to register")
         self.pending.add(sid)
+        if self.authenticate is not None and self.authenticate(environ):
+            self.authenticated.add(sid)  # may resume a suspended session (clients that reconnect by themselves)
         asyncio.get_running_loop().call_later(REGISTER_TIMEOUT, self._drop_unregistered, sid)
 
     def _drop_unregistered(self, sid: str) -> None:
@@ -209,10 +274,58 @@ class SocketDoor:
             else:
                 asyncio.get_running_loop().call_later(1.0, lambda: asyncio.ensure_future(self.sio.disconnect(sid)))
             return {"success": False, "detail": str(exc)}
-        self.sessions[sid] = Session(self, sid, registration, config)
+        wanted = config.get("session_id")
+        session_id = wanted if isinstance(wanted, str) and 8 <= len(wanted) <= 128 else uuid.uuid4().hex
+        session = Session(self, sid, registration, config, session_id=session_id)
+        self.sessions[sid] = session
         self.pending.discard(sid)
+        self.authenticated.discard(sid)
         self._trust(sid)
-        return {"success": True, "plugin_id": f"plugin-{sid}"}
+        old = self._same_session(session)
+        if old is not None:
+            await self._take_over(old, session)
+        return {"success": True, "plugin_id": f"plugin-{sid}", "session_id": session_id}
+
+    def _same_session(self, session: Session) -> Session | None:
+        for other in [*self.sessions.values(), *self.suspended.values()]:
+            if other is not session and other.session_id == session.session_id and other.kind == session.kind:
+                return other
+        return None
+
+    async def _take_over(self, old: Session, new: Session) -> None:
+        """A client re-attaches its session on a new connection: its plugins move to it, the old one closes."""
+        try:
+            new.registration.on_takeover(old, new)
+        except Exception:  # noqa: BLE001
+            logger.exception("moving session %s to a new connection", old.session_id)
+        old.replaced = True
+        if old.suspended_at is not None:
+            self.suspended.pop(old.peer_id or "", None)
+            old.close("re-attached on a new connection")
+        else:
+            await self.sio.disconnect(old.sid)
+
+    def _expire(self, session: Session) -> None:
+        if self.suspended.get(session.peer_id or "") is session:
+            del self.suspended[session.peer_id or ""]
+        session.close(f"its connection did not come back within the grace period ({_duration(self.grace)})")
+
+    def _resume(self, sid: str, peer_id: Any) -> Session | None:
+        """A token-authenticated connection continues a suspended session (the same RPC peer: remote objects,
+        callbacks and calls in flight survive)."""
+        session = self.suspended.pop(peer_id, None) if isinstance(peer_id, str) else None
+        if session is None:
+            return None
+        if session.overflowed:
+            session.close("more was sent to it while disconnected than the gateway holds")
+            return None
+        self.pending.discard(sid)
+        self.authenticated.discard(sid)
+        self.sessions[sid] = session
+        session.resume(sid)
+        self._trust(sid)
+        logger.info("%s resumed on a new connection", session.name)
+        return session
 
     def _trust(self, sid: str) -> None:
         """Lift the pre-registration size limit of this connection."""
@@ -229,6 +342,8 @@ class SocketDoor:
 
     async def _on_message(self, sid: str, message: Any = None) -> dict:
         session = self.sessions.get(sid)
+        if session is None and sid in self.authenticated and isinstance(message, dict):
+            session = self._resume(sid, message.get("peer_id"))
         if session is None or session.closed:
             return {"success": False, "detail": "not registered: send register_plugin with a valid token first"}
         if not isinstance(message, dict):
@@ -266,15 +381,32 @@ class SocketDoor:
         session.peer = peer
         peer.set_interface(session.registration.api(session))
 
-    async def _on_disconnect(self, sid: str, *args: Any) -> None:
+    async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
         self.refused.discard(sid)
         self.pending.discard(sid)
         self.trusted.discard(self._eio_of.pop(sid, None))
+        self.authenticated.discard(sid)
         session = self.sessions.pop(sid, None)
-        if session is not None:
-            session.close("disconnected")
+        if session is None:
+            return
+        # A connection that dropped (transport closed, pings unanswered) waits for its client; one the client
+        # closed on purpose (socket.io disconnect) or the gateway closed ends its session at once.
+        intended = reason in (socketio.AsyncServer.reason.CLIENT_DISCONNECT, socketio.AsyncServer.reason.SERVER_DISCONNECT)
+        # (A client that said goodbye over RPC, imjoy-rpc's dispose(), has a closed peer: nothing to resume.)
+        if self.grace > 0 and not intended and not self.closing and not session.replaced and session.peer is not None \
+                and not session.peer.closed and session.kind == "client":
+            self.suspended[session.peer_id or ""] = session
+            session.suspend(self.grace, self._expire)
+            logger.info("%s lost its connection (%s); its session is kept for %s", session.name, reason,
+                        _duration(self.grace))
+            return
+        session.close("replaced by a new connection" if session.replaced else "disconnected")
 
     async def close(self) -> None:
+        self.closing = True
+        for session in list(self.suspended.values()):
+            session.close("the gateway is stopping")
+        self.suspended.clear()
         for sid in list(self.sessions):
             try:
                 await self.sio.disconnect(sid)

@@ -1,7 +1,8 @@
 """Open an SSH connection through a chain of hops (ProxyJump) with paramiko, tuned for port forwarding.
 
-Each hop after the first runs over a `direct-tcpip` channel of the previous one. Transports prefer AES-GCM,
-advertise an 8 MB channel window and 256 KB packets, and use TCP_NODELAY and TCP keepalives on the real socket.
+Each hop after the first runs over a `direct-tcpip` channel of the previous one. Forwards open direct-tcpip
+channels, or direct-streamlocal ones to Unix sockets (streamlocal.py). Transports prefer AES-GCM, advertise an
+8 MB channel window and 256 KB packets, and use TCP_NODELAY and TCP keepalives on the real socket.
 The address a host name resolved to is pinned after the first connection, so reconnects reach the same machine.
 """
 
@@ -20,6 +21,7 @@ from imjoy_hpc.ssh.auth import Authenticator
 from imjoy_hpc.ssh.config import HostSpec
 from imjoy_hpc.ssh.errors import HostUnreachable, SSHError
 from imjoy_hpc.ssh.hostkeys import HostKeyChecker
+from imjoy_hpc.ssh.streamlocal import open_streamlocal_channel
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +138,11 @@ class Connection:
         """A direct-tcpip channel from the target host to host:port (raises paramiko.ChannelException)."""
         return self.final.open_channel("direct-tcpip", (host, port), origin, window_size=WINDOW_SIZE,
                                        max_packet_size=MAX_PACKET_SIZE, timeout=timeout)
+
+    def open_socket_channel(self, path: str, timeout: float = 15.0) -> paramiko.Channel:
+        """A direct-streamlocal channel to the Unix socket `path` on the target host (raises ChannelException)."""
+        return open_streamlocal_channel(self.final, path, window_size=WINDOW_SIZE, max_packet_size=MAX_PACKET_SIZE,
+                                        timeout=timeout)
 
     def run(self, command: str, timeout: float, max_bytes: int = 1 << 20) -> RemoteResult:
         """Run `command` on the target host (no pty); collect stdout and stderr (bounded) and the exit status."""

@@ -54,3 +54,9 @@ class RemoteCommandNotFound(SSHError):
 
 class GatewayStartFailed(SSHError):
     """The remote gateway command failed or printed no usable JSON line."""
+
+
+class GatewayUnreachable(SSHError):
+    """The gateway reported its doors, but the SSH server cannot open a channel to any of them."""
+
+    fatal = False  # after a reconnect, the next attempt runs the start command again (which restarts it)

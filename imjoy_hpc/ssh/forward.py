@@ -1,4 +1,4 @@
-"""The local port forward: 127.0.0.1:L -> (through SSH) remote_host:remote_port, like `ssh -N -L`.
+"""The local port forward: 127.0.0.1:L -> (through SSH) host:port or a Unix socket there, like `ssh -N -L`.
 
 One thread pair per forwarded connection, 1 MB reads, TCP_NODELAY on the local socket (the SSH socket has it
 too), big channel windows (client.py). A dropped SSH connection is replaced by the Session; new local connections
@@ -19,6 +19,7 @@ import paramiko
 from imjoy_hpc.ssh.client import tune_socket
 from imjoy_hpc.ssh.errors import LocalPortBusy
 from imjoy_hpc.ssh.session import Session
+from imjoy_hpc.ssh.target import Target
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +48,13 @@ def bind_local(port: int, host: str = "127.0.0.1") -> socket.socket:
 
 
 class LocalForwarder:
-    """Accepts local connections and forwards each over its own direct-tcpip channel."""
+    """Accepts local connections and forwards each over its own channel (direct-tcpip or direct-streamlocal)."""
 
-    def __init__(self, listener: socket.socket, session: Session, remote_host: str, remote_port: int,
+    def __init__(self, listener: socket.socket, session: Session, target: Target,
                  notify: Callable[[str], None] = lambda message: None) -> None:
         self.listener = listener
         self.session = session
-        self.remote_host, self.remote_port = remote_host, remote_port
+        self.target = target
         self.notify = notify
         self._open: set[tuple[socket.socket, paramiko.Channel]] = set()
         self._lock = threading.Lock()
@@ -63,9 +64,9 @@ class LocalForwarder:
     def local_port(self) -> int:
         return self.listener.getsockname()[1]
 
-    def set_target(self, host: str, port: int) -> None:
-        """Forward new connections to host:port from now on (the gateway moved after a restart)."""
-        self.remote_host, self.remote_port = host, port
+    def set_target(self, target: Target) -> None:
+        """Forward new connections to `target` from now on (the gateway moved after a restart)."""
+        self.target = target
 
     def serve_forever(self) -> None:
         """Accept until stop() is called or the session ends."""
@@ -98,11 +99,11 @@ class LocalForwarder:
             if conn is None:
                 self.notify("no SSH connection: closed a local connection")
                 return None
+            target = self.target
             try:
-                return conn.open_channel(self.remote_host, self.remote_port, address, timeout=CHANNEL_TIMEOUT)
+                return target.open(conn, address, timeout=CHANNEL_TIMEOUT)
             except paramiko.ChannelException as exc:
-                self.notify(f"{self.remote_host}:{self.remote_port} on {self.session.connector.target.hostname} "
-                            f"refused the forwarded connection: {exc.text or exc}")
+                self.notify(target.refused(self.session.connector.target.hostname, exc))
                 return None
             except (paramiko.SSHException, EOFError, OSError) as exc:
                 log.debug("channel open failed (%s); asking for a reconnect", exc)

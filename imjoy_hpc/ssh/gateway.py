@@ -1,8 +1,9 @@
 """Find or start the user's gateway on the login node over an SSH connection.
 
 The remote command (`imjoy-hpc serve --detach` in a login shell by default) prints one JSON line:
-{"pid", "host", "port", "url", "token", "reused"}. The token travels only over the channel's stdout: it is never
-put in a remote command line, and never shown in an error message.
+{"pid", "host", "port", "socket", "url", "token", "reused"}. "socket" is the absolute path of the gateway's Unix
+socket (or null) and is preferred; "port" may be null when the TCP door is off. The token travels only over the
+channel's stdout: it is never put in a remote command line, and never shown in an error message.
 """
 
 from __future__ import annotations
@@ -10,28 +11,48 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from typing import Callable
+
+import paramiko
 
 from imjoy_hpc.ssh.client import Connection, login_shell_command
-from imjoy_hpc.ssh.errors import GatewayStartFailed, RemoteCommandNotFound, SSHError
+from imjoy_hpc.ssh.errors import (
+    GatewayStartFailed,
+    GatewayUnreachable,
+    HostUnreachable,
+    RemoteCommandNotFound,
+    SSHError,
+)
+from imjoy_hpc.ssh.target import SocketTarget, Target, TcpTarget
 
 MODULE_LOAD = 'if command -v module >/dev/null 2>&1 || [ -n "$LMOD_CMD" ]; then module load imjoy; fi; '
 DEFAULT_START_COMMAND = MODULE_LOAD + "imjoy-hpc serve --detach"
 DEFAULT_STOP_COMMAND = MODULE_LOAD + "imjoy-hpc serve --stop"
 START_TIMEOUT = 180.0
+PROBE_TIMEOUT = 15.0
 TAIL_LINES = 25
 _NOT_FOUND = re.compile(r"(?:^|[\s:])([\w./-]+): (?:command )?not found", re.MULTILINE)
 
 
 @dataclass(frozen=True)
 class GatewayInfo:
-    """The gateway's address on the login node and its token (kept out of repr)."""
+    """The gateway's doors on the login node (TCP host:port and/or Unix socket) and its token (kept out of repr)."""
 
     host: str
-    port: int
+    port: int | None
     token: str = field(repr=False)
     pid: int | None = None
     url: str = ""
     reused: bool = False
+    socket: str | None = None
+
+    @property
+    def targets(self) -> list[Target]:
+        """Where a forward can go, best first: the Unix socket, then host:port."""
+        found: list[Target] = [SocketTarget(self.socket)] if self.socket else []
+        if self.port is not None:
+            found.append(TcpTarget(self.host, self.port))
+        return found
 
 
 def _tail(data: bytes, lines: int = TAIL_LINES) -> str:
@@ -51,13 +72,17 @@ def parse_gateway_line(stdout: bytes) -> GatewayInfo | None:
             continue
         if not isinstance(data, dict):
             continue
-        port, token = data.get("port"), data.get("token")
-        if not isinstance(port, int) or not 0 < port < 65536 or not isinstance(token, str) or not token:
+        port, sock, token = data.get("port"), data.get("socket"), data.get("token")
+        if not (isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536):
+            port = None
+        if not (isinstance(sock, str) and sock.startswith("/")):
+            sock = None
+        if (port is None and sock is None) or not isinstance(token, str) or not token:
             continue
         pid = data.get("pid")
         return GatewayInfo(host=str(data.get("host") or "127.0.0.1"), port=port, token=token,
                            pid=pid if isinstance(pid, int) else None, url=str(data.get("url") or ""),
-                           reused=bool(data.get("reused", False)))
+                           reused=bool(data.get("reused", False)), socket=sock)
     return None
 
 
@@ -87,9 +112,31 @@ def find_or_start(conn: Connection, command: str = DEFAULT_START_COMMAND, host: 
     info = parse_gateway_line(result.stdout)
     if info is None:
         raise GatewayStartFailed(f"the remote command on {host} ({command}) exited 0 but printed no gateway JSON line "
-                                 f"with port and token; is the remote imjoy-hpc too old? stderr:\n"
+                                 f"with a port or socket and a token; is the remote imjoy-hpc too old? stderr:\n"
                                  f"{_tail(result.stderr) or '(empty)'}")
     return info
+
+
+def reachable_target(conn: Connection, info: GatewayInfo, host: str = "the login node",
+                     notify: Callable[[str], None] = lambda message: None,
+                     timeout: float = PROBE_TIMEOUT) -> Target:
+    """The first of the gateway's doors (Unix socket first) the SSH server opens a channel to; say if one failed."""
+    refusals = []
+    for target in info.targets:
+        try:
+            target.open(conn, ("127.0.0.1", 0), timeout=timeout).close()
+        except paramiko.ChannelException as exc:
+            refusals.append(target.refused(host, exc))
+            continue
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            raise HostUnreachable(f"the SSH connection to {host} failed while checking the gateway's door: "
+                                  f"{exc}") from None
+        if refusals:
+            notify(f"{'; '.join(refusals)}; forwarding to {target} instead")
+        return target
+    pid = f" (pid {info.pid})" if info.pid else ""
+    raise GatewayUnreachable(f"the gateway on {host}{pid} is out of reach: "
+                             + ("; ".join(refusals) or "it reported neither a port nor a socket"))
 
 
 def stop(conn: Connection, command: str = DEFAULT_STOP_COMMAND, host: str = "the login node",
