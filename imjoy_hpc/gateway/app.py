@@ -95,7 +95,7 @@ class Gateway:
                                 preauth_max_bytes=int(server.get("preauth-max-bytes", 65536)),
                                 max_pending=int(server.get("max-pending-connections", 128)),
                                 registrations_per_second=float(server.get("registrations-per-second", 20)),
-                                grace=float(sessions.get("grace-period", 1800)), authenticate=self._bearer_ok,
+                                grace=float(sessions.get("grace-period", 1800)),
                                 ping_interval=float(server.get("ping-interval", 25)),
                                 ping_timeout=float(server.get("ping-timeout", 20)))
         self.max_connections = server.get("max-connections")
@@ -121,11 +121,6 @@ class Gateway:
         if origin == own and self.host_allowed(environ.get("HTTP_HOST", "")):
             return True
         return origin in self.allowed_origins
-
-    def _bearer_ok(self, environ: dict) -> bool:
-        """A connect request with `Authorization: Bearer <token>` (clients that reconnect by themselves)."""
-        header = environ.get("HTTP_AUTHORIZATION", "")
-        return header.startswith("Bearer ") and tokens_match(header[len("Bearer "):], self.token)
 
     # ------------------------------------------------------------------ registration
     async def _register_client(self, config: dict, sid: str) -> Registration:

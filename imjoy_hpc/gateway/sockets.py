@@ -21,18 +21,7 @@ MAX_REFUSED_OPEN = 16  # refused sockets kept open (the JS client re-registers a
 PREAUTH_MAX_BYTES = 64 * 1024  # largest message of a connection that has not registered yet
 MAX_PENDING = 128  # socket.io connections that have not registered yet
 REGISTRATIONS_PER_SECOND = 20.0
-HOLD_BYTES = 64 << 20  # what is held for a client whose connection dropped, until it resumes
-
-
-def _approximate_size(value: Any, depth: int = 0) -> int:
-    """Bytes a message holds (its binary parts; a small constant for the rest)."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return len(value)
-    if depth < 8 and isinstance(value, dict):
-        return 64 + sum(_approximate_size(v, depth + 1) for v in value.values())
-    if depth < 8 and isinstance(value, (list, tuple)):
-        return 64 + sum(_approximate_size(v, depth + 1) for v in value)
-    return len(value) if isinstance(value, str) else 64
+CONNECTION_LOST = "connection lost during the call; the plugin is still running"
 
 
 def _duration(seconds: float) -> str:
@@ -69,12 +58,9 @@ class Session:
     peer_id: str | None = None
     closed: bool = False
     session_id: str = ""                       # the client's session, kept across connections
-    suspended_at: float | None = None          # its connection dropped; it may resume within the grace period
+    suspended_at: float | None = None          # its connection dropped; its client may re-attach within the grace
     replaced: bool = False                     # re-attached on a newer connection: this one just closes
-    overflowed: bool = False                   # more was sent to it while suspended than is held
     outbox: Outbox = field(init=False)
-    _held: list = field(default_factory=list)
-    _held_bytes: int = 0
     _expiry: Any = None
 
     def __post_init__(self) -> None:
@@ -90,34 +76,18 @@ class Session:
         return self.registration.name
 
     def send(self, message: dict) -> None:
-        """Queue an RPC message for this client, in order (held while its connection is down)."""
-        if self.closed:
+        """Queue an RPC message for this client, in order (nothing goes out while its connection is down)."""
+        if self.closed or self.suspended_at is not None:
             return
         message["peer_id"] = self.peer_id
-        if self.suspended_at is None:
-            self.outbox.put(message)
-            return
-        size = _approximate_size(message)
-        if self.overflowed or self._held_bytes + size > HOLD_BYTES:
-            self.overflowed = True
-            self._held.clear()
-            return
-        self._held.append(message)
-        self._held_bytes += size
+        self.outbox.put(message)
 
     def suspend(self, grace: float, expire: Callable[["Session"], Any]) -> None:
-        """The connection dropped: keep the session (its peer, its plugins) for `grace` seconds."""
+        """The connection dropped: keep the session's plugins for `grace` seconds, for its client to re-attach."""
         self.suspended_at = time.time()
         self._expiry = asyncio.get_running_loop().call_later(grace, expire, self)
-
-    def resume(self, sid: str) -> None:
-        """Continue on a new connection: what was held is sent first, in order."""
-        if self._expiry is not None:
-            self._expiry.cancel()
-        self.sid, self.suspended_at = sid, None
-        held, self._held, self._held_bytes = self._held, [], 0
-        for message in held:
-            self.outbox.put(message)
+        if self.peer is not None:  # calls waiting on this client (a plugin's api.prompt...) cannot be answered
+            self.peer.close(CONNECTION_LOST)
 
     async def disconnect(self) -> None:
         await self.door.sio.disconnect(self.sid)
@@ -128,7 +98,6 @@ class Session:
         self.closed = True
         if self._expiry is not None:
             self._expiry.cancel()
-        self._held.clear()
         self.outbox.close()
         if self.peer is not None and not self.registration.defer_peer_close:
             self.peer.close(reason)
@@ -186,13 +155,10 @@ class SocketDoor:
                  origin_allowed: Callable[[str | None, dict], bool], relay_arrays: bool = True,
                  preauth_max_bytes: int = PREAUTH_MAX_BYTES, max_pending: int = MAX_PENDING,
                  registrations_per_second: float = REGISTRATIONS_PER_SECOND, grace: float = 0.0,
-                 authenticate: Callable[[dict], bool] | None = None, ping_interval: float = 25,
-                 ping_timeout: float = 20) -> None:
+                 ping_interval: float = 25, ping_timeout: float = 20) -> None:
         self.name = name
-        self.grace = grace                     # seconds a dropped client session waits for its connection
-        self.authenticate = authenticate       # does a connect request carry the token (Authorization header)?
-        self.suspended: dict[str, Session] = {}  # by peer_id
-        self.authenticated: set[str] = set()
+        self.grace = grace                     # seconds a dropped client session waits for its client
+        self.suspended: dict[str, Session] = {}  # by session_id
         self.closing = False
         self.max_message_bytes = max_message_bytes
         self.preauth_max_bytes = min(preauth_max_bytes, max_message_bytes)
@@ -245,8 +211,6 @@ class SocketDoor:
                              "waiting to register")
             raise socketio.exceptions.ConnectionRefusedError("too many connections waiting to register")
         self.pending.add(sid)
-        if self.authenticate is not None and self.authenticate(environ):
-            self.authenticated.add(sid)  # may resume a suspended session (clients that reconnect by themselves)
         asyncio.get_running_loop().call_later(REGISTER_TIMEOUT, self._drop_unregistered, sid)
 
     def _drop_unregistered(self, sid: str) -> None:
@@ -279,7 +243,6 @@ class SocketDoor:
         session = Session(self, sid, registration, config, session_id=session_id)
         self.sessions[sid] = session
         self.pending.discard(sid)
-        self.authenticated.discard(sid)
         self._trust(sid)
         old = self._same_session(session)
         if old is not None:
@@ -300,32 +263,15 @@ class SocketDoor:
             logger.exception("moving session %s to a new connection", old.session_id)
         old.replaced = True
         if old.suspended_at is not None:
-            self.suspended.pop(old.peer_id or "", None)
+            self.suspended.pop(old.session_id, None)
             old.close("re-attached on a new connection")
         else:
             await self.sio.disconnect(old.sid)
 
     def _expire(self, session: Session) -> None:
-        if self.suspended.get(session.peer_id or "") is session:
-            del self.suspended[session.peer_id or ""]
+        if self.suspended.get(session.session_id) is session:
+            del self.suspended[session.session_id]
         session.close(f"its connection did not come back within the grace period ({_duration(self.grace)})")
-
-    def _resume(self, sid: str, peer_id: Any) -> Session | None:
-        """A token-authenticated connection continues a suspended session (the same RPC peer: remote objects,
-        callbacks and calls in flight survive)."""
-        session = self.suspended.pop(peer_id, None) if isinstance(peer_id, str) else None
-        if session is None:
-            return None
-        if session.overflowed:
-            session.close("more was sent to it while disconnected than the gateway holds")
-            return None
-        self.pending.discard(sid)
-        self.authenticated.discard(sid)
-        self.sessions[sid] = session
-        session.resume(sid)
-        self._trust(sid)
-        logger.info("%s resumed on a new connection", session.name)
-        return session
 
     def _trust(self, sid: str) -> None:
         """Lift the pre-registration size limit of this connection."""
@@ -342,8 +288,6 @@ class SocketDoor:
 
     async def _on_message(self, sid: str, message: Any = None) -> dict:
         session = self.sessions.get(sid)
-        if session is None and sid in self.authenticated and isinstance(message, dict):
-            session = self._resume(sid, message.get("peer_id"))
         if session is None or session.closed:
             return {"success": False, "detail": "not registered: send register_plugin with a valid token first"}
         if not isinstance(message, dict):
@@ -385,17 +329,16 @@ class SocketDoor:
         self.refused.discard(sid)
         self.pending.discard(sid)
         self.trusted.discard(self._eio_of.pop(sid, None))
-        self.authenticated.discard(sid)
         session = self.sessions.pop(sid, None)
         if session is None:
             return
         # A connection that dropped (transport closed, pings unanswered) waits for its client; one the client
         # closed on purpose (socket.io disconnect) or the gateway closed ends its session at once.
         intended = reason in (socketio.AsyncServer.reason.CLIENT_DISCONNECT, socketio.AsyncServer.reason.SERVER_DISCONNECT)
-        # (A client that said goodbye over RPC, imjoy-rpc's dispose(), has a closed peer: nothing to resume.)
+        # (A client that said goodbye over RPC, imjoy-rpc's dispose(), has a closed peer.)
         if self.grace > 0 and not intended and not self.closing and not session.replaced and session.peer is not None \
                 and not session.peer.closed and session.kind == "client":
-            self.suspended[session.peer_id or ""] = session
+            self.suspended[session.session_id] = session
             session.suspend(self.grace, self._expire)
             logger.info("%s lost its connection (%s); its session is kept for %s", session.name, reason,
                         _duration(self.grace))

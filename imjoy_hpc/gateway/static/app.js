@@ -17,6 +17,7 @@
   const JSON_LIMIT = 100000;
   const MAX_CANVAS_SIDE = 16384;
   const TOKEN_KEY = "imjoy-hpc-token";
+  const SESSION_KEY = "imjoy-hpc-session";
 
   const $ = (id) => document.getElementById(id);
 
@@ -32,6 +33,11 @@
     lastArray: null,
     lastError: null,
     attempted: false,
+    // This tab's session on the gateway: its plugins keep running while the connection is down, and the page
+    // re-attaches them when it is back (the RPC client reconnects by itself).
+    sessionId: sessionStorage.getItem(SESSION_KEY) || newSessionId(),
+    reattached: 0,
+    connectionLost: false,
     ready: new Promise((resolve) => {
       resolveReady = resolve;
     }),
@@ -39,6 +45,14 @@
   window.imjoyHpc = state;
 
   // ---------------------------------------------------------------- helpers
+
+  function newSessionId() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    const id = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    sessionStorage.setItem(SESSION_KEY, id);
+    return id;
+  }
 
   /** The gateway's URL: this page's origin and directory (the gateway may sit under a base path). */
   function serverUrl() {
@@ -170,6 +184,7 @@
           server_url: state.serverUrl,
           name: "imjoy-hpc web",
           token: token,
+          session_id: state.sessionId,
         }),
         CONNECT_TIMEOUT_MS,
         "no answer from the gateway within " + CONNECT_TIMEOUT_MS / 1000 + " s"
@@ -200,13 +215,50 @@
     }
   }
 
-  /** Show a lost connection in the status line (the RPC client's connection object fires "disconnected"). */
+  /** A lost connection: the status line says so while the RPC client reconnects by itself; once it is back, the
+   * page re-attaches its session (same session id: the gateway hands its plugins back) and the loaded plugin. */
   function watchConnection(api) {
     const connection = api._rpc && api._rpc._connection;
     if (!connection || typeof connection.on !== "function") return;
     connection.on("disconnected", () => {
-      setStatus("disconnected", "disconnected from the gateway (reload the page to reconnect)");
+      if (state.connectionLost) return;
+      state.connectionLost = true;
+      for (const fail of lostWaiters.splice(0)) fail();
+      setStatus("reconnecting", "connection lost; reconnecting (your plugins keep running on the gateway) ...");
+      addLog("status", "connection to the gateway lost; calls in flight fail: connection lost during the call; " +
+        "the plugin is still running");
     });
+    connection.on("connected", () => {
+      if (!state.connectionLost) return;
+      reattach(connection).catch((err) => showError("Re-attaching failed: " + describe(err)));
+    });
+  }
+
+  // Calls in flight when the connection drops fail at once (their answers cannot come back on the old peer).
+  const lostWaiters = [];
+  function whileConnected(promise) {
+    let fail;
+    const lost = new Promise((_, reject) => {
+      fail = () => reject(new Error("connection lost during the call; the plugin is still running"));
+      lostWaiters.push(fail);
+    });
+    return Promise.race([promise, lost]).finally(() => {
+      const i = lostWaiters.indexOf(fail);
+      if (i >= 0) lostWaiters.splice(i, 1);
+    });
+  }
+
+  async function reattach(connection) {
+    const remote = connection.rpc && connection.rpc.getRemote ? connection.rpc.getRemote() : null;
+    if (remote && typeof remote.list_instances === "function") state.api = remote;
+    if (state.plugin && state.plugin.id) {
+      state.plugin = await withTimeout(state.api.get_plugin(state.plugin.id), LIST_TIMEOUT_MS,
+        "the gateway did not hand the plugin back within " + LIST_TIMEOUT_MS / 1000 + " s");
+    }
+    state.connectionLost = false;
+    state.reattached += 1;
+    setStatus("connected", "re-attached to the gateway (session " + state.sessionId.slice(0, 8) + ")");
+    addLog("status", "re-attached to the gateway; your plugins are back");
   }
 
   // ---------------------------------------------------------------- plugins
@@ -321,7 +373,7 @@
     addLog("status", "calling " + fn);
     const started = performance.now();
     try {
-      const result = await plugin[fn](...args);
+      const result = await whileConnected(plugin[fn](...args));
       state.lastResult = result;
       showResult(result);
       addLog("status", fn + " returned after " + Math.round(performance.now() - started) + " ms");
