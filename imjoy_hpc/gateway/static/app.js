@@ -228,10 +228,14 @@
       addLog("status", "connection to the gateway lost; calls in flight fail: connection lost during the call; " +
         "the plugin is still running");
     });
-    connection.on("connected", () => {
-      if (!state.connectionLost) return;
-      reattach(connection).catch((err) => showError("Re-attaching failed: " + describe(err)));
-    });
+    // The RPC client reconnects by itself and registers again with this page's session id; the gateway's API then
+    // arrives anew (the client updates the same object in place): re-attach.
+    if (connection.rpc && typeof connection.rpc.on === "function") {
+      connection.rpc.on("remoteReady", () => {
+        if (!state.connectionLost) return;
+        reattach(connection.rpc.getRemote() || state.api).catch((err) => showError("Re-attaching failed: " + describe(err)));
+      });
+    }
   }
 
   // Calls in flight when the connection drops fail at once (their answers cannot come back on the old peer).
@@ -248,9 +252,8 @@
     });
   }
 
-  async function reattach(connection) {
-    const remote = connection.rpc && connection.rpc.getRemote ? connection.rpc.getRemote() : null;
-    if (remote && typeof remote.list_instances === "function") state.api = remote;
+  async function reattach(remote) {
+    state.api = remote;
     if (state.plugin && state.plugin.id) {
       state.plugin = await withTimeout(state.api.get_plugin(state.plugin.id), LIST_TIMEOUT_MS,
         "the gateway did not hand the plugin back within " + LIST_TIMEOUT_MS / 1000 + " s");
