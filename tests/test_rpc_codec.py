@@ -257,3 +257,12 @@ def test_relays_forward_arrays_in_their_wire_chunks():
     assert_same_array(arr, receiver.decode(wire_copy(rechunked)))
     with pytest.raises(DecodeError, match="has 7 bytes"):
         relay.decode({"_rtype": "ndarray", "_rvalue": [b"\0" * 3, b"\0" * 4], "_rshape": [2], "_rdtype": "float32"})
+
+
+def test_big_endian_ndarrays_are_refused_on_the_wire():
+    from imjoy_hpc.rpc import DecodeError
+    from imjoy_hpc.rpc.ndarray import dtype_from_wire
+
+    with pytest.raises(DecodeError, match="is big-endian; ndarray bytes travel little-endian"):
+        dtype_from_wire(">f4")
+    assert dtype_from_wire("<f4") == np.dtype("float32") and dtype_from_wire("uint8") == np.dtype("uint8")

@@ -202,7 +202,8 @@ class Gateway:
         )
         cap = connection_cap(raise_descriptor_limit(), self.max_connections)
         front_server = CappedHTTPServer(front_app, max_buffer_size=self.max_bytes * 2, xheaders=False,
-                                        idle_connection_timeout=60, max_connections=cap, causes=self.front.causes)
+                                        idle_connection_timeout=60, max_connections=cap, causes=self.front.causes,
+                                        max_foreign=int(self.settings.get("server", {}).get("max-foreign-connections", 32)))
         if self.socket_path is not None and len(str(self.socket_path).encode()) > MAX_SOCKET_PATH:
             if not self.tcp:
                 raise OSError(f"the state directory's path is too long for a Unix socket ({self.socket_path}); "

@@ -185,6 +185,7 @@ class SocketDoor:
         )
         self.sessions: dict[str, Session] = {}
         self.refused: set[str] = set()
+        self._guard_decoding()
         self.sio.on("connect", self._on_connect)
         self.sio.on("register_plugin", self._on_register)
         self.sio.on("plugin_message", self._on_message)
@@ -192,6 +193,21 @@ class SocketDoor:
 
     def handler(self) -> type:
         return uncompressed_handler(self.sio, self.origin_allowed, self)
+
+    def _guard_decoding(self) -> None:
+        """A packet python-socketio cannot decode (nested too deeply for the JSON parser, malformed) drops its
+        connection with one log line per cause, instead of a traceback per packet."""
+        handle = self.sio._handle_eio_message
+
+        async def guarded(eio_sid: str, data: Any) -> None:
+            try:
+                await handle(eio_sid, data)
+            except (RecursionError, ValueError, TypeError, KeyError) as exc:
+                self.causes.note(f"{self.name} door: undecodable packets dropped with their connection",
+                                 type(exc).__name__)
+                await self.sio.eio.disconnect(eio_sid)
+
+        self.sio.eio.on("message", guarded)
 
     def is_trusted(self, eio_sid: str | None) -> bool:
         return eio_sid is not None and eio_sid in self.trusted
