@@ -62,7 +62,8 @@ class PluginInstance:
     def owner_function(self, name: str) -> Any:
         """A function the launching client exported (showProgress, onPluginStatus...), or None."""
         owner = self.owner
-        connected = owner is not None and owner.peer is not None and not owner.closed and owner.suspended_at is None
+        connected = owner is not None and owner.peer is not None and not owner.closed \
+            and getattr(owner, "suspended_at", None) is None
         remote = owner.peer.remote if connected else None
         fn = remote.get(name) if remote else None
         return fn if callable(fn) else None
