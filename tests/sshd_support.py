@@ -296,6 +296,33 @@ class CliProcess:
         return self.proc.returncode
 
 
+def known_hosts_file(tmp_path: Path, *servers: "SshServer") -> Path:
+    """A known_hosts file that trusts these test servers' host keys."""
+    path = tmp_path / "known_hosts"
+    path.write_text("".join(s.known_hosts_line + "\n" for s in servers))
+    return path
+
+
+def tunnel_cli(tmp_path: Path, server: "SshServer", key: "ClientKey | None", known: Path, target: list[str],
+               local_port: int, extra: list[str] = (), env: dict | None = None) -> "CliProcess":
+    """`imjoy-hpc tunnel` to a test server; `target` is ["--remote-port", N] or ["--remote-socket", PATH]."""
+    args = ["tunnel", f"{server.user}@127.0.0.1", "-p", str(server.port), "--known-hosts", str(known),
+            "-F", "/dev/null", *target, "--local-port", str(local_port), *extra]
+    if key is not None:
+        args += ["-i", str(key.path)]
+    return CliProcess(args, tmp_path / "cli", env=env or client_env(tmp_path / "home"))
+
+
+def megabyte_through(tunnel: "CliProcess", local_port: int) -> None:
+    """Once the tunnel says it listens, 1 MiB of random bytes comes back intact through it; then stop it."""
+    try:
+        tunnel.read_line()
+        payload = os.urandom(1 << 20)
+        assert echo_roundtrip(local_port, payload) == payload
+    finally:
+        tunnel.stop()
+
+
 def client_env(home: Path, **extra: str) -> dict[str, str]:
     """Environment for the CLI under test: its own HOME, no agent, no askpass unless given."""
     env = {k: v for k, v in os.environ.items() if k not in ("SSH_AUTH_SOCK", "SSH_ASKPASS", "SSH_ASKPASS_REQUIRE",

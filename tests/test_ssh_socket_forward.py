@@ -27,28 +27,25 @@ from sshd_support import (  # noqa: F401  (fixtures)
     client_env,
     client_key,
     echo_roundtrip,
+    known_hosts_file,
+    megabyte_through,
     socket_dir,
     sshd,
     sshd_factory,
+    tunnel_cli,
 )
 from support import free_port
 
 pytestmark = pytest.mark.ssh
 
 
-def _known_hosts(tmp_path: Path, *servers) -> Path:
-    path = tmp_path / "known_hosts"
-    path.write_text("".join(s.known_hosts_line + "\n" for s in servers))
-    return path
+_known_hosts = known_hosts_file
 
 
 def _tunnel(tmp_path: Path, server, key: ClientKey, remote_socket: str, local_port: int,
             *extra: str) -> CliProcess:
-    known = _known_hosts(tmp_path, server)
-    args = ["tunnel", f"{server.user}@127.0.0.1", "-p", str(server.port), "-i", str(key.path),
-            "--known-hosts", str(known), "-F", "/dev/null", "--remote-socket", remote_socket,
-            "--local-port", str(local_port), *extra]
-    return CliProcess(args, tmp_path / "cli", env=client_env(tmp_path / "home"))
+    return tunnel_cli(tmp_path, server, key, _known_hosts(tmp_path, server), ["--remote-socket", remote_socket],
+                      local_port, list(extra))
 
 
 def _wait_for(predicate, timeout: float, what: str) -> None:
@@ -142,18 +139,10 @@ def test_tunnel_to_a_socket_reconnects_after_a_drop(tmp_path, sshd, client_key, 
 def test_tunnel_to_a_socket_through_a_jump_host(tmp_path, sshd_factory, client_key, unix_echo):
     jump = sshd_factory([client_key.public_line], name="jump")
     login = sshd_factory([client_key.public_line], name="login")
-    _known_hosts(tmp_path, jump, login)
+    known = _known_hosts(tmp_path, jump, login)
     local = free_port()
-    args = ["tunnel", f"{login.user}@127.0.0.1", "-p", str(login.port), "-i", str(client_key.path),
-            "--known-hosts", str(tmp_path / "known_hosts"), "-F", "/dev/null", "-J",
-            f"{jump.user}@127.0.0.1:{jump.port}", "--remote-socket", unix_echo.path, "--local-port", str(local)]
-    tunnel = CliProcess(args, tmp_path / "cli", env=client_env(tmp_path / "home"))
-    try:
-        tunnel.read_line()
-        payload = os.urandom(1 << 20)
-        assert echo_roundtrip(local, payload) == payload
-    finally:
-        tunnel.stop()
+    target = ["-J", f"{jump.user}@127.0.0.1:{jump.port}", "--remote-socket", unix_echo.path]
+    megabyte_through(tunnel_cli(tmp_path, login, client_key, known, target, local), local)
     assert unix_echo.connections >= 1
 
 

@@ -20,27 +20,23 @@ from sshd_support import (  # noqa: F401  (fixtures)
     code_check_pam_stack,
     echo_roundtrip,
     echo_server,
+    known_hosts_file,
+    megabyte_through,
     sshd,
     sshd_factory,
+    tunnel_cli,
 )
 from support import free_port, require, require_command
 
 pytestmark = pytest.mark.ssh
 
 
-def _known_hosts(tmp_path: Path, *servers) -> Path:
-    path = tmp_path / "known_hosts"
-    path.write_text("".join(s.known_hosts_line + "\n" for s in servers))
-    return path
+_known_hosts = known_hosts_file
 
 
 def _tunnel(tmp_path: Path, server, key: ClientKey | None, known: Path, remote_port: int, local_port: int,
             extra: list[str] = (), env: dict | None = None) -> CliProcess:
-    args = ["tunnel", f"{server.user}@127.0.0.1", "-p", str(server.port), "--known-hosts", str(known),
-            "-F", "/dev/null", "--remote-port", str(remote_port), "--local-port", str(local_port), *extra]
-    if key is not None:
-        args += ["-i", str(key.path)]
-    return CliProcess(args, tmp_path / "cli", env=env or client_env(tmp_path / "home"))
+    return tunnel_cli(tmp_path, server, key, known, ["--remote-port", str(remote_port)], local_port, extra, env)
 
 
 def _listening_addresses(port: int) -> set[str]:
@@ -386,12 +382,7 @@ def test_proxycommand_from_ssh_config(tmp_path, sshd_factory, client_key, echo_s
     tunnel = CliProcess(["tunnel", "login", "-F", str(config), "--known-hosts", str(known),
                          "--remote-port", str(echo_server.port), "--local-port", str(local)],
                         tmp_path / "cli", env=client_env(tmp_path / "home"))
-    try:
-        tunnel.read_line()
-        payload = os.urandom(1 << 20)
-        assert echo_roundtrip(local, payload) == payload
-    finally:
-        tunnel.stop()
+    megabyte_through(tunnel, local)
     assert f"port {target.port}" in jump.log.read_text()
 
 
