@@ -11,8 +11,9 @@ import time
 class FlakyProxy:
     """Relays 127.0.0.1:<port> to 127.0.0.1:<target_port> in a thread of its own."""
 
-    def __init__(self, target_port: int) -> None:
+    def __init__(self, target_port: int, rate: float | None = None) -> None:
         self.target_port = target_port
+        self.rate = rate  # bytes/s towards the client (a slow reader), None: as fast as it goes
         self.port = 0
         self.refuse_until = 0.0
         self.silent = False
@@ -48,19 +49,21 @@ class FlakyProxy:
             return
         self._writers |= {writer, up_writer}
 
-        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter, down: bool) -> None:
             try:
-                while data := await src.read(65536):
+                while data := await src.read(16384 if down and self.rate else 65536):
                     if self.silent:
                         continue  # a silent drop: bytes vanish, nobody is told
                     dst.write(data)
                     await dst.drain()
+                    if down and self.rate:
+                        await asyncio.sleep(len(data) / self.rate)
             except (ConnectionError, OSError):
                 pass
             finally:
                 dst.close()
 
-        await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
+        await asyncio.gather(pump(reader, up_writer, False), pump(up_reader, writer, True))
         self._writers -= {writer, up_writer}
 
     def _call(self, fn) -> None:

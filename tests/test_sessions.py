@@ -213,3 +213,33 @@ async def test_after_the_grace_period_the_plugin_ends_with_that_reason(tmp_path)
 async def _ended(client, plugin_id: str):
     info = await instance(client, plugin_id)
     return info if info["state"] != "running" else None
+
+
+async def test_a_slow_reader_does_not_delay_another_client(tmp_path):
+    # default pings: the slow link holds them up behind the array, as a real slow laptop would
+    gateway = start_gateway(tmp_path, {})
+    slow_link = FlakyProxy(gateway.port, rate=1 << 20)  # a laptop reading 1 MB/s
+    try:
+        slow = await connect_via(slow_link, gateway)
+        fast = await connect(gateway, name="colleague")
+        try:
+            image = await slow.load_plugin("Image Filter")
+            hello = await fast.load_plugin("Hello")
+            transfer = asyncio.ensure_future(image.big(12))  # 12 MB: about 12 s through the slow link
+            await asyncio.sleep(1)
+            waits = []
+            while not transfer.done() and len(waits) < 50:
+                started = time.monotonic()
+                assert await asyncio.wait_for(hello.add(1, 1), 10) == 2
+                waits.append(time.monotonic() - started)
+                await asyncio.sleep(0.1)
+            big = await asyncio.wait_for(transfer, 120)
+            assert big.nbytes == 12 << 20
+            assert len(waits) >= 5, "the transfer was not slow: the test did not test anything"
+            assert max(waits) < 2.0, f"the other client waited {max(waits):.2f} s for a small call"
+        finally:
+            await disconnect(fast)
+            await disconnect(slow)
+    finally:
+        slow_link.close()
+        assert gateway.stop() == 0
