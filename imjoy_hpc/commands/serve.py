@@ -143,7 +143,7 @@ def _serve(args: argparse.Namespace, settings: dict, state_dir, given_token: str
 
     from imjoy_hpc.gateway import daemon
     from imjoy_hpc.gateway.app import Gateway
-    from imjoy_hpc.gateway.auth import TOKEN_FILE, fresh_token, write_private
+    from imjoy_hpc.gateway.auth import keep_token
     from imjoy_hpc.tuning import tune_malloc
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -153,11 +153,7 @@ def _serve(args: argparse.Namespace, settings: dict, state_dir, given_token: str
         print(f"imjoy-hpc: a gateway is already running for this user (pid {running['pid']}, {running['url']}); "
               "use `imjoy-hpc serve --info` or `--stop`", file=sys.stderr)
         return 1
-    if given_token:
-        token = given_token
-        write_private(state_dir / TOKEN_FILE, token)
-    else:
-        token = fresh_token(state_dir)  # a new token per start: a token captured earlier is worthless now
+    token = keep_token(state_dir, given_token)  # unpinned: a new token per start, a captured one is worthless
 
     async def main() -> int:
         try:

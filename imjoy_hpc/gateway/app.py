@@ -99,6 +99,7 @@ class Gateway:
                                 ping_interval=float(server.get("ping-interval", 25)),
                                 ping_timeout=float(server.get("ping-timeout", 20)))
         self.max_connections = server.get("max-connections")
+        self.max_foreign = int(server.get("max-foreign-connections", 32))
         self.door = SocketDoor("plugin", register=self._register_plugin, max_message_bytes=self.max_bytes,
                                chunk_bytes=self.chunk_bytes, origin_allowed=lambda origin, environ: origin is None,
                                relay_arrays=relay_arrays)
@@ -203,7 +204,7 @@ class Gateway:
         cap = connection_cap(raise_descriptor_limit(), self.max_connections)
         front_server = CappedHTTPServer(front_app, max_buffer_size=self.max_bytes * 2, xheaders=False,
                                         idle_connection_timeout=60, max_connections=cap, causes=self.front.causes,
-                                        max_foreign=int(self.settings.get("server", {}).get("max-foreign-connections", 32)))
+                                        max_foreign=self.max_foreign)
         if self.socket_path is not None and len(str(self.socket_path).encode()) > MAX_SOCKET_PATH:
             if not self.tcp:
                 raise OSError(f"the state directory's path is too long for a Unix socket ({self.socket_path}); "

@@ -59,8 +59,9 @@ def read_token_file(path: Path) -> str:
     return check_token(text, str(path))
 
 
-def fresh_token(state_dir: Path) -> str:
-    """A new random token for this gateway start, kept in <state_dir>/token (0600) for `--info` and `connect`."""
-    token = new_token()
+def keep_token(state_dir: Path, token: str | None = None) -> str:
+    """This start's token (the pinned one, else a new random one), kept in <state_dir>/token (0600) for `--info`
+    and `connect`."""
+    token = token or new_token()
     write_private(state_dir / TOKEN_FILE, token)
     return token

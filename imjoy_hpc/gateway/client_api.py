@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 from imjoy_hpc.gateway.instances import ACTIVE, PluginInstance
 from imjoy_hpc.plugins.catalog import find_plugin, list_plugins
 from imjoy_hpc.plugins.parser import PluginError, parse_plugin
-from imjoy_hpc.plugins.shim import unserved
 
 if TYPE_CHECKING:
     from imjoy_hpc.gateway.app import Gateway
@@ -118,8 +117,6 @@ class PluginHostAPI:
     FORWARDED = ("showMessage", "showProgress", "showStatus", "alert", "showSnackbar")
     # Calls that need the client's answer: without a client that serves them they fail, never return None.
     ASKED = ("confirm", "prompt")
-    # ImJoy app functions that need its windows and dialogs (served by the ImJoy app itself).
-    APP_ONLY = ("showDialog", "createWindow", "showFileDialog", "getWindow", "showFileManager")
 
     def __init__(self, gateway: "Gateway", instance: PluginInstance) -> None:
         self.gateway = gateway
@@ -145,8 +142,6 @@ class PluginHostAPI:
         api["info"] = api["log"]
         api["getPlugin"] = api["get_plugin"] = self.get_plugin
         api["startupFailed"] = self.startup_failed
-        for name in self.APP_ONLY:
-            api[name] = unserved(name)
         return api
 
     def _forwarder(self, name: str, required: bool):

@@ -165,9 +165,10 @@ class SocketDoor:
         self.max_pending = max_pending
         self.causes = CauseLog(logger)
         self.pending: set[str] = set()
-        self.trusted: set[str | None] = set()  # engine.io sids of registered connections
+        self.trusted: set[str] = set()  # engine.io sids of registered connections
         self._eio_of: dict[str, str] = {}
-        self._bucket = (float(registrations_per_second), float(registrations_per_second), 0.0)
+        self._rate = float(registrations_per_second)
+        self._tokens, self._refilled = self._rate, 0.0
         self.relay_arrays = relay_arrays
         self.register = register
         self.chunk_bytes = chunk_bytes
@@ -210,16 +211,17 @@ class SocketDoor:
         self.sio.eio.on("message", guarded)
 
     def is_trusted(self, eio_sid: str | None) -> bool:
-        return eio_sid is not None and eio_sid in self.trusted
+        return eio_sid in self.trusted
 
     def _allow_registration(self) -> bool:
         """A token bucket: at most `registrations_per_second` on average, bursts of as many."""
-        rate, tokens, last = self._bucket
         now = asyncio.get_running_loop().time()
-        tokens = min(rate, tokens + (now - last) * rate)
-        allowed = tokens >= 1.0
-        self._bucket = (rate, tokens - 1.0 if allowed else tokens, now)
-        return allowed
+        self._tokens = min(self._rate, self._tokens + (now - self._refilled) * self._rate)
+        self._refilled = now
+        if self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True
 
     async def _on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
         if len(self.pending) >= self.max_pending:
@@ -344,7 +346,7 @@ class SocketDoor:
     async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
         self.refused.discard(sid)
         self.pending.discard(sid)
-        self.trusted.discard(self._eio_of.pop(sid, None))
+        self.trusted.discard(self._eio_of.pop(sid, ""))
         session = self.sessions.pop(sid, None)
         if session is None:
             return

@@ -24,14 +24,12 @@ time), in the env's work directory, which is then the plugin's working directory
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import json
 import os
 import shlex
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -43,6 +41,7 @@ from typing import Any, Callable
 import filelock
 
 from .parser import PluginError
+from .processes import die_with_parent, stop_group
 from .requirements import Requirements, normalized_pip, parse_requirements
 
 MARKER = ".imjoy-hpc-env.json"
@@ -178,14 +177,6 @@ def _env_python(env_dir: Path) -> Path:
     return env_dir / "bin" / "python"
 
 
-def _die_with_parent() -> None:
-    """In the child: SIGTERM when the builder's thread dies (a worker killed mid-install leaves no pip behind)."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 # Lines of pip's output that are framing, not the cause of a failure.
 _GENERIC = ("subprocess-exited-with-error", "note: this error originates", "see above for output",
             "failed to build", "error: failed-wheel-build", "metadata-generation-failed", "×", "╰─>", "│")
@@ -208,7 +199,7 @@ def _run_logged(cmd: list[str], *, log: Log, prefix: str, timeout: float, cwd: P
     seconds or when `stop` is set. Returns (rc, last lines)."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
-                            text=True, cwd=cwd, env=env, start_new_session=True, preexec_fn=_die_with_parent)
+                            text=True, cwd=cwd, env=env, start_new_session=True, preexec_fn=die_with_parent)
     ended, why = threading.Event(), []
     stop = stop or threading.Event()
 
@@ -217,10 +208,7 @@ def _run_logged(cmd: list[str], *, log: Log, prefix: str, timeout: float, cwd: P
         while not ended.is_set():
             if stop.is_set() or time.monotonic() > deadline:
                 why.append("stopped" if stop.is_set() else "timeout")
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+                stop_group(proc, grace=0)
                 return
             ended.wait(0.2)
 
@@ -241,7 +229,7 @@ def _run_logged(cmd: list[str], *, log: Log, prefix: str, timeout: float, cwd: P
     finally:
         ended.set()
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+            stop_group(proc, grace=0)
             proc.wait(timeout=30)
     what = shell_text or " ".join(shlex.quote(c) for c in cmd[:4])
     if why == ["timeout"]:

@@ -4,30 +4,21 @@ and serves its exported API. Started by launcher.launch_plugin with a JSON boots
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import json
 import linecache
 import os
-import signal
 import socket
 import sys
 import traceback
 from typing import Any
 
 from imjoy_hpc.plugins.launcher import job_id_from_env
+from imjoy_hpc.plugins.processes import die_with_parent
 from imjoy_hpc.plugins.shim import PluginApi, install
 from imjoy_hpc.rpc.codec import error_text
 from imjoy_hpc.rpc.sioclient import RegistrationError, SocketIOPeer
 from imjoy_hpc.tuning import tune_malloc
 
-
-
-def _die_with_parent() -> None:
-    """Linux: get SIGTERM when the worker that started us dies, so no plugin outlives its worker."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 class PluginProcess:
@@ -93,7 +84,7 @@ def script_error(exc: BaseException, filename: str) -> str:
 
 
 def main() -> None:
-    _die_with_parent()
+    die_with_parent()
     tune_malloc()
     boot = json.loads(sys.stdin.read())
     if boot.get("parent_pid") and os.getppid() != boot["parent_pid"]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from imjoy_hpc.cluster.tasks import TaskLink, current_link
+from imjoy_hpc.plugins.processes import stop_group
 
 LOG_TAIL_LINES = 40
 WATCH_INTERVAL = 0.3
@@ -40,20 +40,6 @@ def _watch(link: TaskLink, stop: threading.Event, done: threading.Event) -> None
         if link.abandoned():
             stop.set()
             return
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(5)
-    except ProcessLookupError:
-        return
-    except subprocess.TimeoutExpired:
-        pass
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def launch_plugin(payload: dict[str, Any]) -> dict[str, Any]:
@@ -125,7 +111,7 @@ def _launch(payload: dict, log: Any, log_file: Path, link: TaskLink, stop: threa
     while proc.poll() is None:
         if stop.wait(WATCH_INTERVAL) and proc.poll() is None:
             note("the gateway abandoned the plugin: stopping its process group")
-            _kill_group(proc)
+            stop_group(proc)
             break
     exit_code = proc.wait()
     note(f"plugin process exited with code {exit_code}")
