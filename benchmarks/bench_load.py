@@ -15,8 +15,9 @@ Ours: a real `imjoy-hpc serve` on the local profile (2 Dask worker processes wit
 (one helper process) call their plugins at --rate calls/s each. Memory: psutil over the gateway's descendants that
 run `python -m imjoy_hpc.plugins.host` (RSS, and USS, which leaves out pages shared with other processes).
 Baseline: the same gateway before the load, idle, with 1 client (the owner) and 1 plugin: same call, same pacing.
-The neighbour (a separate process, no token) then (a) opens --flood idle TCP connections to the front door, holds
-them --hold s and closes them, and (b) sends one 8 MiB socket.io `register_plugin` event whose arguments are
+The neighbour (bench_neighbour.py, without the token; as root the run creates a second Unix user for it and
+deletes it afterwards) then (a) opens --flood idle TCP connections to the front door, holds them --hold s and
+closes them, and (b) sends one 8 MiB socket.io `register_plugin` event whose arguments are
 `{},{},...` before registering. Refusals are the expected outcome; what happened is reported as seen.
 Everything is bounded: every loop by count and time, the whole run by --max-seconds (a watchdog kills what is
 left by PID). Ctrl-C and the end stop the gateway (SIGTERM, then wait) and check by PID that nothing is left.
@@ -27,10 +28,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import errno
 import json
 import math
 import os
+import pwd
 import random
 import signal
 import statistics
@@ -41,14 +42,15 @@ import threading
 import time
 from pathlib import Path
 
+from bench_neighbour import MARK, emit
 from common import summary  # also puts tests/ on sys.path (gateway_support)
 
 MB = 2**20
-MARK = "@@bench-load "          # prefix of the helper processes' JSON event lines on stdout
 GAP = 0.010                     # seconds between two of the owner's calls
 CALL_TIMEOUT = 30.0
 CONNECT_INTERVAL = 0.1          # the other clients connect 10 per second (the front door takes up to 20/s)
 GOAL_P99_MS = 50.0
+NEIGHBOUR_PYTHON = "/usr/bin/python3"  # the system's Python: the neighbour cannot read our virtualenv
 PAYLOAD = {"op": "echo", "values": [1, 2.5, None, True], "text": "hello", "i": 0}
 PLUGIN_NAME = "Load Echo"
 PLUGIN_SOURCE = """<config lang="json">
@@ -95,11 +97,6 @@ def goal(values: list[float]) -> str:
 
 def progress(t0: float, text: str) -> None:
     print(f"[{time.monotonic() - t0:6.1f} s] {text}", file=sys.stderr, flush=True)
-
-
-def emit(event: str, **fields) -> None:
-    """An event line of a helper process, read by the benchmark's main process."""
-    print(MARK + json.dumps({"event": event, "t": time.monotonic(), **fields}, default=str), flush=True)
 
 
 def stdin_lines(loop: asyncio.AbstractEventLoop) -> asyncio.Queue:
@@ -273,196 +270,24 @@ async def crowd(cfg: dict) -> None:
     emit("bye")
 
 
-# ---------------------------------------------------------------------------------------------------- the neighbour
-async def page_probe(port: int) -> dict:
-    """GET / on a fresh connection: does the front door still answer a newcomer?"""
-    start = time.perf_counter()
-    try:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 5)
-        writer.write(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
-        line = await asyncio.wait_for(reader.readline(), 5)
-        writer.close()
-        return {"answer": line.decode(errors="replace").strip() or "connection closed without an answer",
-                "ms": (time.perf_counter() - start) * 1000}
-    except Exception as exc:  # noqa: BLE001
-        return {"answer": f"{type(exc).__name__} {exc}".strip(), "ms": (time.perf_counter() - start) * 1000}
-
-
-async def flood(port: int, count: int, hold: float) -> dict:
-    """Open `count` idle TCP connections (bounded: 128 at a time, 3 s each, 40 s in all), hold them, close them."""
-    outcome: collections.Counter = collections.Counter()
-    conns: list[tuple] = []
-    sem = asyncio.Semaphore(128)
-    t0 = time.monotonic()
-
-    async def open_one() -> None:
-        async with sem:
-            try:
-                reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 3)
-            except asyncio.TimeoutError:
-                outcome["timed out"] += 1
-            except ConnectionRefusedError:
-                outcome["refused"] += 1
-            except OSError as exc:
-                outcome[errno.errorcode.get(exc.errno, str(exc))] += 1
-            else:
-                conns.append((reader, writer, time.monotonic()))
-
-    tasks = [asyncio.ensure_future(open_one()) for _ in range(count)]
-    _, pending = await asyncio.wait(tasks, timeout=40)
-    for task in pending:
-        task.cancel()
-    if pending:
-        outcome["not tried (40 s cap)"] += len(pending)
-    opened = time.monotonic()
-    emit("flood-open", accepted=len(conns))
-    closed: list[tuple[float, str, str]] = []
-
-    async def watch(reader, opened_at: float) -> None:
-        first = b""
-        try:
-            while True:
-                data = await reader.read(4096)
-                if not data:
-                    closed.append((time.monotonic() - opened_at, "closed", first.decode(errors="replace")))
-                    return
-                first = first or data[:60]
-        except OSError as exc:
-            closed.append((time.monotonic() - opened_at, type(exc).__name__, first.decode(errors="replace")))
-
-    watchers = [asyncio.ensure_future(watch(r, t)) for r, _, t in conns]
-    await asyncio.sleep(hold / 2)
-    probe = await page_probe(port)
-    await asyncio.sleep(max(0.0, opened + hold - time.monotonic()))
-    closed_during_hold = list(closed)
-    for task in watchers:
-        task.cancel()
-    for _, writer, _ in conns:
-        writer.transport.abort()
-    await asyncio.sleep(0.2)
-    how = collections.Counter(kind for _, kind, _ in closed_during_hold)
-    answers = collections.Counter(first.splitlines()[0] if first else "" for _, _, first in closed_during_hold)
-    return {
-        "tried": count, "accepted": len(conns), "outcome": dict(outcome), "open_seconds": opened - t0,
-        "closed_by_gateway": len(closed_during_hold), "closed_how": dict(how),
-        "closed_after_median_s": statistics.median([s for s, _, _ in closed_during_hold]) if closed_during_hold
-        else None,
-        "gateway_said": {k: v for k, v in answers.items() if k},
-        "still_open": len(conns) - len(closed_during_hold), "probe": probe, "hold": hold,
-    }
-
-
-def big_frame(size: int) -> tuple[str, int]:
-    """A socket.io EVENT packet with ack id 1, exactly `size` bytes: 421["register_plugin",{},{},...]."""
-    head, tail = '421["register_plugin",', "]"
-    n = (size - len(head)) // 3
-    body = "{}" + ",{}" * (n - 1)
-    return head + body + " " * (size - len(head) - len(body) - len(tail)) + tail, n
-
-
-async def big_message(port: int, size: int, wait: float) -> dict:
-    """One `size`-byte register_plugin event on a raw engine.io websocket, before any registration or token."""
-    import aiohttp
-
-    out: dict = {"bytes": size}
-    frame, out["objects"] = big_frame(size)
-    url = f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket"
-    async with aiohttp.ClientSession() as session:
-        try:
-            ws = await session.ws_connect(url, max_msg_size=0, compress=0, autoping=True,
-                                          timeout=aiohttp.ClientWSTimeout(ws_close=5), autoclose=False)
-        except Exception as exc:  # noqa: BLE001
-            out["outcome"] = f"websocket refused before the message: {type(exc).__name__} {exc}"[:200]
-            return out
-        try:
-            opening = await ws.receive(timeout=10)
-            if opening.type != aiohttp.WSMsgType.TEXT or not str(opening.data).startswith("0"):
-                out["outcome"] = f"no engine.io handshake: {opening.type.name} {str(opening.data)[:80]}"
-                return out
-            await ws.send_str("40")
-            joined = await ws.receive(timeout=10)
-            if joined.type != aiohttp.WSMsgType.TEXT or not str(joined.data).startswith("40"):
-                out["outcome"] = f"socket.io connect refused: {joined.type.name} {str(joined.data)[:80]}"
-                return out
-            start = time.monotonic()
-            try:
-                await asyncio.wait_for(ws.send_str(frame), 30)
-            except Exception as exc:  # noqa: BLE001
-                out["send_seconds"] = time.monotonic() - start
-                out["outcome"] = f"closed by the gateway while sending ({type(exc).__name__} {exc})"[:200]
-                return out
-            sent = time.monotonic()
-            out["send_seconds"] = sent - start
-            while True:
-                left = sent + wait - time.monotonic()
-                if left <= 0:
-                    out["outcome"] = f"no answer within {wait:.0f} s; the connection is still open"
-                    break
-                try:
-                    msg = await ws.receive(timeout=left)
-                except asyncio.TimeoutError:
-                    continue
-                text = str(msg.data)[:160] if msg.type == aiohttp.WSMsgType.TEXT else ""
-                if msg.type == aiohttp.WSMsgType.TEXT and text == "2":
-                    await ws.send_str("3")  # engine.io ping
-                    continue
-                after = time.monotonic() - sent
-                if msg.type == aiohttp.WSMsgType.TEXT and text.startswith("431"):
-                    out["outcome"] = f"answered after {after:.2f} s: {text[3:]}"
-                elif msg.type == aiohttp.WSMsgType.TEXT and text.startswith("41"):
-                    out["outcome"] = f"socket.io disconnect by the gateway after {after:.2f} s"
-                elif msg.type == aiohttp.WSMsgType.TEXT and text.startswith("1"):
-                    out["outcome"] = f"engine.io close by the gateway after {after:.2f} s"
-                elif msg.type == aiohttp.WSMsgType.TEXT:
-                    out.setdefault("other", []).append(text)
-                    continue
-                elif msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED):
-                    reason = f", {msg.extra}" if getattr(msg, "extra", None) else ""
-                    out["outcome"] = f"closed by the gateway after {after:.2f} s (close code {ws.close_code}{reason})"
-                else:
-                    out["outcome"] = f"connection error after {after:.2f} s: {msg.type.name} {msg.data}"[:200]
-                break
-        except Exception as exc:  # noqa: BLE001
-            out["outcome"] = f"{type(exc).__name__}: {exc}"[:200]
-        finally:
-            try:
-                await asyncio.wait_for(ws.close(), 5)
-            except Exception:  # noqa: BLE001
-                pass
-    return out
-
-
-async def neighbour(cfg: dict) -> None:
-    import resource
-
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = cfg["flood"] + 256
-    if soft != resource.RLIM_INFINITY and soft < want:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (want if hard == resource.RLIM_INFINITY else min(want, hard), hard))
-    result: dict = {}
-    emit("flood-start")
-    if cfg["flood"]:
-        result["flood"] = await flood(cfg["port"], cfg["flood"], cfg["hold"])
-    emit("flood-closed")
-    await asyncio.sleep(1.0)
-    emit("big-start")
-    result["big"] = await big_message(cfg["port"], cfg["big_bytes"], cfg["big_wait"])
-    emit("big-done")
-    await asyncio.sleep(1.0)
-    emit("result", **result)
-
-
 # ---------------------------------------------------------------------------------------------------- main process
 class Child:
-    """A helper process of ours, started from this file: JSON config and commands on stdin, events on stdout."""
+    """A helper process of ours: JSON config and commands on stdin, events on stdout. By default this file in
+    `--role` mode with our interpreter; `argv` and `user` run another program as another Unix user."""
 
-    def __init__(self, role: str, config: dict, log_path: Path, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, role: str, config: dict, log_path: Path, loop: asyncio.AbstractEventLoop,
+                 argv: list[str] | None = None, user: str | None = None) -> None:
         self.role, self.loop = role, loop
         self.queue: asyncio.Queue = asyncio.Queue()
         self.log = open(log_path, "a", buffering=1)
-        self.proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), f"--{role}"],
+        as_user: dict = {}
+        if user is not None:
+            entry = pwd.getpwnam(user)
+            as_user = dict(user=entry.pw_uid, group=entry.pw_gid, extra_groups=[], cwd="/",
+                           env={"PATH": "/usr/bin:/bin"})
+        self.proc = subprocess.Popen(argv or [sys.executable, str(Path(__file__).resolve()), f"--{role}"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True,
-                                     bufsize=1, start_new_session=True)  # Ctrl-C reaches us; we stop it
+                                     bufsize=1, start_new_session=True, **as_user)  # Ctrl-C reaches us; we stop it
         self.send(config)
         threading.Thread(target=self._read, daemon=True, name=f"{role}-out").start()
 
@@ -796,7 +621,9 @@ async def run(st: State) -> None:
         log_mark, cpu = log_size(st), st.cpu_snapshot()
         t_attack = time.monotonic()
         nb = Child("neighbour", {"port": gw.port, "flood": args.flood, "hold": args.hold, "big_bytes": 8 * MB,
-                                 "big_wait": 15.0}, st.tmp / "neighbour.log", loop)
+                                 "big_wait": 15.0}, st.tmp / "neighbour.log", loop,
+                   argv=[NEIGHBOUR_PYTHON if st.neighbour else sys.executable,
+                         str(Path(__file__).with_name("bench_neighbour.py"))], user=st.neighbour)
         st.children.append(nb)
         events: dict = {}
         finished = asyncio.Event()
@@ -994,7 +821,8 @@ def report(st: State) -> None:
     if attack:
         during_all = [ms for _, ms in attack["during"]]
         print()
-        print(f"neighbour's attack (a separate process, no token), owner's small call while the others call:")
+        print(f"neighbour's attack (a separate process, no token; {st.neighbour_note}), owner's small call while "
+              "the others call:")
         rows = [("before (= loaded)", loaded), ("during the descriptor flood", attack["flood_lat"]),
                 ("during the 8 MiB message", attack["big_lat"]), ("during the whole attack", during_all),
                 ("after", R.get("after_lat") or [])]
@@ -1080,7 +908,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--max-seconds", type=float, default=600.0, help="hard cap on the whole run")
     parser.add_argument("--no-attack", dest="attack", action="store_false", help="skip the neighbour's attack")
     parser.add_argument("--crowd", action="store_true", help=argparse.SUPPRESS)       # helper modes
-    parser.add_argument("--neighbour", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if not (1 <= args.clients <= 500 and args.clients <= args.plugins <= 1000):
         parser.error("need 1 <= clients <= plugins <= 1000 and clients <= 500")
@@ -1093,11 +920,30 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def neighbour_user(args: argparse.Namespace) -> tuple[str | None, str]:
+    """A second Unix user for the neighbour (root only; deleted at the end), and how the report names it."""
+    if not args.attack:
+        return None, ""
+    if os.geteuid() != 0 or not os.path.exists("/usr/sbin/useradd") or not os.path.exists(NEIGHBOUR_PYTHON):
+        return None, ("the neighbour ran as this same user (a second Unix user needs root, useradd and "
+                      f"{NEIGHBOUR_PYTHON}): the gateway counts it as the owner's own connections")
+    name = f"ihpcload{os.getpid() % 100000}"
+    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True, timeout=30)
+    return name, f"the neighbour ran as Unix user {name!r}, created for this run"
+
+
+def delete_user(name: str) -> str:
+    try:
+        subprocess.run(["userdel", name], check=True, timeout=30, capture_output=True)
+        return " and deleted afterwards"
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"; deleting it FAILED ({exc}): run `userdel {name}`"
+
+
 def main() -> None:
     args = parse_args(sys.argv[1:])
-    if args.crowd or args.neighbour:
-        cfg = json.loads(sys.stdin.readline())
-        asyncio.run(crowd(cfg) if args.crowd else neighbour(cfg))
+    if args.crowd:
+        asyncio.run(crowd(json.loads(sys.stdin.readline())))
         return
 
     from gateway_support import start_gateway
@@ -1112,6 +958,7 @@ def main() -> None:
         "plugins": {"start-timeout": args.start_timeout},
     }
     hard_end = st.t0 + args.max_seconds
+    st.neighbour, st.neighbour_note = neighbour_user(args)
 
     def watchdog() -> None:
         """The hard cap: whatever is still running is killed by PID."""
@@ -1168,6 +1015,8 @@ def main() -> None:
         progress(st.t0, "stopping the helpers and the gateway")
         teardown(st, hard_end - 5)
         timer.cancel()
+        if st.neighbour is not None:
+            st.neighbour_note += delete_user(st.neighbour)
         report(st)
 
 

@@ -74,3 +74,26 @@ async def test_the_plugin_door_takes_only_one_time_secrets(gateway):
             assert reply == {"success": False, "detail": "invalid or already used plugin secret"}
     finally:
         await sio.disconnect()
+
+
+async def test_a_gateway_that_never_answers_is_reported_not_waited_for():
+    """A plugin process whose gateway accepts the connection but never answers (a lost handshake on a busy login
+    node) tries again and then ends with the address and the reason, within the start timeout."""
+    import asyncio
+    import socket
+    import time
+
+    from imjoy_hpc.rpc.sioclient import SocketIOPeer, UnreachableError
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    started = time.monotonic()
+    try:
+        with pytest.raises(UnreachableError) as caught:
+            await asyncio.wait_for(SocketIOPeer(url, {"name": "probe"}).connect(timeout=12), 30)
+    finally:
+        silent.close()
+    assert time.monotonic() - started < 14
+    assert str(caught.value).startswith(f"could not connect to {url} within 12 s (2 attempts")

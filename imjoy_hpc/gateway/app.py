@@ -17,6 +17,7 @@ import tornado.netutil
 import tornado.web
 
 from imjoy_hpc.cluster import ClusterManager, cancel_orphans
+from imjoy_hpc.cluster.base import DASK_SETTINGS
 from imjoy_hpc.gateway import http
 from imjoy_hpc.gateway.auth import tokens_match
 from imjoy_hpc.gateway.client_api import ClientAPI, PluginHostAPI
@@ -176,8 +177,7 @@ class Gateway:
         except Exception:  # noqa: BLE001
             logger.exception("looking for jobs left by dead gateways")
         settings = {**self.settings, "state-dir": str(self.state_dir)}
-        # Dask's own HTTP servers answer without authentication (task keys, call stacks, logs): no routes at all.
-        dask.config.set({"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []})
+        dask.config.set(DASK_SETTINGS)  # local workers inherit them; batch jobs export them (see cluster_kwargs)
         self.cluster = ClusterManager(settings, session=self.session_id, log_dir=self.log_dir,
                                       on_event=lambda e: self.instances.on_cluster_event(e))
         door_app = tornado.web.Application([(r"/socket.io/", self.door.handler())],

@@ -16,7 +16,7 @@ from imjoy_hpc.plugins.launcher import job_id_from_env
 from imjoy_hpc.plugins.processes import die_with_parent
 from imjoy_hpc.plugins.shim import PluginApi, install
 from imjoy_hpc.rpc.codec import error_text
-from imjoy_hpc.rpc.sioclient import RegistrationError, SocketIOPeer
+from imjoy_hpc.rpc.sioclient import RegistrationError, SocketIOPeer, UnreachableError
 from imjoy_hpc.tuning import tune_malloc
 
 
@@ -38,7 +38,7 @@ class PluginProcess:
         boot = self.boot
         try:
             host_api = await self.connection.connect()
-        except RegistrationError as exc:
+        except (RegistrationError, UnreachableError) as exc:
             print(f"imjoy-hpc: {exc}", file=sys.stderr)
             return 3
         api = PluginApi(self.connection.peer, host_api, boot.get("config") or {}, boot.get("tag"),

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +35,45 @@ def job_id_from_env() -> str | None:
     return os.environ.get("SLURM_JOB_ID") or os.environ.get("PBS_JOBID")
 
 
-def _watch(link: TaskLink, stop: threading.Event, done: threading.Event) -> None:
-    """Set `stop` once the gateway abandons the task (killed, client gone, gateway stopping)."""
-    while not done.wait(WATCH_INTERVAL):
-        if link.abandoned():
-            stop.set()
-            return
+class _Watcher:
+    """One thread per worker process that sets the `stop` event of every plugin start the gateway has abandoned
+    (the plugins themselves wait without polling: 200 plugins cost no wake-ups)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._watched: dict[int, tuple[TaskLink, threading.Event]] = {}
+        self._thread: threading.Thread | None = None
+
+    def watch(self, link: TaskLink, stop: threading.Event) -> int:
+        with self._lock:
+            token = id(stop)
+            self._watched[token] = (link, stop)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, daemon=True, name="imjoy-hpc-watch")
+                self._thread.start()
+            return token
+
+    def forget(self, token: int) -> None:
+        with self._lock:
+            self._watched.pop(token, None)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(WATCH_INTERVAL)
+            with self._lock:
+                watched = list(self._watched.values())
+            for link, stop in watched:
+                if not stop.is_set() and link.abandoned():
+                    stop.set()
+
+
+_watcher = _Watcher()
+
+
+def _set_when_exited(proc: subprocess.Popen, stop: threading.Event) -> None:
+    """Block in waitpid (no polling) until the plugin process exits, then wake its task."""
+    proc.wait()
+    stop.set()
 
 
 def launch_plugin(payload: dict[str, Any]) -> dict[str, Any]:
@@ -49,13 +83,13 @@ def launch_plugin(payload: dict[str, Any]) -> dict[str, Any]:
     log_file = Path(payload["log_file"])
     log_file.parent.mkdir(parents=True, exist_ok=True)
     link = current_link()
-    stop, done = threading.Event(), threading.Event()
-    threading.Thread(target=_watch, args=(link, stop, done), daemon=True, name="imjoy-hpc-watch").start()
+    stop = threading.Event()  # set when the gateway abandons the start, or when the plugin process exits
+    token = _watcher.watch(link, stop)
     try:
         with open(log_file, "ab", buffering=0) as log:
             return _launch(payload, log, log_file, link, stop)
     finally:
-        done.set()
+        _watcher.forget(token)
 
 
 def _launch(payload: dict, log: Any, log_file: Path, link: TaskLink, stop: threading.Event) -> dict[str, Any]:
@@ -108,11 +142,11 @@ def _launch(payload: dict, log: Any, log_file: Path, link: TaskLink, stop: threa
         proc.stdin.close()
     except BrokenPipeError:
         pass
-    while proc.poll() is None:
-        if stop.wait(WATCH_INTERVAL) and proc.poll() is None:
-            note("the gateway abandoned the plugin: stopping its process group")
-            stop_group(proc)
-            break
+    threading.Thread(target=_set_when_exited, args=(proc, stop), daemon=True, name="imjoy-hpc-exit").start()
+    stop.wait()
+    if proc.poll() is None:
+        note("the gateway abandoned the plugin: stopping its process group")
+        stop_group(proc)
     exit_code = proc.wait()
     note(f"plugin process exited with code {exit_code}")
     return {"exit_code": exit_code, "log_tail": _tail(log_file), "node": socket.gethostname(), "pid": proc.pid,

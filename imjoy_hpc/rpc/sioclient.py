@@ -17,8 +17,15 @@ from imjoy_hpc.rpc.peer import RPCPeer
 logger = logging.getLogger("imjoy_hpc.rpc")
 
 
+ATTEMPT_SECONDS = 10.0  # one try to open the socket.io connection; a server that does not answer gets another
+
+
 class RegistrationError(RPCError):
     """The server refused register_plugin; the message is the server's detail."""
+
+
+class UnreachableError(RPCError):
+    """The socket.io connection could not be opened in time (every attempt failed or went unanswered)."""
 
 
 class SocketIOPeer:
@@ -31,17 +38,47 @@ class SocketIOPeer:
         self.config = config or {"name": registration.get("name", "imjoy-hpc client")}
         self.chunk_bytes = chunk_bytes
         self.sync_in_thread = sync_in_thread
-        self.sio = socketio.AsyncClient(reconnection=False, websocket_extra_options={"max_msg_size": 0})
+        self.sio = self._new_client()
         self.peer: RPCPeer | None = None
         self.closed = asyncio.Event()
         self._outbox = Outbox(lambda message: self.sio.emit("plugin_message", message), self._send_failed)
 
+    @staticmethod
+    def _new_client() -> socketio.AsyncClient:
+        return socketio.AsyncClient(reconnection=False, websocket_extra_options={"max_msg_size": 0})
+
+    async def _open(self, timeout: float) -> None:
+        """Open the socket.io connection, with a fresh client per attempt while `timeout` allows (nothing is
+        registered before it is open, so a retry is safe): a busy server that loses one handshake costs seconds,
+        not a plugin that waits forever."""
+        loop = asyncio.get_running_loop()
+        deadline, attempt = loop.time() + timeout, 0
+        path = urlsplit(self.url).path.rstrip("/") + "/socket.io"
+        while True:
+            attempt += 1
+            left = min(ATTEMPT_SECONDS, deadline - loop.time())
+            try:
+                await asyncio.wait_for(self.sio.connect(self.url, transports=["websocket"], socketio_path=path,
+                                                        wait_timeout=left), left)
+                return
+            except (asyncio.TimeoutError, socketio.exceptions.ConnectionError) as exc:
+                why = str(exc) or f"no answer within {left:.0f} s"
+            try:
+                await asyncio.wait_for(self.sio.disconnect(), 2)
+            except Exception:  # noqa: BLE001 - the attempt's client is dropped either way
+                pass
+            if deadline - loop.time() < 1:
+                raise UnreachableError(f"could not connect to {self.url} within {timeout:.0f} s "
+                                       f"({attempt} attempts; the last: {why})")
+            logger.warning("connecting to %s: attempt %d failed (%s); trying again", self.url, attempt, why)
+            self.sio = self._new_client()
+            await asyncio.sleep(min(0.5 * attempt, 2.0))
+
     async def connect(self, timeout: float = 30) -> DotDict:
         """Connect, register and complete the handshake; returns the server's API."""
+        await self._open(timeout)
         self.sio.on("plugin_message", self._on_message)
         self.sio.on("disconnect", self._on_disconnect)
-        path = urlsplit(self.url).path.rstrip("/") + "/socket.io"
-        await self.sio.connect(self.url, transports=["websocket"], socketio_path=path, wait_timeout=timeout)
         reply = await self.sio.call("register_plugin", self.registration, timeout=timeout)
         if not isinstance(reply, dict) or not reply.get("success"):
             await self.sio.disconnect()

@@ -1,0 +1,274 @@
+"""The neighbour of bench_load.py: another user of the login node, without the token.
+
+Standard library only, so that it runs with the system's Python as a Unix user the benchmark creates (that user
+cannot read the project's virtualenv). Reads one JSON config line on stdin, then (a) opens `flood` idle TCP
+connections to the front door, holds them `hold` seconds and closes them, and (b) sends one `big_bytes`
+socket.io `register_plugin` event before registering, on a raw websocket; event lines on stdout (MARK + JSON).
+
+    /usr/bin/python3 benchmarks/bench_neighbour.py < config.json    # started by bench_load.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import collections
+import errno
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+
+MARK = "@@bench-load "          # prefix of the helper processes' JSON event lines on stdout
+
+
+def emit(event: str, **fields) -> None:
+    """An event line of a helper process, read by the benchmark's main process."""
+    print(MARK + json.dumps({"event": event, "t": time.monotonic(), **fields}, default=str), flush=True)
+
+
+# ---------------------------------------------------------------------------------------------------- the attack
+async def page_probe(port: int) -> dict:
+    """GET / on a fresh connection: does the front door still answer a newcomer?"""
+    start = time.perf_counter()
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 5)
+        writer.write(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode())
+        line = await asyncio.wait_for(reader.readline(), 5)
+        writer.close()
+        return {"answer": line.decode(errors="replace").strip() or "connection closed without an answer",
+                "ms": (time.perf_counter() - start) * 1000}
+    except Exception as exc:  # noqa: BLE001
+        return {"answer": f"{type(exc).__name__} {exc}".strip(), "ms": (time.perf_counter() - start) * 1000}
+
+
+async def flood(port: int, count: int, hold: float) -> dict:
+    """Open `count` idle TCP connections (bounded: 128 at a time, 3 s each, 40 s in all), hold them, close them."""
+    outcome: collections.Counter = collections.Counter()
+    conns: list[tuple] = []
+    sem = asyncio.Semaphore(128)
+    t0 = time.monotonic()
+
+    async def open_one() -> None:
+        async with sem:
+            try:
+                reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 3)
+            except asyncio.TimeoutError:
+                outcome["timed out"] += 1
+            except ConnectionRefusedError:
+                outcome["refused"] += 1
+            except OSError as exc:
+                outcome[errno.errorcode.get(exc.errno, str(exc))] += 1
+            else:
+                conns.append((reader, writer, time.monotonic()))
+
+    tasks = [asyncio.ensure_future(open_one()) for _ in range(count)]
+    _, pending = await asyncio.wait(tasks, timeout=40)
+    for task in pending:
+        task.cancel()
+    if pending:
+        outcome["not tried (40 s cap)"] += len(pending)
+    opened = time.monotonic()
+    emit("flood-open", accepted=len(conns))
+    closed: list[tuple[float, str, str]] = []
+
+    async def watch(reader, opened_at: float) -> None:
+        first = b""
+        try:
+            while True:
+                data = await reader.read(4096)
+                if not data:
+                    closed.append((time.monotonic() - opened_at, "closed", first.decode(errors="replace")))
+                    return
+                first = first or data[:60]
+        except OSError as exc:
+            closed.append((time.monotonic() - opened_at, type(exc).__name__, first.decode(errors="replace")))
+
+    watchers = [asyncio.ensure_future(watch(r, t)) for r, _, t in conns]
+    await asyncio.sleep(hold / 2)
+    probe = await page_probe(port)
+    await asyncio.sleep(max(0.0, opened + hold - time.monotonic()))
+    closed_during_hold = list(closed)
+    for task in watchers:
+        task.cancel()
+    for _, writer, _ in conns:
+        writer.transport.abort()
+    await asyncio.sleep(0.2)
+    how = collections.Counter(kind for _, kind, _ in closed_during_hold)
+    answers = collections.Counter(first.splitlines()[0] if first else "" for _, _, first in closed_during_hold)
+    return {
+        "tried": count, "accepted": len(conns), "outcome": dict(outcome), "open_seconds": opened - t0,
+        "closed_by_gateway": len(closed_during_hold), "closed_how": dict(how),
+        "closed_after_median_s": statistics.median([s for s, _, _ in closed_during_hold]) if closed_during_hold
+        else None,
+        "gateway_said": {k: v for k, v in answers.items() if k},
+        "still_open": len(conns) - len(closed_during_hold), "probe": probe, "hold": hold,
+    }
+
+
+def big_frame(size: int) -> tuple[str, int]:
+    """A socket.io EVENT packet with ack id 1, exactly `size` bytes: 421["register_plugin",{},{},...]."""
+    head, tail = '421["register_plugin",', "]"
+    n = (size - len(head)) // 3
+    body = "{}" + ",{}" * (n - 1)
+    return head + body + " " * (size - len(head) - len(body) - len(tail)) + tail, n
+
+
+# ---------------------------------------------------------------------------------------------------- a websocket
+class WebSocket:
+    """The least of RFC 6455 a client needs here: the upgrade, masked text frames out, frames in."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def connect(cls, port: int, path: str) -> "WebSocket":
+        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 5)
+        key = base64.b64encode(os.urandom(16)).decode()
+        writer.write((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                      f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                      ).encode())
+        status = (await asyncio.wait_for(reader.readline(), 10)).decode(errors="replace").strip()
+        while (await asyncio.wait_for(reader.readline(), 10)).strip():
+            pass
+        if " 101 " not in f"{status} ":
+            writer.close()
+            raise ConnectionError(f"no websocket upgrade: {status or 'connection closed'}")
+        return cls(reader, writer)
+
+    @staticmethod
+    def text_frame(text: str) -> bytes:
+        """A client's (masked) text frame, ready for the wire."""
+        data, mask = text.encode(), os.urandom(4)
+        n = len(data)
+        if n < 126:
+            head = bytes([0x81, 0x80 | n])
+        elif n < 1 << 16:
+            head = bytes([0x81, 0x80 | 126]) + n.to_bytes(2, "big")
+        else:
+            head = bytes([0x81, 0x80 | 127]) + n.to_bytes(8, "big")
+        key = (mask * (n // 4 + 1))[:n]
+        return head + mask + (int.from_bytes(data, "big") ^ int.from_bytes(key, "big")).to_bytes(n, "big")
+
+    async def send(self, frame: bytes) -> None:
+        self.writer.write(frame)
+        await self.writer.drain()
+
+    async def send_text(self, text: str) -> None:
+        await self.send(self.text_frame(text))
+
+    async def receive(self) -> tuple[str, str]:
+        """("text", data), ("close", code and reason) or ("closed", "") when the connection ends."""
+        try:
+            b0, b1 = await self.reader.readexactly(2)
+            n = b1 & 0x7F
+            if n == 126:
+                n = int.from_bytes(await self.reader.readexactly(2), "big")
+            elif n == 127:
+                n = int.from_bytes(await self.reader.readexactly(8), "big")
+            payload = await self.reader.readexactly(n)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            return "closed", ""
+        opcode = b0 & 0x0F
+        if opcode == 0x8:
+            code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None
+            return "close", f"close code {code}{', ' + payload[2:].decode(errors='replace') if payload[2:] else ''}"
+        if opcode == 0x9:  # ping: answer, read on
+            self.writer.write(bytes([0x8A, 0x80 | len(payload)]) + b"\0\0\0\0" + payload)
+            return await self.receive()
+        return "text", payload.decode(errors="replace")
+
+    def close(self) -> None:
+        self.writer.transport.abort()
+
+
+async def big_message(port: int, size: int, wait: float) -> dict:
+    """One `size`-byte register_plugin event on a raw engine.io websocket, before any registration or token
+    (the frame is built before the "big-start" event: the window measures the gateway, not our masking)."""
+    out: dict = {"bytes": size}
+    text, out["objects"] = big_frame(size)
+    frame = WebSocket.text_frame(text)
+    emit("big-start")
+    try:
+        ws = await WebSocket.connect(port, "/socket.io/?EIO=4&transport=websocket")
+    except Exception as exc:  # noqa: BLE001
+        out["outcome"] = f"websocket refused before the message: {type(exc).__name__} {exc}"[:200]
+        return out
+    try:
+        kind, opening = await asyncio.wait_for(ws.receive(), 10)
+        if kind != "text" or not opening.startswith("0"):
+            out["outcome"] = f"no engine.io handshake: {kind} {opening[:80]}"
+            return out
+        await ws.send_text("40")
+        kind, joined = await asyncio.wait_for(ws.receive(), 10)
+        if kind != "text" or not joined.startswith("40"):
+            out["outcome"] = f"socket.io connect refused: {kind} {joined[:80]}"
+            return out
+        start = time.monotonic()
+        try:
+            await asyncio.wait_for(ws.send(frame), 30)
+        except Exception as exc:  # noqa: BLE001
+            out["send_seconds"] = time.monotonic() - start
+            out["outcome"] = f"closed by the gateway while sending ({type(exc).__name__} {exc})"[:200]
+            return out
+        sent = time.monotonic()
+        out["send_seconds"] = sent - start
+        while True:
+            left = sent + wait - time.monotonic()
+            if left <= 0:
+                out["outcome"] = f"no answer within {wait:.0f} s; the connection is still open"
+                break
+            try:
+                kind, text = await asyncio.wait_for(ws.receive(), left)
+            except asyncio.TimeoutError:
+                continue
+            text = text[:160]
+            if kind == "text" and text == "2":
+                await ws.send_text("3")  # engine.io ping
+                continue
+            after = time.monotonic() - sent
+            if kind == "text" and text.startswith("431"):
+                out["outcome"] = f"answered after {after:.2f} s: {text[3:]}"
+            elif kind == "text" and text.startswith("41"):
+                out["outcome"] = f"socket.io disconnect by the gateway after {after:.2f} s"
+            elif kind == "text" and text.startswith("1"):
+                out["outcome"] = f"engine.io close by the gateway after {after:.2f} s"
+            elif kind == "text":
+                out.setdefault("other", []).append(text)
+                continue
+            else:
+                out["outcome"] = f"closed by the gateway after {after:.2f} s ({text or 'connection closed'})"
+            break
+    except Exception as exc:  # noqa: BLE001
+        out["outcome"] = f"{type(exc).__name__}: {exc}"[:200]
+    finally:
+        ws.close()
+    return out
+
+
+async def neighbour(cfg: dict) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = cfg["flood"] + 256
+    if soft != resource.RLIM_INFINITY and soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want if hard == resource.RLIM_INFINITY else min(want, hard), hard))
+    result: dict = {}
+    emit("flood-start")
+    if cfg["flood"]:
+        result["flood"] = await flood(cfg["port"], cfg["flood"], cfg["hold"])
+    emit("flood-closed")
+    await asyncio.sleep(1.0)
+    result["big"] = await big_message(cfg["port"], cfg["big_bytes"], cfg["big_wait"])
+    emit("big-done")
+    await asyncio.sleep(1.0)
+    emit("result", **result)
+
+
+def main() -> None:
+    cfg = json.loads(sys.stdin.readline())
+    asyncio.run(neighbour(cfg))
+
+
+if __name__ == "__main__":
+    main()
