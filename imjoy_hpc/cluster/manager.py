@@ -11,22 +11,30 @@ from pathlib import Path
 from typing import Any, Callable
 
 from imjoy_hpc.cluster import sessions
+from imjoy_hpc.cluster._events import ClusterEvent, StatusChanged, TaskState
 from imjoy_hpc.cluster.base import SLOT_RESOURCE, TERMINAL_STATES, backend_class
 from imjoy_hpc.cluster.pool import MAX_ENDED_RECORDS, Ended, Pool, Task
 from imjoy_hpc.cluster.profiles import Profile, resolve
+from imjoy_hpc.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 
 class ClusterManager:
-    """Owns one Dask cluster per profile shape; places plugin tasks in plugin slots; reports job facts."""
+    """Owns one Dask cluster per profile shape; places plugin tasks in plugin slots; reports job facts.
 
-    def __init__(self, settings: dict, *, session: str, log_dir: Path,
-                 on_event: Callable[[dict], None] | None = None) -> None:
-        self.settings = settings or {}
+    Listeners: `on_event` hears what happens to tasks (installing, installed, walltime-warning, worker-lost,
+    submit-failed: typed ClusterEvents); `on_status` hears each change of a task's facts (StatusChanged).
+    """
+
+    def __init__(self, settings: Settings | dict, *, session: str, log_dir: Path,
+                 on_event: Callable[[ClusterEvent], None] | None = None,
+                 on_status: Callable[[StatusChanged], None] | None = None) -> None:
+        self.settings = Settings.of(settings)
         self.session = session
         self.log_dir = Path(log_dir)
         self.on_event = on_event
+        self.on_status = on_status
         self.job_name = sessions.job_name(session)
         self.closing = False
         self._pools: dict[str, Pool] = {}
@@ -34,22 +42,29 @@ class ClusterManager:
         self._pool_of: dict[str, Pool] = {}
         self._ended: list[str] = []  # released keys, oldest first (status() answers "ended" for a while)
         self._pools_lock: asyncio.Lock | None = None
-        state_dir = self.settings.get("state-dir")
-        self.state_dir = Path(state_dir).expanduser() if state_dir else None
-        if self.state_dir is not None:
-            sessions.record_session(self.state_dir, session)
+        self.state_dir = Path(self.settings.state_dir).expanduser()
+        sessions.record_session(self.state_dir, session)
 
     def resolve(self, profile: str | None, request: dict | None = None) -> Profile:
-        """The profile (default: settings['default-profile']) refined by a plugin's resource request."""
-        return resolve(self.settings, profile, request)
+        """The profile (default: the default-profile setting) refined by a plugin's resource request."""
+        return resolve(self.settings.raw, profile, request)
 
-    def emit(self, event: dict) -> None:
-        if self.on_event is None:
+    def emit(self, event: ClusterEvent) -> None:
+        """Tell `on_event` (its failures are logged, never raised into the cluster's bookkeeping)."""
+        self._tell(self.on_event, event)
+
+    def status_changed(self, event: StatusChanged) -> None:
+        """Tell `on_status`."""
+        self._tell(self.on_status, event)
+
+    @staticmethod
+    def _tell(listener: Callable[[Any], None] | None, event: ClusterEvent) -> None:
+        if listener is None:
             return
         try:
-            self.on_event(event)
+            listener(event)
         except Exception:
-            logger.exception("on_event handler failed for %s", event.get("type"))
+            logger.exception("the listener failed on a %s event", event.type)
 
     async def _pool(self, profile: Profile) -> Pool:
         if self.closing:
@@ -116,6 +131,7 @@ class ClusterManager:
             self._tasks[key] = t
             self._pool_of[key] = pool
             pool.rebalance()
+            pool.report()
         return future
 
     def _forget(self, key: str) -> None:
@@ -133,7 +149,7 @@ class ClusterManager:
         if t is None or pool is None or t.released:
             return
         t.released = True
-        t.state = "ended"
+        t.state = TaskState.ENDED
         if not t.future.done():
             try:
                 await asyncio.wait_for(pool.client.cancel([t.future], force=True), 10)
@@ -155,7 +171,7 @@ class ClusterManager:
         t = self._tasks.get(key)
         if t is None:
             raise KeyError(f"no plugin with key {key!r} was launched")
-        return self._pool_of[key].status(t)
+        return self._pool_of[key].status(t).as_dict()
 
     def list_jobs(self) -> list[dict]:
         """Jobs (or local workers) this manager owns, with the plugin keys on each."""
@@ -199,5 +215,4 @@ class ClusterManager:
             else:
                 if ids:
                     logger.error("jobs %s still listed by the scheduler %.0f s after close", sorted(ids), timeout)
-        if self.state_dir is not None:
-            sessions.remove_session(self.state_dir, self.session)
+        sessions.remove_session(self.state_dir, self.session)

@@ -11,6 +11,8 @@ from typing import Any
 
 from distributed.diagnostics.plugin import SchedulerPlugin
 
+from imjoy_hpc.cluster._events import (StatusChanged, SubmitFailed, TaskState, TaskStatus, WalltimeWarning,
+                                       WorkerLost, progress_event)
 from imjoy_hpc.cluster.base import TERMINAL_STATES, Backend, JobState, tail
 from imjoy_hpc.cluster.profiles import Profile
 from imjoy_hpc.cluster.tasks import PROGRESS_TOPIC, STARTED_TOPIC
@@ -39,12 +41,13 @@ class Task:
     job: str | None = None  # job (spec name) this task runs on or waits for
     worker: str | None = None
     worker_name: str | None = None
-    state: str = "queued"  # queued | running | ended
+    state: TaskState = TaskState.QUEUED  # queued | running | ended
     released: bool = False
     lost: bool = False
     finished: bool = False  # fn returned (the task's result is in memory)
     warned: bool = False
     launched: float = field(default_factory=time.monotonic)
+    reported: TaskStatus | None = None  # the status last pushed to the manager's listener
 
     @property
     def active(self) -> bool:
@@ -72,15 +75,17 @@ class _Watcher(SchedulerPlugin):
     def log_event(self, topic: str, msg: Any) -> None:
         if topic == PROGRESS_TOPIC and isinstance(msg, dict):
             t = self.pool.by_dask_key.get(msg.get("key"))
-            if t is not None and not t.released:
-                self.pool.manager.emit({**msg, "key": t.key})
+            event = progress_event(t.key, msg) if t is not None and not t.released else None
+            if event is not None:
+                self.pool.manager.emit(event)
             return
         if topic != STARTED_TOPIC or not isinstance(msg, dict):
             return
         t = self.pool.by_dask_key.get(msg.get("key"))
-        if t is not None and t.state == "queued":
-            t.state = "running"
+        if t is not None and t.state == TaskState.QUEUED:
+            t.state = TaskState.RUNNING
             t.worker = msg.get("worker") or t.worker
+            self.pool.report()
 
     def transition(self, key: Any, start: str, finish: str, *args: Any, **kwargs: Any) -> None:
         t = self.pool.by_dask_key.get(key)
@@ -98,9 +103,11 @@ class _Watcher(SchedulerPlugin):
             if ws is not None:
                 t.worker, t.worker_name = ws.address, str(ws.name)
                 t.job = self.pool.backend.job_of_worker(str(ws.name)) or t.job
+            self.pool.report()
         elif finish in ("memory", "erred", "forgotten"):
-            t.state = "ended"
+            t.state = TaskState.ENDED
             t.finished = t.finished or finish == "memory"
+            self.pool.report()
 
 
 class Pool:
@@ -171,7 +178,7 @@ class Pool:
         for t in active:
             if t.job in used:
                 used[t.job] += 1
-        waiting = [t for t in active if t.state == "queued" and t.job not in used]
+        waiting = [t for t in active if t.state == TaskState.QUEUED and t.job not in used]
         target = min(p.max_jobs, max(math.ceil(len(active) / p.slots_per_job), self.warm_jobs))
         if target > len(jobs):
             new = self.backend.add_jobs(target - len(jobs))
@@ -189,6 +196,7 @@ class Pool:
                     used[j] += 1
                     t.job = j
                     break
+        self.report()
 
     async def reap_idle(self) -> None:
         """Release jobs idle longer than idle-timeout, keeping `warm` jobs."""
@@ -245,11 +253,11 @@ class Pool:
         if names:
             await self.backend.remove_jobs(names)
         for name, why in failures.items():
-            for t in [t for t in self.tasks.values() if t.job == name and t.active and t.state == "queued"]:
+            for t in [t for t in self.tasks.values() if t.job == name and t.active and t.state == TaskState.QUEUED]:
                 t.lost = True
-                t.state = "ended"
-                self.manager.emit({"type": "submit-failed", "key": t.key, "job_id": None,
-                                   "profile": t.profile.name, "reason": f"the job could not be submitted: {why}"})
+                t.state = TaskState.ENDED
+                self.manager.emit(SubmitFailed(t.key, job_id=None, profile=t.profile.name,
+                                               reason=f"the job could not be submitted: {why}"))
                 try:
                     await asyncio.wait_for(self.client.cancel([t.future], force=True), 10)
                 except Exception:
@@ -272,20 +280,20 @@ class Pool:
                     # A job ended without us: its workers' departure may never come (it never started).
                     self.lost[name] = asyncio.ensure_future(self.job_lost(name))
             self.warn_walltime()
+            self.report()
         await self.reap_idle()
 
     def warn_walltime(self) -> None:
         lead = self.profile.walltime_warning
         for t in list(self.tasks.values()):
-            if not t.active or t.warned or t.state != "running" or not t.job:
+            if not t.active or t.warned or t.state != TaskState.RUNNING or not t.job:
                 continue
             jid = self.backend.job_id(t.job)
             st = self.job_states.get(jid or "")
             left = st.seconds_left if st else None
             if st is not None and st.state == "RUNNING" and left is not None and left <= lead:
                 t.warned = True
-                self.manager.emit({"type": "walltime-warning", "key": t.key, "job_id": jid,
-                                   "profile": t.profile.name, "seconds_left": int(left)})
+                self.manager.emit(WalltimeWarning(t.key, job_id=jid, profile=t.profile.name, seconds_left=int(left)))
 
     async def worker_removed(self, address: str, worker_name: str | None) -> None:
         if self.closed or self.manager.closing:
@@ -295,11 +303,11 @@ class Pool:
                         if t.worker == address and not (t.released or t.lost or t.finished)]
             for t in affected:
                 t.lost = True
-                t.state = "ended"
-                self.manager.emit({"type": "worker-lost", "key": t.key, "job_id": None, "profile": t.profile.name,
-                                   "worker": address, "scheduler_state": None,
-                                   "reason": f"worker process {worker_name or address} ended",
-                                   "exit_code": None, "stderr_tail": ""})
+                t.state = TaskState.ENDED
+                self.manager.emit(WorkerLost(t.key, job_id=None, profile=t.profile.name, worker=address,
+                                             scheduler_state=None, exit_code=None, stderr_tail="",
+                                             reason=f"worker process {worker_name or address} ended"))
+            self.report()
             return
         job = self.backend.job_of_worker(worker_name) if worker_name else None
         if job is None:
@@ -335,10 +343,10 @@ class Pool:
         stderr = tail(self.backend.stderr_path(jid)) if jid else ""
         for t in affected:
             t.lost = True
-            t.state = "ended"
-            self.manager.emit({"type": "worker-lost", "key": t.key, "job_id": jid, "profile": t.profile.name,
-                               "worker": t.worker, "scheduler_state": final.state, "reason": reason,
-                               "exit_code": final.exit_code, "stderr_tail": stderr})
+            t.state = TaskState.ENDED
+            self.manager.emit(WorkerLost(t.key, job_id=jid, profile=t.profile.name, worker=t.worker,
+                                         scheduler_state=final.state, reason=reason, exit_code=final.exit_code,
+                                         stderr_tail=stderr))
         # Plugins that were still waiting for this job (it died before its worker connected, e.g. a failing
         # job-script-prologue): end them too rather than resubmitting a job that fails the same way.
         waiting = [t.future for t in affected if not t.future.done()]
@@ -351,41 +359,58 @@ class Pool:
             self.rebalance()
 
     # --- reports -----------------------------------------------------------------------------------------
-    def status(self, t: Task) -> dict:
+    def status(self, t: Task, busy: dict[str | None, int] | None = None) -> TaskStatus:
+        """The task's facts now; `busy` (running tasks per job) saves a count when reporting many tasks."""
         p = self.profile
-        out: dict[str, Any] = {"state": t.state, "job_id": None, "scheduler_state": None, "reason": None,
-                               "node": None, "worker": t.worker, "walltime_left": None, "profile": p.name}
-        if t.released or t.lost or t.future.done():
-            out["state"] = "ended"
+        state = TaskState.ENDED if t.released or t.lost or t.future.done() else t.state
+        job_id = scheduler_state = reason = node = walltime_left = None
         if not self.backend.has_jobs:
-            if out["state"] == "running":
-                out["node"] = "127.0.0.1"
-            elif out["state"] == "queued":
-                out["reason"] = f"waiting for a free plugin slot ({p.processes} workers x {p.plugin_slots} slots)"
-            return out
-        jid = self.backend.job_id(t.job) if t.job else None
-        st = self.job_states.get(jid or "")
-        out["job_id"] = jid
+            if state == TaskState.RUNNING:
+                node = "127.0.0.1"
+            elif state == TaskState.QUEUED:
+                reason = f"waiting for a free plugin slot ({p.processes} workers x {p.plugin_slots} slots)"
+            return TaskStatus(state, None, None, reason, node, t.worker, None, p.name)
+        job_id = self.backend.job_id(t.job) if t.job else None
+        st = self.job_states.get(job_id or "")
         if st is not None:
-            out["scheduler_state"] = st.state
-            out["reason"] = st.reason if st.reason not in (None, "None") else None
-            out["node"] = st.node or None
+            scheduler_state = st.state
+            reason = st.reason if st.reason not in (None, "None") else None
+            node = st.node or None
             left = st.seconds_left
-            out["walltime_left"] = None if left is None else int(left)
-        if out["state"] == "queued":
+            walltime_left = None if left is None else int(left)
+        if state == TaskState.QUEUED:
             if t.job is None:
-                out["reason"] = (f"waiting for a free plugin slot: max-jobs {p.max_jobs} of profile "
-                                 f"{p.name!r} reached")
+                reason = f"waiting for a free plugin slot: max-jobs {p.max_jobs} of profile {p.name!r} reached"
             elif st is not None and st.state == "RUNNING":
-                busy = sum(1 for o in self.tasks.values() if o.job == t.job and o.active and o.state == "running")
-                if busy >= p.slots_per_job:
-                    out["reason"] = (f"waiting for a free plugin slot: all {p.slots_per_job} slots of job {jid} "
-                                     f"are busy and max-jobs {p.max_jobs} of profile {p.name!r} is reached")
+                if busy is None:
+                    busy = self._busy()
+                if busy.get(t.job, 0) >= p.slots_per_job:
+                    reason = (f"waiting for a free plugin slot: all {p.slots_per_job} slots of job {job_id} "
+                              f"are busy and max-jobs {p.max_jobs} of profile {p.name!r} is reached")
                 else:
-                    out["state"] = "starting"
-            elif jid is None:
-                out["reason"] = "submitting the job"
-        return out
+                    state = TaskState.STARTING
+            elif job_id is None:
+                reason = "submitting the job"
+        return TaskStatus(state, job_id, scheduler_state, reason, node, t.worker, walltime_left, p.name)
+
+    def _busy(self) -> dict[str | None, int]:
+        """Running plugin tasks per job."""
+        busy: dict[str | None, int] = {}
+        for o in self.tasks.values():
+            if o.active and o.state == TaskState.RUNNING:
+                busy[o.job] = busy.get(o.job, 0) + 1
+        return busy
+
+    def report(self) -> None:
+        """Push the status of every task whose facts changed since it was last pushed."""
+        if self.closed or self.manager.on_status is None:
+            return
+        busy = self._busy()
+        for t in list(self.tasks.values()):
+            status = self.status(t, busy)
+            if status != t.reported:
+                t.reported = status
+                self.manager.status_changed(StatusChanged(t.key, status))
 
     def jobs(self) -> list[dict]:
         out = []

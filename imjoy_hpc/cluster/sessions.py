@@ -10,6 +10,10 @@ import re
 import socket
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from imjoy_hpc.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +99,7 @@ def session_dead(state_dir: str | os.PathLike, session: str) -> bool:
 
 
 def cancel_orphans(state_dir: str | os.PathLike, backends: list[str] | None = None,
-                   settings: dict | None = None) -> list[str]:
+                   settings: "Settings | dict | None" = None) -> list[str]:
     """Cancel this user's imjoy-hpc jobs whose gateway session died (recorded in `state_dir`); their ids.
 
     Run at gateway start. Backends asked: `backends`, else those of the profiles in `settings` (the imjoy-hpc
@@ -103,10 +107,10 @@ def cancel_orphans(state_dir: str | os.PathLike, backends: list[str] | None = No
     logged and skipped, never fatal.
     """
     from imjoy_hpc.cluster.base import backend_class, backend_names
+    from imjoy_hpc.settings import Settings
 
     if backends is None and settings is not None:
-        backends = sorted({str((p or {}).get("backend", "local"))
-                           for p in (settings.get("profiles") or {}).values() if isinstance(p, dict)})
+        backends = Settings.of(settings).profile_backends()
     user = current_user()
     cancelled: list[str] = []
     dead: set[str] = set()

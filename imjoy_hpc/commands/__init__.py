@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from imjoy_hpc.settings import Settings
 
 
-def load_settings(extra_file: str | None) -> dict | None:
-    """The effective `imjoy-hpc` settings, or None after telling the user why the configuration is invalid."""
-    from imjoy_hpc import config
+def load_settings(extra_file: str | None) -> "Settings | None":
+    """The effective `imjoy-hpc` settings (warnings about unknown keys printed), or None after telling the user
+    why the configuration is invalid."""
+    from imjoy_hpc.config import ConfigError
+    from imjoy_hpc.settings import Settings
 
     try:
-        return config.load(extra_file)
-    except config.ConfigError as exc:
+        settings = Settings.load(extra_file)
+    except ConfigError as exc:
         print(f"imjoy-hpc: {exc}", file=sys.stderr)
         return None
+    for warning in settings.warnings:
+        print(f"imjoy-hpc: warning: {warning}", file=sys.stderr)
+    return settings

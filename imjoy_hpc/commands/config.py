@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imjoy_hpc.commands import load_settings
+
+if TYPE_CHECKING:
+    from imjoy_hpc.settings import Settings
 
 HELP = "print the effective configuration and where each value came from"
 SECRET_WORDS = ("token", "secret", "password", "passphrase")
@@ -25,89 +26,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--all", action="store_true", help="include dask-jobqueue's own defaults")
 
 
-def _norm(key: str) -> str:
-    return ".".join(part.replace("_", "-") for part in key.split("."))
-
-
-def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    """Nested mappings as {dotted.key: leaf value}; keys use dask's hyphenated spelling."""
-    out: dict[str, Any] = {}
-    if isinstance(data, dict) and data:
-        for k, v in data.items():
-            out.update(flatten(v, f"{prefix}.{_norm(str(k))}" if prefix else _norm(str(k))))
-    elif prefix:
-        out[prefix] = data
-    return out
-
-
-def _yaml(path: Path) -> dict:
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def dask_config_files() -> list[Path]:
-    """The YAML files dask itself read, lowest priority first (as dask.config.collect_yaml orders them)."""
-    import dask.config
-
-    files: list[Path] = []
-    for entry in dask.config.paths:
-        path = Path(entry)
-        if path.is_dir():
-            files += sorted(p for p in path.iterdir() if p.suffix.lower() in (".yaml", ".yml", ".json"))
-        elif path.is_file():
-            files.append(path)
-    return files
-
-
-def env_layer() -> tuple[dict[str, Any], dict[str, str]]:
-    """Values from DASK_* environment variables and, for each key, the variable's name."""
-    import dask.config
-
-    values = flatten(dask.config.collect_env())
-    names: dict[str, str] = {}
-    for var in os.environ:
-        if var.startswith("DASK_") and var != "DASK_CONFIG" and var != "DASK_ROOT_CONFIG":
-            names[_norm(var[5:].lower().replace("__", "."))] = var
-    return values, names
-
-
-def sources(extra: str | None) -> list[tuple[str, dict[str, Any]]]:
-    """(source description, flattened values) per layer, lowest priority first."""
-    from imjoy_hpc import config
-
-    layers: list[tuple[str, dict[str, Any]]] = []
-    try:
-        import dask_jobqueue  # noqa: F401
-
-        jq = Path(dask_jobqueue.__file__).with_name("jobqueue.yaml")
-        layers.append((f"dask-jobqueue default ({jq})", flatten(_yaml(jq))))
-    except ImportError:
-        pass
-    layers.append((f"built-in default ({config.DEFAULTS_FILE})", flatten(_yaml(config.DEFAULTS_FILE))))
-    for path in dask_config_files():
-        layers.append((f"dask config file {path}", flatten(_yaml(path))))
-    env_values, env_names = env_layer()
-    for key, value in env_values.items():
-        layers.append((f"env {env_names.get(key, 'DASK_*')}", {key: value}))
-    site = os.environ.get(config.SITE_CONFIG_ENV)
-    if site:
-        layers.append((f"${config.SITE_CONFIG_ENV} {Path(site).expanduser()}", flatten(_yaml(Path(site).expanduser()))))
-    if extra:
-        layers.append((f"--config {Path(extra).expanduser()}", flatten(_yaml(Path(extra).expanduser()))))
-    return layers
-
-
 def effective(extra: str | None, show_all: bool = False) -> list[dict[str, Any]]:
     """Every effective leaf under imjoy-hpc (and jobqueue) with the layer that set it."""
     import dask.config
 
+    from imjoy_hpc.config import flatten, layers
+
     origin: dict[str, str] = {}
-    for name, values in sources(extra):
+    for name, values in layers(extra):
         for key in values:
             origin[key] = name
     rows = []
@@ -122,21 +48,21 @@ def effective(extra: str | None, show_all: bool = False) -> list[dict[str, Any]]
     return rows
 
 
-def check_profiles(settings: dict, rows: list[dict[str, Any]]) -> list[str]:
+def check_profiles(settings: "Settings", rows: list[dict[str, Any]]) -> list[str]:
     """Errors of every profile that does not resolve, each naming where its keys came from."""
     from imjoy_hpc.cluster.profiles import profile_from_settings
 
     errors = []
-    for name in sorted(settings.get("profiles") or {}):
+    for name in sorted(settings.profiles):
         try:
-            profile_from_settings(settings, name)
+            profile_from_settings(settings.raw, name)
         except ValueError as exc:
             where = sorted({r["source"] for r in rows if r["key"].startswith(f"imjoy-hpc.profiles.{name}.")})
             errors.append(f"{exc} (set in: {'; '.join(where) or 'unknown'})")
-    default = settings.get("default-profile")
-    if default and default not in (settings.get("profiles") or {}):
+    default = settings.default_profile
+    if default and default not in settings.profiles:
         errors.append(f"default-profile {default!r} is not a configured profile "
-                      f"(known: {', '.join(sorted(settings.get('profiles') or {})) or 'none'})")
+                      f"(known: {', '.join(sorted(settings.profiles)) or 'none'})")
     return errors
 
 
@@ -153,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     rows = effective(args.config, args.all)
     if args.key:
         want = args.key if args.key.startswith(("imjoy-hpc", "jobqueue")) else f"imjoy-hpc.{args.key}"
-        want = _norm(want)
+        want = config.norm(want)
         rows = [r for r in rows if r["key"] == want or r["key"].startswith(want + ".")]
         if not rows:
             print(f"imjoy-hpc: no configuration key {want!r}", file=sys.stderr)
@@ -166,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             from dataclasses import asdict
 
-            resolved = asdict(profile_from_settings(settings, args.profile))
+            resolved = asdict(profile_from_settings(settings.raw, args.profile))
         except ValueError as exc:
             print(f"imjoy-hpc: {exc}", file=sys.stderr)
             return 1

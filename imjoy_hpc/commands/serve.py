@@ -7,8 +7,12 @@ import json
 import os
 import socket
 import sys
+from typing import TYPE_CHECKING
 
 from imjoy_hpc.commands import load_settings
+
+if TYPE_CHECKING:
+    from imjoy_hpc.settings import Settings
 
 HELP = "run the gateway (web page + ImJoy RPC) on this machine"
 TOKEN_ENV = "IMJOY_HPC_TOKEN"
@@ -51,7 +55,7 @@ def _token_pipe(token: str) -> int:
     return read
 
 
-def _given_token(args: argparse.Namespace, env_token: str | None, settings: dict) -> str | None:
+def _given_token(args: argparse.Namespace, env_token: str | None, settings: "Settings") -> str | None:
     """The token the user pinned (pipe, $IMJOY_HPC_TOKEN, --token-file, server.token-file), or None."""
     from pathlib import Path
 
@@ -62,7 +66,7 @@ def _given_token(args: argparse.Namespace, env_token: str | None, settings: dict
             return check_token(pipe.read(), "the token pipe")
     if env_token:
         return check_token(env_token, f"${TOKEN_ENV}")
-    path = args.token_file or (settings.get("server") or {}).get("token-file")
+    path = args.token_file or settings.server.token_file
     return read_token_file(Path(os.path.expanduser(path))) if path else None
 
 
@@ -136,7 +140,7 @@ def _foreground_argv(args: argparse.Namespace) -> list[str]:
     return argv
 
 
-def _serve(args: argparse.Namespace, settings: dict, state_dir, given_token: str | None) -> int:
+def _serve(args: argparse.Namespace, settings: "Settings", state_dir, given_token: str | None) -> int:
     import asyncio
     import logging
     import signal

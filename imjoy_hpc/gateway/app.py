@@ -9,6 +9,7 @@ import os
 import socket
 import uuid
 from pathlib import Path
+from typing import Any
 
 import dask.config
 import psutil
@@ -24,6 +25,8 @@ from imjoy_hpc.gateway.client_api import ClientAPI, PluginHostAPI
 from imjoy_hpc.gateway.instances import InstanceManager
 from imjoy_hpc.gateway.limits import CappedHTTPServer, connection_cap, raise_descriptor_limit
 from imjoy_hpc.gateway.sockets import Registration, RegistrationRefused, Session, SocketDoor
+from imjoy_hpc.plugins.catalog import Catalog
+from imjoy_hpc.settings import Settings
 
 logger = logging.getLogger("imjoy_hpc.gateway")
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
@@ -46,17 +49,17 @@ def interface_address(interface: str) -> str | None:
     return None
 
 
-def door_address(settings: dict) -> str:
+def door_address(settings: Settings | dict) -> str:
     """Where compute nodes reach the plugin door: the address of the default profile's `interface`, which is the
     network its workers reach the Dask scheduler on; 127.0.0.1 when no interface is set (local, one node)."""
-    profiles = settings.get("profiles") or {}
-    profile = profiles.get(settings.get("default-profile")) or {}
+    settings = Settings.of(settings)
+    profile = settings.profiles.get(settings.default_profile) or {}
     interface = profile.get("interface") if isinstance(profile, dict) else None
     if not interface:
         return "127.0.0.1"
     address = interface_address(interface)
     if address is None:
-        raise ValueError(f"network interface {interface!r} of profile {settings.get('default-profile')!r} "
+        raise ValueError(f"network interface {interface!r} of profile {settings.default_profile!r} "
                          f"has no IPv4 address (interfaces here: {', '.join(psutil.net_if_addrs())})")
     return address
 
@@ -64,43 +67,39 @@ def door_address(settings: dict) -> str:
 class Gateway:
     """One user's gateway on a login node (or a laptop, with the embedded local cluster)."""
 
-    def __init__(self, settings: dict, *, token: str, state_dir: Path, host: str | None = None,
+    def __init__(self, settings: Settings | dict, *, token: str, state_dir: Path, host: str | None = None,
                  port: int | None = None, relay_arrays: bool = True) -> None:
-        server = settings.get("server") or {}
-        sessions = settings.get("sessions") or {}
-        self.settings = settings
+        self.settings = settings = Settings.of(settings)
+        server = settings.server
         self.token = token
         self.state_dir = state_dir
-        self.host = host or server.get("host", "127.0.0.1")
-        self.port = int(port if port is not None else server.get("port", 9527))
+        self.host = host or server.host
+        self.port = port if port is not None else server.port
         # TCP door: on unless the site turns it off (login nodes); an explicit port turns it on again.
-        self.tcp = port is not None or host is not None or server.get("tcp", True) is not False
+        self.tcp = port is not None or host is not None or server.tcp
         # Unix-socket door in the 0700 state directory: a neighbour can neither reach it nor take its place.
-        self.socket_path: Path | None = state_dir / SOCKET_FILE if server.get("unix-socket", True) else None
-        self.max_bytes = int(server.get("max-message-bytes", 8 << 20))
-        self.chunk_bytes = min(int(server.get("chunk-bytes", 1 << 20)), self.max_bytes // 2)
-        self.allowed_origins = set(server.get("allowed-origins") or [])
-        self.allowed_hosts = {h.lower() for h in server.get("allowed-hosts") or []}
-        self.plugin_host = server.get("plugin-host") or door_address(settings)
+        self.socket_path: Path | None = state_dir / SOCKET_FILE if server.unix_socket else None
+        self.max_bytes = server.max_message_bytes
+        self.chunk_bytes = min(server.chunk_bytes, self.max_bytes // 2)
+        self.allowed_origins = set(server.allowed_origins)
+        self.allowed_hosts = {h.lower() for h in server.allowed_hosts}
+        self.plugin_host = server.plugin_host or door_address(settings)
         self.session_id = f"{socket.gethostname().split('.')[0]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.log_dir = state_dir / "logs" / self.session_id
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        plugin_settings = settings.get("plugins", {})
-        dirs = [Path(os.path.expanduser(d)) for d in plugin_settings.get("directories") or []]
-        self.plugin_dirs = dirs
-        self.env_cache = Path(os.path.expanduser(plugin_settings.get("env-cache") or state_dir / "envs"))
+        self.catalog = Catalog(tuple(Path(os.path.expanduser(d)) for d in settings.plugins.directories))
+        self.env_cache = Path(os.path.expanduser(settings.plugins.env_cache or state_dir / "envs"))
         self.cluster: ClusterManager | None = None
         self.instances: InstanceManager | None = None
         self.front = SocketDoor("front", register=self._register_client, max_message_bytes=self.max_bytes,
                                 chunk_bytes=self.chunk_bytes, origin_allowed=self.origin_allowed,
-                                preauth_max_bytes=int(server.get("preauth-max-bytes", 65536)),
-                                max_pending=int(server.get("max-pending-connections", 128)),
-                                registrations_per_second=float(server.get("registrations-per-second", 20)),
-                                grace=float(sessions.get("grace-period", 1800)),
-                                ping_interval=float(server.get("ping-interval", 25)),
-                                ping_timeout=float(server.get("ping-timeout", 20)))
-        self.max_connections = server.get("max-connections")
-        self.max_foreign = int(server.get("max-foreign-connections", 32))
+                                preauth_max_bytes=server.preauth_max_bytes,
+                                max_pending=server.max_pending_connections,
+                                registrations_per_second=server.registrations_per_second,
+                                grace=settings.sessions.grace_period,
+                                ping_interval=server.ping_interval, ping_timeout=server.ping_timeout)
+        self.max_connections = server.max_connections
+        self.max_foreign = server.max_foreign_connections
         self.door = SocketDoor("plugin", register=self._register_plugin, max_message_bytes=self.max_bytes,
                                chunk_bytes=self.chunk_bytes, origin_allowed=lambda origin, environ: origin is None,
                                relay_arrays=relay_arrays)
@@ -134,18 +133,18 @@ class Gateway:
             self.instances.client_gone(session, reason)
 
         return Registration(kind="client", name=f"{name} ({sid[:6]})",
-                            api=lambda session: ClientAPI(self, session).exported(), on_close=on_close,
-                            on_takeover=lambda old, new: self.instances.transfer(old, new))
+                            api=lambda session: ClientAPI(self.instances, self.catalog, session).exported(),
+                            on_close=on_close, on_takeover=lambda old, new: self.instances.transfer(old, new))
 
     async def _register_plugin(self, config: dict, sid: str) -> Registration:
         instance = self.instances.claim(config)
 
         def api(session: Session) -> dict:
             self.instances.plugin_connected(instance, session)
-            return PluginHostAPI(self, instance).exported()
+            return PluginHostAPI(self.instances, self.catalog, instance).exported()
 
-        def on_ready(session: Session) -> None:
-            asyncio.ensure_future(self.instances.plugin_ready(instance, session.peer.remote))
+        def on_ready(session: Session, remote_api: Any) -> None:
+            asyncio.ensure_future(self.instances.plugin_ready(instance, remote_api))
 
         def on_close(session: Session, reason: str) -> None:
             self.instances.plugin_disconnected(instance, reason)
@@ -163,7 +162,7 @@ class Gateway:
     def info(self) -> dict:
         return {
             "session": self.session_id,
-            "instances": [i.info() for i in self.instances.instances.values()] if self.instances else [],
+            "instances": self.instances.list() if self.instances else [],
             "jobs": self.cluster.list_jobs() if self.cluster else [],
             "clients": [s.name for s in self.front.sessions.values()],
         }
@@ -176,10 +175,10 @@ class Gateway:
                 logger.warning("cancelled %d job(s) left by a gateway that died: %s", len(cancelled), cancelled)
         except Exception:  # noqa: BLE001
             logger.exception("looking for jobs left by dead gateways")
-        settings = {**self.settings, "state-dir": str(self.state_dir)}
         dask.config.set(DASK_SETTINGS)  # local workers inherit them; batch jobs export them (see cluster_kwargs)
-        self.cluster = ClusterManager(settings, session=self.session_id, log_dir=self.log_dir,
-                                      on_event=lambda e: self.instances.on_cluster_event(e))
+        self.cluster = ClusterManager(self.settings.with_state_dir(self.state_dir), session=self.session_id,
+                                      log_dir=self.log_dir, on_event=lambda e: self.instances.on_cluster_event(e),
+                                      on_status=lambda e: self.instances.on_cluster_event(e))
         door_app = tornado.web.Application([(r"/socket.io/", self.door.handler())],
                                            websocket_max_message_size=self.max_bytes)
         door_server = tornado.httpserver.HTTPServer(door_app, max_buffer_size=self.max_bytes * 2)
@@ -188,13 +187,13 @@ class Gateway:
         self.door_port = door_socket[0].getsockname()[1]
         self._servers.append(door_server)
         self.instances = InstanceManager(
-            self.cluster, door_url=f"http://{self.plugin_host}:{self.door_port}", settings=self.settings,
+            self.cluster, door_url=f"http://{self.plugin_host}:{self.door_port}", settings=self.settings.plugins,
             log_dir=self.log_dir, env_cache=self.env_cache, chunk_bytes=self.chunk_bytes,
         )
         asyncio.get_running_loop().create_task(self._warm_up())
-        idle_limit = (self.settings.get("sessions") or {}).get("detach-idle-limit")
+        idle_limit = self.settings.sessions.detach_idle_limit
         if idle_limit:
-            self._reaper = asyncio.get_running_loop().create_task(self.instances.reap_detached(float(idle_limit)))
+            self._reaper = asyncio.get_running_loop().create_task(self.instances.reap_detached(idle_limit))
         if not front:
             return
         front_app = tornado.web.Application(

@@ -1,26 +1,21 @@
-"""The API a connected client (browser page or script) receives from the gateway as its host API."""
+"""The APIs the gateway exports: to a connected client (browser page or script), and to a plugin process as `api`.
+
+Both work on the plugin catalog and the instance manager only."""
 
 from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, Any
 
-from imjoy_hpc.gateway.instances import ACTIVE, PluginInstance
-from imjoy_hpc.plugins.catalog import find_plugin, list_plugins
-from imjoy_hpc.plugins.parser import PluginError, parse_plugin
-
 if TYPE_CHECKING:
-    from imjoy_hpc.gateway.app import Gateway
+    from imjoy_hpc.gateway.instances import InstanceManager, PluginInstance
     from imjoy_hpc.gateway.sockets import Session
+    from imjoy_hpc.plugins.catalog import Catalog
 
 logger = logging.getLogger("imjoy_hpc.gateway")
 
 
-def looks_like_source(text: str) -> bool:
-    return "\n" in text and ("<config" in text or "<script" in text or "api.export" in text)
-
-
-def plugin_api_for(instance: PluginInstance) -> dict:
+def plugin_api_for(instance: "PluginInstance") -> dict:
     """The plugin's API as handed to a client, plus its instance id and name when the plugin does not use them."""
     api = dict(instance.api or {})
     api.setdefault("id", instance.id)
@@ -31,64 +26,43 @@ def plugin_api_for(instance: PluginInstance) -> dict:
 class ClientAPI:
     """Functions of the gateway, bound to one client session; snake_case and camelCase names."""
 
-    def __init__(self, gateway: "Gateway", session: "Session") -> None:
-        self.gateway = gateway
+    def __init__(self, instances: "InstanceManager", catalog: "Catalog", session: "Session") -> None:
+        self.instances = instances
+        self.catalog = catalog
         self.session = session
-
-    def load_spec(self, name_or_source: Any, tag: str | None = None):
-        if not isinstance(name_or_source, str) or not name_or_source.strip():
-            raise PluginError("load_plugin needs a plugin name, file path or source text")
-        if looks_like_source(name_or_source):
-            return parse_plugin(name_or_source, tag=tag, filename="<source>")
-        path = find_plugin(name_or_source, self.gateway.plugin_dirs)
-        return parse_plugin(path, tag=tag)
 
     async def list_plugins(self) -> list[dict]:
         """The plugin catalog: examples plus configured plugin directories."""
-        return list_plugins(self.gateway.plugin_dirs)
+        return self.catalog.list()
 
     async def load_plugin(self, name_or_source: str, options: dict | None = None) -> dict:
         """Start a plugin (name, file or source) on its profile's cluster; returns its API once it is ready."""
         options = dict(options or {})
-        spec = self.load_spec(name_or_source, options.get("tag"))
-        instance = await self.gateway.instances.load(spec, self.session, options)
+        spec = self.catalog.load(name_or_source, options.get("tag"))
+        instance = await self.instances.load(spec, self.session, options)
         return plugin_api_for(instance)
 
     async def get_plugin(self, name: str, options: dict | None = None) -> dict:
         """The API of a running plugin with this name or id (started for this client, shared or detached),
         else start it."""
-        manager = self.gateway.instances
-        for instance in manager.instances.values():
-            if instance.state != "running":
-                continue
-            if name == instance.id or (name == instance.spec.name and instance.owner in (None, self.session)):
-                if instance.owner is None or name == instance.id:
-                    manager.attach(instance, self.session)  # re-attach a detached (or another session's) plugin
-                return plugin_api_for(instance)
-        known = manager.instances.get(str(name))
-        if known is not None and known.state in ACTIVE:
-            raise PluginError(f"plugin {known.spec.name!r} ({known.id}) is not ready yet: {known.state}")
-        if known is not None:
-            raise PluginError(f"plugin {known.spec.name!r} ({known.id}) has ended ({known.state}): "
-                              f"{known.ended_reason or known.error or 'no reason recorded'}")
+        instance = self.instances.take_over(name, self.session)
+        if instance is not None:
+            return plugin_api_for(instance)
         return await self.load_plugin(name, options)
 
     async def list_instances(self) -> list[dict]:
         """Every plugin instance of this gateway with its state."""
-        return [i.info() for i in self.gateway.instances.instances.values()]
+        return self.instances.list()
 
     async def kill_plugin(self, instance_id: str) -> dict:
         """Stop a plugin instance (its process and its slot in the job)."""
-        instance = self.gateway.instances.instances.get(str(instance_id))
-        if instance is None:
-            raise KeyError(f"no plugin instance {instance_id!r}")
-        if instance.state in ACTIVE:
-            await self.gateway.instances.kill(instance, "killed by request")
+        instance = self.instances.get(instance_id)
+        await self.instances.kill(instance, "killed by request")
         return instance.info()
 
     async def list_jobs(self) -> list[dict]:
         """Batch jobs (or local workers) the gateway owns."""
-        return self.gateway.cluster.list_jobs()
+        return self.instances.jobs()
 
     def log(self, *message: Any) -> None:
         logger.info("[%s] %s", self.session.name, " ".join(map(str, message)))
@@ -118,8 +92,9 @@ class PluginHostAPI:
     # Calls that need the client's answer: without a client that serves them they fail, never return None.
     ASKED = ("confirm", "prompt")
 
-    def __init__(self, gateway: "Gateway", instance: PluginInstance) -> None:
-        self.gateway = gateway
+    def __init__(self, instances: "InstanceManager", catalog: "Catalog", instance: "PluginInstance") -> None:
+        self.instances = instances
+        self.catalog = catalog
         self.instance = instance
 
     async def _forward(self, name: str, args: tuple, kwargs: dict, required: bool) -> Any:
@@ -154,11 +129,9 @@ class PluginHostAPI:
     async def get_plugin(self, name: str) -> dict:
         """Another plugin, started for the same client."""
         owner = self.instance.owner
-        client = ClientAPI(self.gateway, owner) if owner is not None else None
-        if client is None:
+        if owner is None:
             raise RuntimeError("this plugin has no client to start other plugins for")
-        return await client.get_plugin(name)
+        return await ClientAPI(self.instances, self.catalog, owner).get_plugin(name)
 
     def startup_failed(self, text: str) -> None:
-        self.gateway.instances.startup_failed(self.instance, str(text))
-
+        self.instances.startup_failed(self.instance, str(text))

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 from imjoy_hpc.gateway.app import Gateway
 from imjoy_hpc.gateway.auth import new_token
 from imjoy_hpc.gateway.instances import PluginInstance
 from imjoy_hpc.plugins.parser import PluginSpec
+from imjoy_hpc.settings import Settings
 
 
 class HeadlessClient:
@@ -20,12 +20,16 @@ class HeadlessClient:
 
     def __init__(self, name: str, handlers: dict[str, Callable[..., Awaitable[Any]]]) -> None:
         self.name = name
-        self.closed = False
-        self.peer = SimpleNamespace(remote=dict(handlers))
+        self.handlers = dict(handlers)
+
+    def function(self, name: str) -> Callable[..., Awaitable[Any]] | None:
+        """The handler of api.<name>, as Session.function answers for a browser's exports."""
+        fn = self.handlers.get(name)
+        return fn if callable(fn) else None
 
 
 @contextlib.asynccontextmanager
-async def embedded_gateway(settings: dict, state_dir: Path) -> AsyncIterator[Gateway]:
+async def embedded_gateway(settings: "Settings | dict", state_dir: Path) -> AsyncIterator[Gateway]:
     """A started gateway with only its plugin door open; stopped (plugins, jobs) on exit."""
     gateway = Gateway(settings, token=new_token(), state_dir=state_dir, relay_arrays=False)
     try:

@@ -1,4 +1,5 @@
-"""Plugin instances: launch on a profile's cluster, lifecycle states, one-time secrets, kill and cleanup."""
+"""Plugin instances: launch on a profile's cluster, one-time secrets, ownership, kill and cleanup; every change of an
+instance's lifecycle state goes through `InstanceManager.apply` (the table is in lifecycle.py)."""
 
 from __future__ import annotations
 
@@ -12,23 +13,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from imjoy_hpc.cluster import ClusterEvent, Installed, Installing, WalltimeWarning
 from imjoy_hpc.cluster.profiles import REQUEST_KEYS
+from imjoy_hpc.gateway.lifecycle import (ACTIVE, Event, Failed, Placed, Ready, Registered, State, Stopped, Waiting,
+                                         ended_reason, from_cluster, next_state)
 from imjoy_hpc.gateway.sockets import RegistrationRefused, Session
 from imjoy_hpc.plugins.envs import EnvError
 from imjoy_hpc.plugins.launcher import launch_plugin
-from imjoy_hpc.plugins.parser import PluginSpec
+from imjoy_hpc.plugins.parser import PluginError, PluginSpec
 from imjoy_hpc.rpc import RemoteError, UserFacingError
+from imjoy_hpc.settings import to_section
 
 if TYPE_CHECKING:
     from imjoy_hpc.cluster import ClusterManager, Profile
+    from imjoy_hpc.settings import PluginSettings
 
 logger = logging.getLogger("imjoy_hpc.gateway")
-ACTIVE = ("queued", "installing", "starting", "running")
 KEEP_ENDED = 100
+__all__ = ["ACTIVE", "InstanceManager", "PluginInstance", "PluginStartError", "State"]
 
 
 class PluginStartError(UserFacingError, RuntimeError):
     """A plugin failed before its API was ready; the message says why (state, exit code, log tail)."""
+
+
+def _future() -> asyncio.Future:
+    return asyncio.get_running_loop().create_future()
 
 
 @dataclass
@@ -41,7 +51,7 @@ class PluginInstance:
     owner: Session | None
     secret: str | None
     log_file: Path
-    state: str = "queued"
+    state: State = State.QUEUED
     job: dict = field(default_factory=dict)
     error: str | None = None
     session: Session | None = None
@@ -49,7 +59,7 @@ class PluginInstance:
     future: Any = None
     created: float = field(default_factory=time.time)
     logs: deque = field(default_factory=lambda: deque(maxlen=200))
-    ready: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    ready: asyncio.Future = field(default_factory=_future)
     stopping: bool = False
     reported: bool = False            # the plugin process told us itself why it failed (no log tail needed)
     installing: str | None = None     # what its environment build is doing now
@@ -58,24 +68,27 @@ class PluginInstance:
     detached_since: float | None = None
     install_started: float | None = None
     install_ended: float | None = None
+    changed: asyncio.Future = field(default_factory=_future, repr=False)  # resolved (and replaced) at each change
+    ended: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    releasing: asyncio.Task | None = field(default=None, repr=False)  # freeing its slot, once ended
 
     def owner_function(self, name: str) -> Any:
         """A function the launching client exported (showProgress, onPluginStatus...), or None."""
-        owner = self.owner
-        connected = owner is not None and owner.peer is not None and not owner.closed \
-            and getattr(owner, "suspended_at", None) is None
-        remote = owner.peer.remote if connected else None
-        fn = remote.get(name) if remote else None
-        return fn if callable(fn) else None
+        return self.owner.function(name) if self.owner is not None else None
 
     @property
     def detachable(self) -> bool:
         return "allow-detach" in self.spec.flags
 
+    @property
+    def builds_environment(self) -> bool:
+        """Whether its task prepares an environment (pip requirements, conda env) before starting the plugin."""
+        return bool(self.spec.env) or bool(self.spec.requirements and self.spec.requirements.to_list())
+
     def info(self) -> dict:
         """What users see of the instance (list_instances, status updates)."""
         return {
-            "id": self.id, "name": self.spec.name, "state": self.state, "profile": self.profile.name,
+            "id": self.id, "name": self.spec.name, "state": self.state.value, "profile": self.profile.name,
             "job_id": self.job.get("job_id"), "node": self.job.get("node"), "reason": self.job.get("reason"),
             "scheduler_state": self.job.get("scheduler_state"), "walltime_left": self.job.get("walltime_left"),
             "error": self.error, "installing": self.installing, "ended_reason": self.ended_reason,
@@ -87,7 +100,7 @@ class PluginInstance:
 class InstanceManager:
     """Starts plugins through the cluster manager and follows them until they end."""
 
-    def __init__(self, cluster: "ClusterManager", *, door_url: str, settings: dict, log_dir: Path,
+    def __init__(self, cluster: "ClusterManager", *, door_url: str, settings: "PluginSettings", log_dir: Path,
                  env_cache: Path, chunk_bytes: int) -> None:
         self.cluster = cluster
         self.door_url = door_url
@@ -99,13 +112,29 @@ class InstanceManager:
         self.instances: dict[str, PluginInstance] = {}
         self._tasks: set[asyncio.Task] = set()
 
+    # ------------------------------------------------------------------ queries
+    def list(self) -> list[dict]:
+        """Every instance (running, and the most recent ended ones) as users see it."""
+        return [i.info() for i in self.instances.values()]
+
+    def get(self, instance_id: str) -> PluginInstance:
+        """The instance with this id; KeyError naming it if there is none."""
+        instance = self.instances.get(str(instance_id))
+        if instance is None:
+            raise KeyError(f"no plugin instance {instance_id!r}")
+        return instance
+
+    def jobs(self) -> list[dict]:
+        """Batch jobs (or local workers) the cluster manager owns."""
+        return self.cluster.list_jobs()
+
     # ------------------------------------------------------------------ start
     async def load(self, spec: PluginSpec, owner: Session | None, options: dict | None = None) -> PluginInstance:
         """Start `spec` (or share a running single-instance one) and return it once its API is ready."""
         options = dict(options or {})
         if "single-instance" in spec.flags:
             for other in self.instances.values():
-                if other.spec.source_hash == spec.source_hash and other.state in ACTIVE:
+                if other.spec.source_hash == spec.source_hash and other.state.active:
                     return await self._wait_ready(other)
         request = {**spec.hpc, **{k: options[k] for k in REQUEST_KEYS if options.get(k) is not None}}
         profile = self.cluster.resolve(request.pop("profile", None), request)
@@ -121,15 +150,13 @@ class InstanceManager:
             payload = self._payload(instance)
             instance.future = await self.cluster.launch(profile, launch_plugin, payload, key=instance_id)
         except Exception as exc:
-            await self._end(instance, "failed", f"could not submit the plugin to profile {profile.name!r}: {exc}")
+            await self._end(instance, Failed(f"could not submit the plugin to profile {profile.name!r}: {exc}"))
             raise PluginStartError(instance.error) from None
         self._spawn(self._follow_task(instance))
-        self._spawn(self._poll_status(instance))
         return await self._wait_ready(instance)
 
     def _payload(self, instance: PluginInstance) -> dict:
-        spec = instance.spec
-        plugin_settings = self.settings.get("plugins", {})
+        spec, plugins = instance.spec, self.settings
         try:
             scheduler = self.cluster.scheduler_address(instance.profile)
         except Exception:  # noqa: BLE001
@@ -141,10 +168,10 @@ class InstanceManager:
             "requirements": spec.requirements.to_list() if spec.requirements else [],
             "env": spec.env,
             "env_cache": str(self.env_cache),
-            "allow_install": bool(plugin_settings.get("install-requirements", True)),
-            "allow_commands": bool(plugin_settings.get("allow-requirement-commands", False)),
-            "install_timeout": float(plugin_settings.get("install-timeout", 1800)),
-            "conda": dict(plugin_settings.get("conda") or {}),
+            "allow_install": plugins.install_requirements,
+            "allow_commands": plugins.allow_requirement_commands,
+            "install_timeout": plugins.install_timeout,
+            "conda": to_section(plugins.conda),  # plain data: the worker parses it (CondaSettings.of)
             "scheduler_address": scheduler,
             "work_dir": str(spec.source_path.parent) if spec.source_path else None,
             "bootstrap": {
@@ -154,15 +181,14 @@ class InstanceManager:
                 "filename": str(spec.source_path or spec.filename), "chunk_bytes": self.chunk_bytes,
                 "script_line": spec.script_line, "attachments": spec.attachments,
                 "engine_url": self.engine_url,
-                "export_timeout": float(self.settings.get("plugins", {}).get("export-timeout", 30)),
+                "export_timeout": plugins.export_timeout,
             },
         }
 
     def _ready_deadline(self, instance: PluginInstance) -> float:
         """When the start counts as failed: `start-timeout` after placement, not counting the environment build,
         which has its own `install-timeout`."""
-        plugins = self.settings.get("plugins", {})
-        start, install = float(plugins.get("start-timeout", 120)), float(plugins.get("install-timeout", 1800))
+        start, install = self.settings.start_timeout, self.settings.install_timeout
         if instance.install_started is not None and instance.install_ended is None:
             return instance.install_started + install + start
         if instance.install_ended is not None:
@@ -170,20 +196,18 @@ class InstanceManager:
         return instance.created + start
 
     async def _wait_ready(self, instance: PluginInstance) -> PluginInstance:
+        """Wait for the instance's API; the deadline is taken again at every change (an install moves it)."""
         while not instance.ready.done():
             left = self._ready_deadline(instance) - time.time()
             if left <= 0:
                 waited = time.time() - instance.created
                 where = f" (job {instance.job.get('job_id')}, {instance.job.get('reason') or instance.state})" \
                     if instance.job.get("job_id") else ""
-                what = "its environment was not built" if instance.state == "installing" else "it did not start"
+                what = "its environment was not built" if instance.state == State.INSTALLING else "it did not start"
                 await self.kill(instance, f"{what} in time: waited {waited:.0f} s{where}")
                 raise PluginStartError(f"plugin {instance.spec.name!r} {what} in time: waited {waited:.0f} s"
                                        f"{where}; see its log {instance.log_file}") from None
-            try:
-                await asyncio.wait_for(asyncio.shield(instance.ready), min(left, 1.0))
-            except asyncio.TimeoutError:
-                continue
+            await asyncio.wait({instance.ready, instance.changed}, timeout=left, return_when=asyncio.FIRST_COMPLETED)
         instance.ready.result()  # raises why it failed
         return instance
 
@@ -195,18 +219,13 @@ class InstanceManager:
 
         if instance is None or instance.secret is None or not tokens_match(config.get("secret"), instance.secret):
             raise RegistrationRefused("invalid or already used plugin secret")
-        if instance.state not in ACTIVE:
+        if not instance.state.active:
             raise RegistrationRefused(f"plugin instance {instance.id} has already ended ({instance.state})")
         instance.secret = None
-        if instance.install_started is not None and instance.install_ended is None:
-            instance.install_ended = time.time()
-            instance.installing = None
-        instance.state = "starting"
-        instance.job.update({k: config.get(k) for k in ("pid", "hostname") if config.get(k)})
+        job = {k: config.get(k) for k in ("pid", "hostname") if config.get(k)}
         if config.get("job_id"):
-            instance.job["job_id"] = str(config["job_id"])
-        instance.job.setdefault("node", config.get("hostname"))
-        self._notify(instance)
+            job["job_id"] = str(config["job_id"])
+        self.apply(instance, Registered(job))
         return instance
 
     def plugin_connected(self, instance: PluginInstance, session: Session) -> None:
@@ -214,20 +233,16 @@ class InstanceManager:
 
     async def plugin_ready(self, instance: PluginInstance, api: Any) -> None:
         """The plugin exported its API: run its setup() and mark it running."""
-        if instance.ready.done() or instance.state not in ACTIVE:
+        if instance.ready.done() or not instance.state.active:
             instance.api = api  # a re-export: keep the newest API
             return
         try:
             if callable(api.get("setup")):
-                await asyncio.wait_for(api.setup(), float(self.settings.get("plugins", {}).get("start-timeout", 120)))
+                await asyncio.wait_for(api.setup(), self.settings.start_timeout)
         except Exception as exc:  # noqa: BLE001
-            await self.kill(instance, f"setup() failed: {exc}", state="failed")
+            await self.kill(instance, f"setup() failed: {exc}", state=State.FAILED)
             return
-        instance.api = api
-        instance.state = "running"
-        self._notify(instance)
-        if not instance.ready.done():
-            instance.ready.set_result(api)
+        self.apply(instance, Ready(api))
 
     def startup_failed(self, instance: PluginInstance, text: str) -> None:
         """The plugin process reports why its script failed (in words first, then its traceback)."""
@@ -235,7 +250,7 @@ class InstanceManager:
         instance.reported = True
 
     def plugin_disconnected(self, instance: PluginInstance, reason: str) -> None:
-        if instance.state in ACTIVE:
+        if instance.state.active:
             self._spawn(self._after_disconnect(instance))
         else:
             self._close_peer(instance)
@@ -243,16 +258,10 @@ class InstanceManager:
     async def _after_disconnect(self, instance: PluginInstance) -> None:
         """The plugin's connection dropped: give its task (or the scheduler) a moment to say why, so that
         calls still waiting on the plugin fail with the reason."""
-        deadline = asyncio.get_running_loop().time() + 5
-        while instance.state in ACTIVE and asyncio.get_running_loop().time() < deadline:
-            if instance.future is not None and instance.future.done():
-                await _wait_future(instance.future)
-                await asyncio.sleep(0.1)  # let _follow_task record the exit
-                break
-            await asyncio.sleep(0.1)
-        if instance.state in ACTIVE:
-            await self._end(instance, "stopped" if instance.stopping else "failed",
-                            instance.error or "the plugin process disconnected")
+        await _wait_ended(instance, 5)
+        if instance.state.active:
+            error = instance.error or "the plugin process disconnected"
+            await self._end(instance, Stopped(error=error) if instance.stopping else Failed(error))
 
     # ------------------------------------------------------------------ following
     async def _follow_task(self, instance: PluginInstance) -> None:
@@ -260,161 +269,179 @@ class InstanceManager:
         try:
             result = await instance.future
         except asyncio.CancelledError:
-            if instance.state in ACTIVE and not instance.stopping:
-                await self._end(instance, "failed", instance.error or "the plugin's task was cancelled")
+            if not instance.stopping:
+                await self._end(instance, Failed(instance.error or "the plugin's task was cancelled"))
             return
         except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker, requirement errors
-            if type(exc).__name__ == "KilledWorker":  # the scheduler's word on the job's end is on its way
-                await self._wait_for_error(instance, 5)
-            if instance.state in ACTIVE:
-                if isinstance(exc, EnvError):  # the environment could not be built: its message says why
-                    detail = f"plugin {instance.spec.name!r} failed to start: {exc}"
-                else:
-                    detail = instance.error or f"{type(exc).__name__}: {exc}"
-                await self._end(instance, "stopped" if instance.stopping else "failed", detail)
-            return
-        instance.job.update({k: result.get(k) for k in ("node", "job_id") if result.get(k)})
-        if instance.state in ACTIVE:
-            if instance.stopping or result.get("exit_code") == 0:
-                await self._end(instance, "stopped", None)
+            if type(exc).__name__ == "KilledWorker" and not instance.error:
+                await _wait_ended(instance, 5)  # the scheduler's word on the job's end is on its way
+            if isinstance(exc, EnvError):  # the environment could not be built: its message says why
+                detail = f"plugin {instance.spec.name!r} failed to start: {exc}"
             else:
-                if instance.reported:
-                    await self._end(instance, "failed", f"{instance.error}\n(full log: {instance.log_file})")
-                    return
-                text = instance.error or f"plugin {instance.spec.name!r} exited with code {result.get('exit_code')}"
-                await self._end(instance, "failed", f"{text}\n--- log tail ({instance.log_file}) ---\n"
-                                                    f"{result.get('log_tail', '')}")
-
-    @staticmethod
-    async def _wait_for_error(instance: PluginInstance, timeout: float) -> None:
-        for _ in range(int(timeout * 10)):
-            if instance.error or instance.state not in ACTIVE:
-                return
-            await asyncio.sleep(0.1)
-
-    async def _poll_status(self, instance: PluginInstance) -> None:
-        """While the plugin waits for a job, report the scheduler's state and pending reason."""
-        while instance.state in ("queued", "installing", "starting") and not instance.ready.done():
-            try:
-                status = self.cluster.status(instance.id)
-            except Exception:  # noqa: BLE001
-                status = None
-            if status:
-                before = dict(instance.job)
-                instance.job.update({k: v for k, v in status.items() if v is not None and k != "state"})
-                if instance.state == "queued" and status.get("state") in ("starting", "running"):
-                    instance.state = "starting"
-                if instance.job != before or instance.state == "starting":
-                    self._notify(instance)
-            await asyncio.sleep(1.0)
-
-    def on_cluster_event(self, event: dict) -> None:
-        """Events from the cluster manager: a worker's job died, or its walltime is nearly over."""
-        instance = self.instances.get(str(event.get("key")))
-        if instance is None or instance.state not in ACTIVE:
+                detail = instance.error or f"{type(exc).__name__}: {exc}"
+            await self._end(instance, Stopped(error=detail) if instance.stopping else Failed(detail))
             return
-        if event.get("type") == "worker-lost":
-            parts = [f"the job {event.get('job_id')} running plugin {instance.spec.name!r} ended"]
-            if event.get("scheduler_state"):
-                parts.append(f"state {event['scheduler_state']}")
-            if event.get("reason"):
-                parts.append(str(event["reason"]))
-            if event.get("exit_code") is not None:
-                parts.append(f"exit code {event['exit_code']}")
-            text = ", ".join(parts)
-            if event.get("stderr_tail"):
-                text += f"\n--- job stderr ---\n{event['stderr_tail']}"
-            instance.error = text
-            instance.job["scheduler_state"] = event.get("scheduler_state")
-            self._spawn(self._end(instance, "failed", text))
-        elif event.get("type") == "submit-failed":
-            text = f"the scheduler refused the job for plugin {instance.spec.name!r}: {event.get('reason')}"
-            instance.error = text
-            self._spawn(self._end(instance, "failed", text))
-        elif event.get("type") == "installing":
-            self._installing(instance, str(event.get("text") or "installing"))
-        elif event.get("type") == "installed":
-            instance.install_ended = time.time()
+        job = {k: result.get(k) for k in ("node", "job_id") if result.get(k)}
+        if instance.stopping or result.get("exit_code") == 0:
+            await self._end(instance, Stopped(job=job))
+        elif instance.reported:
+            await self._end(instance, Failed(f"{instance.error}\n(full log: {instance.log_file})", job=job))
+        else:
+            text = instance.error or f"plugin {instance.spec.name!r} exited with code {result.get('exit_code')}"
+            await self._end(instance, Failed(f"{text}\n--- log tail ({instance.log_file}) ---\n"
+                                             f"{result.get('log_tail', '')}", job=job))
+
+    def on_cluster_event(self, event: ClusterEvent) -> None:
+        """What the cluster reports about a plugin's task (its facts, its environment build, its job's end)."""
+        instance = self.instances.get(event.key)
+        if instance is None:
+            return
+        change = from_cluster(event, plugin=instance.spec.name, builds_environment=instance.builds_environment)
+        if change is not None:
+            self.apply(instance, change)
+
+    # ------------------------------------------------------------------ the lifecycle
+    def apply(self, instance: PluginInstance, event: Event) -> bool:
+        """Move the instance as the transition table says, record the event's facts and tell its client.
+
+        The one place an instance's state changes. Returns False (and changes nothing) when the event is not
+        legal in the instance's state, e.g. anything that arrives after it ended.
+        """
+        new = next_state(instance.state, event)
+        if new is None:
+            logger.debug("plugin %s: %s ignored while %s", instance.id, type(event).__name__, instance.state)
+            return False
+        notify = new != instance.state
+        instance.state = new
+        extra: dict[str, Any] = {}
+        if isinstance(event, (Waiting, Placed)):
+            before = dict(instance.job)
+            instance.job.update(event.job)
+            notify = notify or instance.job != before
+        elif isinstance(event, Installing):
+            if instance.install_started is None:
+                instance.install_started = time.time()
+            instance.installing = event.text
+            instance.logs.append(f"installing: {event.text}")
+            self._tell_owner(instance, "showStatus", f"{instance.spec.name}: {event.text}")
+            notify = True
+        elif isinstance(event, Installed):
+            if instance.install_ended is None:
+                instance.install_ended = time.time()
             instance.installing = None
-            if instance.state == "installing":
-                instance.state = "starting"
-                self._notify(instance)
-        elif event.get("type") == "walltime-warning":
-            minutes = max(0, int(event.get("seconds_left") or 0)) // 60
+        elif isinstance(event, Registered):
+            if instance.install_started is not None and instance.install_ended is None:
+                instance.install_ended = time.time()
+            instance.installing = None
+            instance.job.update(event.job)
+            instance.job.setdefault("node", event.job.get("hostname"))
+            notify = True
+        elif isinstance(event, Ready):
+            instance.api = event.api
+            if not instance.ready.done():
+                instance.ready.set_result(event.api)
+            notify = True
+        elif isinstance(event, WalltimeWarning):
+            minutes = max(0, int(event.seconds_left or 0)) // 60
             self._tell_owner(instance, "showMessage",
-                             f"Plugin {instance.spec.name}: job {event.get('job_id')} reaches its walltime in "
+                             f"Plugin {instance.spec.name}: job {event.job_id} reaches its walltime in "
                              f"{minutes} min; save your work.")
-            instance.job["walltime_left"] = event.get("seconds_left")
-            self._notify(instance, warning="walltime")
+            instance.job["walltime_left"] = event.seconds_left
+            extra["warning"] = "walltime"
+            notify = True
+        elif isinstance(event, (Stopped, Failed)):
+            self._record_end(instance, event)
+        if notify:
+            self._notify(instance, **extra)
+        if not new.active:
+            self._forget_old()
+            instance.releasing = self._spawn(self._release(instance))
+        changed, instance.changed = instance.changed, _future()
+        changed.set_result(None)
+        return True
 
-    def _installing(self, instance: PluginInstance, text: str) -> None:
-        """The plugin's environment is being built: state `installing`, and its client is told what happens."""
-        if instance.state not in ("queued", "starting", "installing") or instance.install_ended is not None:
-            return
-        if instance.install_started is None:
-            instance.install_started = time.time()
-        instance.state = "installing"
-        instance.installing = text
-        instance.logs.append(f"installing: {text}")
-        self._tell_owner(instance, "showStatus", f"{instance.spec.name}: {text}")
-        self._notify(instance)
-
-    # ------------------------------------------------------------------ ending
-    async def kill(self, instance: PluginInstance, reason: str = "killed by request", state: str = "stopped") -> None:
-        """Stop the plugin process and free its slot."""
-        if instance.state not in ACTIVE:
-            return
-        instance.stopping = state == "stopped"
-        if state == "failed":
-            instance.error = reason
-        if instance.session is not None:
-            try:
-                await asyncio.wait_for(instance.session.disconnect(), 5)
-            except Exception:  # noqa: BLE001
-                pass
-        await self._end(instance, state, reason if state == "failed" else None, reason=reason)
-
-    async def _end(self, instance: PluginInstance, state: str, error: str | None, reason: str | None = None) -> None:
-        if instance.state not in ACTIVE:
-            return
-        instance.state = state
-        instance.error = error
-        instance.ended_reason = (error or reason or ("its process ended" if state == "stopped" else state)) \
-            .splitlines()[0]
+    def _record_end(self, instance: PluginInstance, event: Stopped | Failed) -> None:
+        instance.error = event.error
+        instance.job.update(event.job)
+        instance.ended_reason = ended_reason(instance.state, event)
         instance.ended_at = time.time()
-        if error:
-            logger.warning("plugin %s %s: %s", instance.id, state, error.splitlines()[0])
+        if event.error:
+            logger.warning("plugin %s %s: %s", instance.id, instance.state, event.error.splitlines()[0])
         if not instance.ready.done():
-            instance.ready.set_exception(PluginStartError(error or f"plugin {instance.spec.name!r} {state}"))
+            instance.ready.set_exception(PluginStartError(event.error or f"plugin {instance.spec.name!r} "
+                                                                         f"{instance.state}"))
             instance.ready.exception()
         if instance.session is not None and not instance.session.closed:
             self._spawn(instance.session.disconnect())
         self._close_peer(instance)
-        self._notify(instance)
-        self._forget_old()
+        instance.ended.set()
+
+    async def _end(self, instance: PluginInstance, event: Stopped | Failed) -> None:
+        """End the instance (if it has not ended) and wait until its slot is free."""
+        if self.apply(instance, event) and instance.releasing is not None:
+            await asyncio.shield(instance.releasing)
+
+    async def _release(self, instance: PluginInstance) -> None:
         try:
             await self.cluster.release(instance.id)
         except Exception:  # noqa: BLE001
             logger.exception("releasing plugin %s", instance.id)
 
+    # ------------------------------------------------------------------ ending
+    async def kill(self, instance: PluginInstance, reason: str = "killed by request",
+                   state: State | str = State.STOPPED) -> None:
+        """Stop the plugin process and free its slot; `state` failed records `reason` as its error."""
+        if not instance.state.active:
+            return
+        failed = State(state) == State.FAILED
+        instance.stopping = not failed
+        if failed:
+            instance.error = reason  # what the task's end reports, should it come first
+        if instance.session is not None:
+            try:
+                await asyncio.wait_for(instance.session.disconnect(), 5)
+            except Exception:  # noqa: BLE001
+                pass
+        await self._end(instance, Failed(reason) if failed else Stopped(reason=reason))
+
     def _forget_old(self) -> None:
         """Keep the most recent ended instances for list_instances(), so a long-lived gateway stays small."""
-        ended = [i for i in self.instances.values() if i.state not in ACTIVE]
+        ended = [i for i in self.instances.values() if not i.state.active]
         for instance in ended[:-KEEP_ENDED]:
             del self.instances[instance.id]
 
     @staticmethod
     def _close_peer(instance: PluginInstance) -> None:
         """Fail calls still waiting on the plugin with the reason it ended."""
-        peer = instance.session.peer if instance.session is not None else None
-        if peer is not None and not peer.closed:
-            peer.close(instance.error or f"plugin {instance.spec.name!r} {instance.state}")
+        if instance.session is not None:
+            instance.session.close_peer(instance.error or f"plugin {instance.spec.name!r} {instance.state}")
+
+    # ------------------------------------------------------------------ ownership
+    def take_over(self, name: str, session: Session) -> PluginInstance | None:
+        """The running plugin with this id, or with this name and started for `session` (or detached), now owned
+        by `session`; None when no plugin has this name. A plugin known by this id that is not running is a
+        PluginError saying why."""
+        for instance in self.instances.values():
+            if instance.state != State.RUNNING:
+                continue
+            mine = instance.owner is None or instance.owner is session
+            if name == instance.id or (name == instance.spec.name and mine):
+                if instance.owner is None or name == instance.id:
+                    self.attach(instance, session)  # re-attach a detached (or another session's) plugin
+                return instance
+        known = self.instances.get(str(name))
+        if known is not None and known.state.active:
+            raise PluginError(f"plugin {known.spec.name!r} ({known.id}) is not ready yet: {known.state}")
+        if known is not None:
+            raise PluginError(f"plugin {known.spec.name!r} ({known.id}) has ended ({known.state}): "
+                              f"{known.ended_reason or known.error or 'no reason recorded'}")
+        return None
 
     def client_gone(self, session: Session, reason: str = "disconnected") -> None:
         """A client session ended (its grace period is over, or it had none): its plugins end, unless they allow
         detaching."""
         for instance in list(self.instances.values()):
-            if instance.owner is session and instance.state in ACTIVE:
+            if instance.owner is session and instance.state.active:
                 if instance.detachable:
                     instance.owner = None
                     instance.detached_since = time.time()
@@ -424,7 +451,7 @@ class InstanceManager:
     def transfer(self, old: Session, new: Session) -> None:
         """A client re-attached its session on a new connection: its plugins are its own again."""
         for instance in self.instances.values():
-            if instance.owner is old and instance.state in ACTIVE:
+            if instance.owner is old and instance.state.active:
                 instance.owner = new
                 self._notify(instance, reattached=True)
 
@@ -439,21 +466,21 @@ class InstanceManager:
             await asyncio.sleep(min(30.0, idle_limit / 2))
             now = time.time()
             for instance in list(self.instances.values()):
-                if instance.state in ACTIVE and instance.owner is None and instance.detached_since is not None \
+                if instance.state.active and instance.owner is None and instance.detached_since is not None \
                         and now - instance.detached_since > idle_limit:
                     await self.kill(instance, f"detached and not re-attached for {idle_limit:.0f} s "
                                               "(imjoy-hpc.sessions.detach-idle-limit)")
 
     async def close(self) -> None:
-        preparing = any(i.state in ("installing", "starting") for i in self.instances.values())
+        preparing = any(i.state in (State.INSTALLING, State.STARTING) for i in self.instances.values())
         await asyncio.gather(*(self.kill(i, "the gateway is stopping") for i in list(self.instances.values())),
                              return_exceptions=True)
-        if preparing:  # give workers a moment to stop environment builds and starting processes (launcher._watch)
+        if preparing:  # give workers a moment to stop environment builds and starting processes (launcher)
             await asyncio.sleep(1.0)
         for task in list(self._tasks):
             task.cancel()
 
-    # ------------------------------------------------------------------ helpers
+    # ------------------------------------------------------------------ telling the client
     def _notify(self, instance: PluginInstance, **extra: Any) -> None:
         info = {**instance.info(), **extra}
         for name in ("onPluginStatus", "on_plugin_status"):
@@ -481,11 +508,12 @@ class InstanceManager:
         return task
 
 
-async def _wait_future(future: Any) -> Any:
+async def _wait_ended(instance: PluginInstance, timeout: float) -> None:
+    """Until the instance has ended, for at most `timeout` seconds."""
     try:
-        return await future
-    except BaseException:  # noqa: BLE001
-        return None
+        await asyncio.wait_for(instance.ended.wait(), timeout)
+    except asyncio.TimeoutError:
+        pass
 
 
 def _slug(name: str) -> str:

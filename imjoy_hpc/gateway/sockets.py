@@ -39,7 +39,7 @@ class Registration:
     kind: str                                  # "client" or "plugin"
     name: str
     api: Callable[["Session"], Any]            # builds the host API exported to this session
-    on_ready: Callable[["Session"], Any] = lambda s: None
+    on_ready: Callable[["Session", Any], Any] = lambda s, remote_api: None  # the session exported its API
     on_close: Callable[["Session", str], Any] = lambda s, reason: None
     defer_peer_close: bool = False             # the owner closes the peer once it knows why the session ended
     # A client re-attaching its session on a new connection: (old session, new session) before the old one closes.
@@ -74,6 +74,23 @@ class Session:
     @property
     def name(self) -> str:
         return self.registration.name
+
+    @property
+    def connected(self) -> bool:
+        """Registered, its RPC peer started, and its connection up (not waiting for its client to come back)."""
+        return self.peer is not None and not self.closed and self.suspended_at is None
+
+    def function(self, name: str) -> Callable[..., Any] | None:
+        """A function this session's client exported (showProgress, onPluginStatus...), None if it has none or
+        is not connected."""
+        remote = self.peer.remote if self.connected else None
+        fn = remote.get(name) if remote else None
+        return fn if callable(fn) else None
+
+    def close_peer(self, reason: str) -> None:
+        """Fail the calls still waiting on this session's client with `reason`."""
+        if self.peer is not None and not self.peer.closed:
+            self.peer.close(reason)
 
     def send(self, message: dict) -> None:
         """Queue an RPC message for this client, in order (nothing goes out while its connection is down)."""
@@ -338,7 +355,7 @@ class SocketDoor:
                        lazy_arrays=self.relay_arrays)
         peer.on_log = lambda text: logger.info("[%s] %s", session.name, text)
         peer.on_error = lambda text: logger.warning("[%s] %s", session.name, text)
-        peer.on_remote = lambda api: session.registration.on_ready(session)
+        peer.on_remote = lambda api: session.registration.on_ready(session, api)
         peer.on_close = lambda reason: asyncio.ensure_future(session.disconnect())
         session.peer = peer
         peer.set_interface(session.registration.api(session))

@@ -8,10 +8,11 @@ The examples are listed first, then the directories in the order given.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from .parser import PluginError, parse_plugin
+from .parser import PluginError, PluginSpec, parse_plugin
 
 IMJOY_SUFFIX = ".imjoy.html"
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent   # imjoy_hpc/
@@ -123,3 +124,27 @@ def find_plugin(name_or_path: str | os.PathLike, directories: Iterable[os.PathLi
             raise PluginError(f"plugin {text!r} is ambiguous: it matches {', '.join(files)}; give the file path")
     names = sorted({e["name"] for e in entries if e["error"] is None}, key=str.lower)
     raise PluginError(f"unknown plugin {text!r}; available plugins: {', '.join(names) or '(none)'}")
+
+
+def looks_like_source(text: str) -> bool:
+    """Whether `text` is a plugin's source rather than a name or a path."""
+    return "\n" in text and ("<config" in text or "<script" in text or "api.export" in text)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The plugins a gateway offers: the examples plus its plugin directories."""
+
+    directories: tuple[Path, ...] = ()
+
+    def list(self) -> list[dict[str, Any]]:
+        """One entry per plugin file (see list_plugins)."""
+        return list_plugins(self.directories)
+
+    def load(self, name_or_source: Any, tag: str | None = None) -> PluginSpec:
+        """The parsed plugin for a catalog name, a file path or a plugin's source text."""
+        if not isinstance(name_or_source, str) or not name_or_source.strip():
+            raise PluginError("load_plugin needs a plugin name, file path or source text")
+        if looks_like_source(name_or_source):
+            return parse_plugin(name_or_source, tag=tag, filename="<source>")
+        return parse_plugin(find_plugin(name_or_source, self.directories), tag=tag)

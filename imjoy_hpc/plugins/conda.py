@@ -13,11 +13,14 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from imjoy_hpc.rpc.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from imjoy_hpc.settings import CondaSettings
 
 
 class CondaEnvError(UserFacingError, ValueError):
@@ -168,16 +171,16 @@ def parse_env(env: Any, conda_requirements: tuple[str, ...] = (), *, work_dir: P
                         variables=out["variables"], notes=tuple(out["notes"]))
 
 
-def site_channels(request: CondaRequest, settings: dict) -> tuple[list[str], list[str]]:
+def site_channels(request: CondaRequest, settings: "CondaSettings") -> tuple[list[str], list[str]]:
     """The channels to solve from (site channels, then the plugin's own where the site allows them), and notes
     about plugin channels left out."""
-    channels = [str(c) for c in settings.get("channels") or ["conda-forge"]]
+    channels = list(settings.channels)
     notes = []
     for channel in request.channels:
         if channel in channels:
             continue
-        if settings.get("plugin-channels", False):
-            alias = settings.get("channel-alias")
+        if settings.plugin_channels:
+            alias = settings.channel_alias
             named = "://" not in channel and not channel.startswith("/")
             channels.append(f"{alias.rstrip('/')}/{channel}" if alias and named else channel)
         else:

@@ -36,13 +36,16 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import filelock
 
 from .parser import PluginError
 from .processes import die_with_parent, stop_group
 from .requirements import Requirements, normalized_pip, parse_requirements
+
+if TYPE_CHECKING:
+    from imjoy_hpc.settings import CondaSettings
 
 MARKER = ".imjoy-hpc-env.json"
 PARENT_PTH = "_imjoy_hpc_parent_site.pth"
@@ -475,20 +478,22 @@ def _info(env_dir: Path, key: str, reqs: Requirements, created: bool, probe: dic
                    work_dir=work, variables=extra)
 
 
-def _conda_settings(conda: dict | None) -> dict:
-    settings = dict(conda or {})
-    if not settings:
+def _conda_settings(conda: "CondaSettings | dict | None") -> "CondaSettings":
+    """The site's conda settings: those given, else the ones of this process's dask config."""
+    from imjoy_hpc.settings import CondaSettings
+
+    if not conda:
         import dask.config
 
-        settings = dict(dask.config.get(CONDA_CONFIG_KEY, default={}) or {})
-    return settings
+        conda = dask.config.get(CONDA_CONFIG_KEY, default=None)
+    return CondaSettings.of(conda)
 
 
 def ensure_environment(requirements: Requirements | list[str] | str | None, *, cache_dir: Path,
                        python: str = sys.executable, allow_install: bool = True, log: Log = print,
                        name: str = "plugin", env: Any = None, allow_commands: bool = False,
                        timeout: float = 1800.0, stop: threading.Event | None = None, progress: Log | None = None,
-                       conda: dict | None = None, work_dir: Path | None = None) -> EnvInfo:
+                       conda: "CondaSettings | dict | None" = None, work_dir: Path | None = None) -> EnvInfo:
     """Return a Python (and environment variables) that satisfy `requirements` and the conda `env`, building and
     caching an environment when needed.
 
@@ -517,7 +522,7 @@ def ensure_environment(requirements: Requirements | list[str] | str | None, *, c
         for note in notes:
             log(f"{label}: {note}")
         if request.specs:
-            conda_job = {"specs": list(request.specs), "channels": channels, "tool": settings.get("command"),
+            conda_job = {"specs": list(request.specs), "channels": channels, "tool": settings.command,
                          "pip": list(request.pip), "name": request.name}
         elif request.pip:
             reqs = Requirements(reqs.entries + tuple(parse_requirements([f"pip:{p}" for p in request.pip]).entries))
