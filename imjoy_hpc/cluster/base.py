@@ -26,11 +26,13 @@ logger = logging.getLogger(__name__)
 _REGISTRY: dict[str, type["Backend"]] = {}
 SLOT_RESOURCE = "plugin-slots"
 COMMAND_TIMEOUT = 30.0
-# Dask settings of every cluster: no HTTP routes (they answer without authentication: task keys, call stacks, logs)
-# and no statistical profiler in workers (it walks every thread's stack 100 times a second: with two threads per
-# plugin, 100 idle plugins cost a core).
+# Dask settings of every cluster: no HTTP routes (they answer without authentication: task keys, call stacks, logs);
+# no statistical profiler in workers (it walks every thread's stack 100 times a second: with two threads per
+# plugin, 100 idle plugins cost a core); no work stealing (a plugin is placed once and runs for hours: moving a
+# waiting start between workers only risks losing it).
 DASK_SETTINGS: dict[str, Any] = {
     "distributed.scheduler.http.routes": [],
+    "distributed.scheduler.work-stealing": False,
     "distributed.worker.http.routes": [],
     "distributed.worker.profile.enabled": False,
 }
