@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from imjoy_hpc.cluster import ResourceLimitError, backend_class, parse_walltime, resolve
+from imjoy_hpc.backends import backend_class
+from imjoy_hpc.cluster import ResourceLimitError, parse_walltime, resolve
 from imjoy_hpc.cluster.profiles import format_walltime
 from imjoy_hpc.config import ConfigError
 

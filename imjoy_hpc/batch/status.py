@@ -12,7 +12,7 @@ from pathlib import Path
 from imjoy_hpc.batch import BatchError
 from imjoy_hpc.batch.records import save, short_id
 from imjoy_hpc.batch.results import read_summary
-from imjoy_hpc.cluster.base import TERMINAL_STATES, run_command_sync
+from imjoy_hpc.backends.base import TERMINAL_STATES, run_command_sync
 
 RUNNING_STATES = {"RUNNING", "COMPLETING", "EXITING", "CONFIGURING", "STAGE_OUT", "SIGNALING", "RESIZING"}
 # Among the ended states of an array's tasks, the one the job is shown with (first present wins).
@@ -72,7 +72,7 @@ def query_slurm(records: list[dict]) -> tuple[dict[str, SchedulerView], str | No
 
 def query_pbs(records: list[dict]) -> tuple[dict[str, SchedulerView], str | None]:
     """qstat -f's states: a job by its id, array tasks also by the submission's unique job name."""
-    from imjoy_hpc.cluster.pbs import PBS_STATES, parse_qstat_full
+    from imjoy_hpc.backends.pbs import PBS_STATES, parse_qstat_full
 
     views = {str(r["id"]): SchedulerView() for r in records}
     if not records:

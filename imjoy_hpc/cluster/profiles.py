@@ -11,6 +11,7 @@ from typing import Any
 import dask.config
 from dask.utils import format_bytes, parse_bytes
 
+from imjoy_hpc.backends import backend_names
 from imjoy_hpc.config import ConfigError
 from imjoy_hpc.rpc.errors import UserFacingError
 
@@ -230,8 +231,6 @@ def profile_from_settings(settings: dict, name: str) -> Profile:
     if unknown:
         raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(PROFILE_KEYS)})")
     backend = norm.get("backend", "local")
-    from imjoy_hpc.cluster.base import backend_names
-
     if backend not in backend_names():
         raise ConfigError(f"{where}: unknown backend {backend!r} (known: {', '.join(backend_names())})")
 

@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from imjoy_hpc.cluster.base import JobQueueBackend, JobState, register, run_command, run_command_sync, tail
+from imjoy_hpc.backends.base import JobQueueBackend, JobState, run_command, run_command_sync, tail
 
 SQUEUE_FORMAT = "%i|%T|%r|%N|%L"
 
@@ -40,7 +40,6 @@ def parse_scontrol(text: str) -> dict[str, str]:
     return out
 
 
-@register
 class SlurmBackend(JobQueueBackend):
     """Dask workers in SLURM jobs (sbatch/squeue/scancel)."""
 

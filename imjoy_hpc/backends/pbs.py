@@ -16,7 +16,7 @@ from pathlib import Path
 
 from dask.utils import parse_bytes
 
-from imjoy_hpc.cluster.base import JobQueueBackend, JobState, register, run_command, run_command_sync
+from imjoy_hpc.backends.base import JobQueueBackend, JobState, run_command, run_command_sync
 from imjoy_hpc.cluster.profiles import parse_walltime
 
 # PBS job_state letters -> the words the manager reasons with (terminal ones are in base.TERMINAL_STATES).
@@ -71,7 +71,6 @@ def _job_cls():
     return LogDirPBSJob
 
 
-@register
 class PBSBackend(JobQueueBackend):
     """Dask workers in PBS jobs."""
 

@@ -1,7 +1,7 @@
-"""What every backend provides, the shared dask-jobqueue part, and the registry by backend name.
+"""What every backend provides, and the shared dask-jobqueue part.
 
-Adding a scheduler (SGE, LSF, ...) is one small module `imjoy_hpc/cluster/<name>.py` defining a subclass of
-`JobQueueBackend` decorated with `@register` (see slurm.py and pbs.py).
+Adding a scheduler (LSF, ...) is one module `imjoy_hpc/backends/<name>.py` defining a subclass of
+`JobQueueBackend` (see slurm.py, pbs.py, sge.py) and its line in `imjoy_hpc.backends.BACKENDS`.
 """
 
 from __future__ import annotations
@@ -11,19 +11,18 @@ import asyncio
 import importlib
 import logging
 import os
-import pkgutil
 import shlex
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from imjoy_hpc.cluster.profiles import Profile
+if TYPE_CHECKING:
+    from imjoy_hpc.cluster.profiles import Profile
 
 logger = logging.getLogger(__name__)
 
-_REGISTRY: dict[str, type["Backend"]] = {}
 SLOT_RESOURCE = "plugin-slots"
 COMMAND_TIMEOUT = 30.0
 # Dask settings of every cluster: no HTTP routes (they answer without authentication: task keys, call stacks, logs)
@@ -40,29 +39,6 @@ def dask_settings_exports() -> list[str]:
     """DASK_SETTINGS for the workers of a batch job, as shell lines of its script (dask reads them from env)."""
     return [f"export DASK_{key.upper().replace('.', '__').replace('-', '_')}={shlex.quote(repr(value))}"
             for key, value in DASK_SETTINGS.items() if key.startswith("distributed.worker.")]
-
-
-def register(cls: type["Backend"]) -> type["Backend"]:
-    """Class decorator: make `cls` available as `backend: <cls.name>` in profiles."""
-    _REGISTRY[cls.name] = cls
-    return cls
-
-
-def backend_names() -> list[str]:
-    """Names of the backend modules shipped in this package (importing them is not needed to list them)."""
-    here = Path(__file__).parent
-    skip = {"base", "profiles", "manager", "pool", "sessions", "tasks"}
-    return sorted(m.name for m in pkgutil.iter_modules([str(here)])
-                  if m.name not in skip and not m.name.startswith("_"))
-
-
-def backend_class(name: str) -> type["Backend"]:
-    """The backend class registered under `name` (its module is imported on first use)."""
-    if name not in _REGISTRY:
-        if name not in backend_names():
-            raise ValueError(f"unknown backend {name!r} (known: {', '.join(backend_names())})")
-        importlib.import_module(f"imjoy_hpc.cluster.{name}")
-    return _REGISTRY[name]
 
 
 @dataclass
