@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 BACKENDS: dict[str, str] = {
     "local": "imjoy_hpc.backends.local:LocalBackend",
     "pbs": "imjoy_hpc.backends.pbs:PBSBackend",
+    "sge": "imjoy_hpc.backends.sge:SGEBackend",
     "slurm": "imjoy_hpc.backends.slurm:SlurmBackend",
 }
 
