@@ -41,7 +41,8 @@ def require_gridengine() -> dict:
     require(ENV_FILE.is_file(), f"Grid Engine ({ENV_FILE})", HOW)
     env = ge_env()
     proc = subprocess.run(["bash", str(SCRIPT), "status"], capture_output=True, text=True, timeout=30, env=env)
-    require(proc.returncode == 0, f"Grid Engine's queue ({' '.join(proc.stdout.split())})", HOW)
+    state = "; ".join(proc.stdout.split("\nenvironment")[0].splitlines())  # daemons and queue, not the exports
+    require(proc.returncode == 0, f"Grid Engine's queue ({state})", HOW)
     return env
 
 
