@@ -11,7 +11,7 @@ from typing import Any
 
 from distributed.diagnostics.plugin import SchedulerPlugin
 
-from imjoy_hpc.cluster.base import TERMINAL_STATES, Backend, JobState, tail
+from imjoy_hpc.backends.base import TERMINAL_STATES, Backend, JobState, tail
 from imjoy_hpc.cluster.profiles import Profile
 from imjoy_hpc.cluster.tasks import PROGRESS_TOPIC, STARTED_TOPIC
 
