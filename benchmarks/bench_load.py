@@ -1,7 +1,7 @@
 """Load on one gateway: N plugin instances and M clients, beside the same gateway idle, and a neighbour's attack.
 
 Memory per plugin process, the gateway's memory and the latency of small calls under load, beside the same gateway
-idle (1 client, 1 plugin), in one run; then a neighbour's attack (descriptor flood, one 8 MiB pre-auth message) and
+idle (1 client, 1 plugin), in one run; then a neighbour's attack (descriptor flood, 8 MiB pre-auth messages) and
 the owner's latency before/during/after it.
 
     .venv/bin/python benchmarks/bench_load.py [--plugins 200] [--clients 50] [--calls 500] [--flood 1100]
@@ -17,8 +17,8 @@ run `python -m imjoy_hpc.plugins.host` (RSS, and USS, which leaves out pages sha
 Baseline: the same gateway before the load, idle, with 1 client (the owner) and 1 plugin: same call, same pacing.
 The neighbour (bench_neighbour.py, without the token; as root the run creates a second Unix user for it and
 deletes it afterwards) then (a) opens --flood idle TCP connections to the front door, holds them --hold s and
-closes them, and (b) sends one 8 MiB socket.io `register_plugin` event whose arguments are
-`{},{},...` before registering. Refusals are the expected outcome; what happened is reported as seen.
+closes them, and (b) sends 8 MiB socket.io `register_plugin` events whose arguments are `{},{},...` before
+registering, one after another for 5 s (at most 100). Refusals are the expected outcome; what happened is reported as seen.
 Everything is bounded: every loop by count and time, the whole run by --max-seconds (a watchdog kills what is
 left by PID). Ctrl-C and the end stop the gateway (SIGTERM, then wait) and check by PID that nothing is left.
 """
@@ -483,6 +483,41 @@ def log_since(st: State, offset: int) -> list[str]:
         return []
 
 
+async def stuck_stacks(st: State, infos: list[dict]) -> dict[str, str]:
+    """For plugins not running after the load: their process (found by its log on stdout), its stacks (the plugin
+    host writes them into its log on SIGUSR1/SIGUSR2) and its log."""
+    import psutil
+
+    out: dict[str, str] = {}
+    procs = {}
+    for p in psutil.Process(st.gateway.proc.pid).children(recursive=True):
+        try:
+            if "imjoy_hpc.plugins.host" in p.cmdline():
+                procs[os.readlink(f"/proc/{p.pid}/fd/1")] = p
+        except (psutil.Error, OSError):
+            pass
+    for info in infos:
+        logs = list(st.gateway.state_dir.glob(f"logs/*/plugin-{info.get('id')}.log"))
+        if not logs:
+            continue
+        proc = procs.get(str(logs[0]))
+        head = f"instance {info.get('id')} ({info.get('state')})"
+        if proc is None:
+            out[head] = "no plugin process found\n" + logs[0].read_text(errors="replace")[-2000:]
+            continue
+        try:
+            head += f", process {proc.pid} {proc.status()}, {proc.num_threads()} threads, age " \
+                    f"{time.time() - proc.create_time():.0f} s"
+            proc.send_signal(signal.SIGUSR1)
+            await asyncio.sleep(0.5)
+            proc.send_signal(signal.SIGUSR2)
+            await asyncio.sleep(1.0)
+        except psutil.Error as exc:
+            head += f" ({exc})"
+        out[head] = logs[0].read_text(errors="replace")[-6000:]
+    return out
+
+
 async def owner_calls(plugins: list, deadline: float, n: int | None = None, until: asyncio.Event | None = None,
                       ) -> tuple[list[tuple[float, float]], collections.Counter]:
     """The owner's small calls, one at a time, GAP apart, round-robin: [(start time, ms)], failures."""
@@ -600,6 +635,7 @@ async def run(st: State) -> None:
         odd = collections.Counter(f"{i.get('state')}: {i.get('reason') or i.get('error') or ''}"[:160]
                                   for i in infos if i.get("state") != "running")
         R["instances_odd"] = [f"{n} x {text}" for text, n in odd.most_common(3)]
+        R["stuck_stacks"] = await stuck_stacks(st, [i for i in infos if i.get("state") != "running"][:2])
     except Exception as exc:  # noqa: BLE001
         R["instances"] = {f"list_instances failed: {type(exc).__name__} {exc}"[:120]: 1}
 
@@ -779,6 +815,8 @@ def report(st: State) -> None:
         if R.get("instances"):
             odd = f"; not running: {R['instances_odd']}" if R.get("instances_odd") else ""
             print(f"  the gateway's list_instances() after loading: {R['instances']}{odd}")
+        for name, text in (R.get("stuck_stacks") or {}).items():
+            print(f"  {name}:\n" + "\n".join(f"      {line}" for line in text.splitlines()[-60:]))
     print(f"small call: echo of a {len(PAYLOAD)}-key dict, owner's client, one call at a time, {GAP * 1000:.0f} ms "
           f"apart; baseline: the same gateway before the load, idle, 1 client and 1 plugin")
     print()
@@ -851,7 +889,8 @@ def report(st: State) -> None:
         if big:
             sent = f"sent in {big['send_seconds']:.2f} s; " if "send_seconds" in big else ""
             print(f"8 MiB register_plugin before any token ({big['bytes']} bytes, {big['objects']} x {{}} as its "
-                  f"arguments): {sent}{big.get('outcome')}")
+                  f"arguments), {big.get('count', 1)} one after another: the first {sent}{big.get('outcome')}; "
+                  f"all: {big.get('outcomes')}")
         else:
             print(f"8 MiB message: no result from the neighbour (events seen: {sorted(attack['events'])}); "
                   f"see {st.tmp / 'neighbour.log'}")

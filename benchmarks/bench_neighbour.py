@@ -2,8 +2,8 @@
 
 Standard library only, so that it runs with the system's Python as a Unix user the benchmark creates (that user
 cannot read the project's virtualenv). Reads one JSON config line on stdin, then (a) opens `flood` idle TCP
-connections to the front door, holds them `hold` seconds and closes them, and (b) sends one `big_bytes`
-socket.io `register_plugin` event before registering, on a raw websocket; event lines on stdout (MARK + JSON).
+connections to the front door, holds them `hold` seconds and closes them, and (b) sends `big_bytes` socket.io
+`register_plugin` events before registering, one after another on raw websockets for `big_seconds`; event lines on stdout (MARK + JSON).
 
     /usr/bin/python3 benchmarks/bench_neighbour.py < config.json    # started by bench_load.py
 """
@@ -184,13 +184,26 @@ class WebSocket:
         self.writer.transport.abort()
 
 
-async def big_message(port: int, size: int, wait: float) -> dict:
-    """One `size`-byte register_plugin event on a raw engine.io websocket, before any registration or token
-    (the frame is built before the "big-start" event: the window measures the gateway, not our masking)."""
-    out: dict = {"bytes": size}
-    text, out["objects"] = big_frame(size)
+async def big_messages(port: int, size: int, wait: float, seconds: float, most: int) -> dict:
+    """`size`-byte register_plugin events before any token, one at a time on fresh connections, for `seconds`
+    (at most `most` of them): the first one's outcome in full, then how all of them ended. The frame is built
+    before the "big-start" event: the window measures the gateway, not our masking."""
+    text, objects = big_frame(size)
     frame = WebSocket.text_frame(text)
     emit("big-start")
+    end, outcomes = time.monotonic() + seconds, collections.Counter()
+    first = await big_message(port, frame, wait)
+    outcomes[first["outcome"].split(" after ")[0].split(" (")[0]] += 1
+    while len(outcomes) and sum(outcomes.values()) < most and time.monotonic() < end:
+        out = await big_message(port, frame, wait)
+        outcomes[out["outcome"].split(" after ")[0].split(" (")[0]] += 1
+    emit("big-done")
+    return {**first, "bytes": size, "objects": objects, "count": sum(outcomes.values()), "outcomes": dict(outcomes)}
+
+
+async def big_message(port: int, frame: bytes, wait: float) -> dict:
+    """One prepared register_plugin frame on a raw engine.io websocket, before any registration or token."""
+    out: dict = {}
     try:
         ws = await WebSocket.connect(port, "/socket.io/?EIO=4&transport=websocket")
     except Exception as exc:  # noqa: BLE001
@@ -259,8 +272,8 @@ async def neighbour(cfg: dict) -> None:
         result["flood"] = await flood(cfg["port"], cfg["flood"], cfg["hold"])
     emit("flood-closed")
     await asyncio.sleep(1.0)
-    result["big"] = await big_message(cfg["port"], cfg["big_bytes"], cfg["big_wait"])
-    emit("big-done")
+    result["big"] = await big_messages(cfg["port"], cfg["big_bytes"], cfg["big_wait"], cfg.get("big_seconds", 5.0),
+                                       cfg.get("big_count", 100))
     await asyncio.sleep(1.0)
     emit("result", **result)
 

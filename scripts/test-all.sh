@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The project's test command (README, .ci/run): install what is missing, start the real single-node SLURM,
-# run the whole pytest suite, stop what was started. Arguments are passed to pytest, e.g.
+# The project's test command (README, .ci/run): install what is missing, start the real single-node SLURM and
+# Grid Engine, run the whole pytest suite, stop what was started. Arguments are passed to pytest, e.g.
 #   bash scripts/test-all.sh -m "not slow" -x tests/test_browser.py
 # Exit status: pytest's (5, "no tests collected", counts as a failure like any non-zero status).
 # Under CI the environment has CI=true: then a test whose real component is missing fails instead of skipping.
@@ -15,7 +15,16 @@ say() { echo "[test-all $(elapsed)] $*"; }
 
 SLURM_SCRIPT="scripts/ci/slurm.sh"
 SLURM_STARTED=0
+# Grid Engine (scripts/ci/gridengine.sh unpacks it under /opt/imjoy-hpc-ci/gridengine beside Slurm's qsub);
+# the tests take its environment from the env.sh it writes. Its stop takes ~12 s.
+GE_SCRIPT="scripts/ci/gridengine.sh"
+GE_STARTED=0
 cleanup() {
+    if [[ "$GE_STARTED" == 1 ]]; then
+        GE_STARTED=0
+        say "stopping Grid Engine"
+        bash "$GE_SCRIPT" stop || say "warning: '$GE_SCRIPT stop' failed"
+    fi
     if [[ "$SLURM_STARTED" == 1 ]]; then
         SLURM_STARTED=0
         say "stopping SLURM"
@@ -43,6 +52,13 @@ if [[ -f "$SLURM_SCRIPT" ]]; then
     fi
 else
     say "$SLURM_SCRIPT does not exist yet: SLURM not started; the SLURM/PBS tests will report it"
+fi
+
+say "starting Grid Engine ($GE_SCRIPT start)"
+# Marked started before the call so that a half-done start is still stopped.
+GE_STARTED=1
+if ! bash "$GE_SCRIPT" start; then
+    say "warning: '$GE_SCRIPT start' failed; the Grid Engine tests will report it"
 fi
 
 # Where install.sh unpacked the Tcl Environment Modules modulecmd (Lmod is the installed `module`).

@@ -54,8 +54,10 @@ class RunningGateway:
         return self.proc.returncode
 
 
-def start_gateway(tmp_path: Path, settings: dict | None = None, timeout: float = 90) -> RunningGateway:
-    """`imjoy-hpc serve` on a free port with a private state directory and a config of the test's own."""
+def start_gateway(tmp_path: Path, settings: dict | None = None, timeout: float = 90,
+                  env: dict | None = None) -> RunningGateway:
+    """`imjoy-hpc serve` on a free port with a private state directory and a config of the test's own
+    (`env`: the gateway's environment, default this process's)."""
     state_dir = tmp_path / "state"
     # Tests end their clients' sessions with the connection (as before sessions had a grace period), unless they
     # test sessions: the imjoy-rpc client's dispose() cannot say goodbye before its socket closes.
@@ -64,7 +66,7 @@ def start_gateway(tmp_path: Path, settings: dict | None = None, timeout: float =
     config_file.write_text(yaml.safe_dump(config))
     port, token = free_port(), secrets.token_urlsafe(24)
     log_path = tmp_path / "gateway.out"
-    env = {**os.environ, "IMJOY_HPC_TOKEN": token}
+    env = {**(os.environ if env is None else env), "IMJOY_HPC_TOKEN": token}
     env.pop("IMJOY_HPC_CONFIG", None)
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "imjoy_hpc", "serve", "--port", str(port),

@@ -14,7 +14,8 @@ from imjoy_hpc.batch.jobscript import JobScript, render
 from imjoy_hpc.batch.results import COMPLETE, RESULT, SUMMARY, OutputDir, read_summary
 from imjoy_hpc.batch.allocation import allocation_cores, job_info
 from imjoy_hpc.batch.runner import run_settings
-from imjoy_hpc.batch.status import SchedulerView, _indices, job_status
+from imjoy_hpc.backends.slurm import array_indices as _indices
+from imjoy_hpc.batch.status import SchedulerView, job_status
 from imjoy_hpc.cluster.profiles import Limits, Profile
 
 
@@ -185,8 +186,9 @@ def test_slurm_script_carries_the_profile(tmp_path):
                     run_command=["/venv/bin/python", "-m", "imjoy_hpc", "run", "/p/x.py", "--call", "run"],
                     workdir=tmp_path, environment={"IMJOY_HPC_CONFIG": "/etc/site.yaml"})
     text = render(job)
-    for line in ("#SBATCH --job-name=imjoy-batch-x-1", "#SBATCH --partition=debug", "#SBATCH --account=lab",
-                 "#SBATCH --cpus-per-task=4", "#SBATCH --mem=1908M", "#SBATCH --time=1-02:00:00",
+    # The header is dask-jobqueue's SLURMJob header (its short options -J, -p, -A, -t), then the batch logs.
+    for line in ("#SBATCH -J imjoy-batch-x-1", "#SBATCH -p debug", "#SBATCH -A lab",
+                 "#SBATCH --cpus-per-task=4", "#SBATCH --mem=1908M", "#SBATCH -t 1-02:00:00",
                  "#SBATCH --gres=gpu:1", "#SBATCH --exclusive", f"#SBATCH --output={tmp_path}/o/logs/job.out",
                  "module load cuda", "export IMJOY_HPC_CONFIG=/etc/site.yaml"):
         assert line in text.splitlines(), line

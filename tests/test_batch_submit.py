@@ -153,8 +153,8 @@ def test_submit_one_slurm_job(batch):
     assert early["state"] in ("PENDING", "CONFIGURING", "RUNNING"), early  # the plugin takes seconds to start
     assert submit_s < 15
     script = (out / "job.sh").read_text()
-    for line in ("#SBATCH --partition=debug", "#SBATCH --cpus-per-task=1", "#SBATCH --mem=954M",
-                 "#SBATCH --time=00:10:00", f"#SBATCH --output={out}/logs/job.out"):
+    for line in ("#SBATCH -p debug", "#SBATCH --cpus-per-task=1", "#SBATCH --mem=954M",  # dask-jobqueue's header
+                 "#SBATCH -t 00:10:00", f"#SBATCH --output={out}/logs/job.out"):
         assert line in script.splitlines()
     assert f"{sys.executable} -m imjoy_hpc run {IMAGE} --call render" in script
     assert "token" not in script.lower() and "secret" not in script.lower()

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from imjoy_hpc.cluster import ResourceLimitError, backend_class, parse_walltime, resolve
+from imjoy_hpc.backends import backend_class
+from imjoy_hpc.cluster import ResourceLimitError, parse_walltime, resolve
 from imjoy_hpc.cluster.profiles import format_walltime
 from imjoy_hpc.config import ConfigError
 
@@ -74,7 +75,7 @@ def test_unknown_profile_lists_the_known_ones():
 
 @pytest.mark.parametrize("profile, message", [
     ({"backend": "slurm", "cpus": 4}, "profile 'bad': unknown key 'cpus'"),
-    ({"backend": "sge"}, "profile 'bad': unknown backend 'sge' (known: local, pbs, slurm)"),
+    ({"backend": "lsf"}, "profile 'bad': unknown backend 'lsf' (known: local, pbs, sge, slurm)"),
     ({"backend": "slurm", "cores": "many"}, "profile 'bad': cores must be an integer, got 'many'"),
     ({"backend": "slurm", "walltime": "soon"}, "profile 'bad': walltime 'soon' is not a walltime"),
     ({"backend": "slurm", "memory": "lots"}, "profile 'bad': memory must be an amount like '4GB', got 'lots'"),
@@ -165,7 +166,7 @@ def test_walltime_format_round_trips(seconds):
 CONFIGS = __import__("pathlib").Path(__file__).resolve().parent.parent / "configs"
 
 
-@pytest.mark.parametrize("name", ["slurm-site.yaml", "pbs-site.yaml", "local.yaml"])
+@pytest.mark.parametrize("name", ["slurm-site.yaml", "pbs-site.yaml", "sge-site.yaml", "local.yaml"])
 def test_shipped_site_configs_resolve_every_profile(name):
     import yaml
 
@@ -175,7 +176,7 @@ def test_shipped_site_configs_resolve_every_profile(name):
         profiles = {p: resolve(section, p) for p in section["profiles"]}
         default = resolve(section)
     assert default.name == section["default-profile"]
-    assert {p.backend for p in profiles.values()} <= {"local", "slurm", "pbs"}
+    assert {p.backend for p in profiles.values()} <= {"local", "slurm", "pbs", "sge"}
     if "gpu" in profiles:
         assert profiles["gpu"].gpus == 1
         with pytest.raises(ResourceLimitError, match="exceeds the limit"):

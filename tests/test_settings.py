@@ -20,7 +20,10 @@ from imjoy_hpc.settings import CondaSettings, Settings
 
 @pytest.fixture
 def own_dask_config():
-    """config.load() layers files into dask's global config: give it back as it was."""
+    """config.load() layers files into dask's global config: give it back as it was (with dask-jobqueue's defaults,
+    which it adds once, on its first import)."""
+    import dask_jobqueue  # noqa: F401
+
     saved, saved_defaults = copy.deepcopy(dask.config.config), list(dask.config.defaults)
     yield
     dask.config.config.clear()

@@ -1,11 +1,12 @@
-"""Where a batch run is: the SLURM or PBS job it runs in (if any) and the cores of its allocation."""
+"""Where a batch run is: the SLURM, PBS or Grid Engine job it runs in (if any) and the cores of its allocation."""
 
 from __future__ import annotations
 
 import os
 
-# Allocation size, in the order asked: SLURM; PBS Pro/OpenPBS; Torque.
-CORE_VARIABLES = ("SLURM_CPUS_ON_NODE", "SLURM_CPUS_PER_TASK", "NCPUS", "PBS_NCPUS", "PBS_NUM_PPN", "PBS_NP")
+# Allocation size, in the order asked: SLURM; PBS Pro/OpenPBS; Torque; Grid Engine (slots).
+CORE_VARIABLES = ("SLURM_CPUS_ON_NODE", "SLURM_CPUS_PER_TASK", "NCPUS", "PBS_NCPUS", "PBS_NUM_PPN", "PBS_NP",
+                  "NSLOTS")
 
 
 def allocation_cores(env: dict | None = None) -> int | None:
@@ -38,4 +39,9 @@ def job_info(env: dict | None = None) -> dict | None:
     if env.get("PBS_JOBID"):
         return {"scheduler": "pbs", "id": env["PBS_JOBID"], "array_job_id": env.get("PBS_ARRAY_ID"),
                 "array_index": env.get("PBS_ARRAY_INDEX") or env.get("PBS_ARRAYID")}
+    if env.get("JOB_ID") and env.get("SGE_ROOT"):
+        task = env.get("SGE_TASK_ID")
+        task = None if task in (None, "", "undefined") else task
+        return {"scheduler": "sge", "id": env["JOB_ID"], "array_job_id": env["JOB_ID"] if task else None,
+                "array_index": task}
     return None

@@ -1,8 +1,9 @@
-"""Batch scripts for `imjoy-hpc submit`: the profile's directives, its prologue, then `imjoy-hpc run`.
+"""Batch scripts for `imjoy-hpc submit`: the backend's directives, the profile's prologue, then `imjoy-hpc run`.
 
 The script holds no secret: the run inside the job starts its own embedded gateway. Job output goes to
 ``DIR/logs/`` (``job.out``/``job.err``, or ``task-<index>.out``/``.err`` for the tasks of an array job), never
-to the submit directory.
+to the submit directory. What is scheduler-specific (directives, the array index variable) comes from the
+profile's backend (imjoy_hpc.backends).
 """
 
 from __future__ import annotations
@@ -11,13 +12,10 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dask.utils import parse_bytes
-
-from imjoy_hpc.cluster.profiles import Profile, format_walltime, parse_walltime
+from imjoy_hpc.backends import backend_class
+from imjoy_hpc.cluster.profiles import Profile
 
 TASK_VARIABLE = "IMJOY_HPC_TASK"
-# Where each scheduler family puts the array task index (SLURM; PBS Pro/OpenPBS; Torque).
-INDEX_VARIABLES = ("SLURM_ARRAY_TASK_ID", "PBS_ARRAY_INDEX", "PBS_ARRAYID")
 LOG_DIR = "logs"
 
 
@@ -25,7 +23,7 @@ LOG_DIR = "logs"
 class JobScript:
     """Everything a batch script needs."""
 
-    backend: str  # slurm | pbs
+    backend: str  # a backend name with batch jobs (slurm, pbs, sge)
     job_name: str
     profile: Profile
     output: Path  # absolute
@@ -33,8 +31,7 @@ class JobScript:
     workdir: Path  # the job starts here (the directory `submit` was called from)
     array_size: int | None = None
     environment: dict[str, str] = field(default_factory=dict)  # exported before the run (no secrets)
-    directives_skip: tuple[str, ...] = ()  # jobqueue's job-directives-skip: generated directives to leave out
-    resource_spec: str | None = None  # PBS: jobqueue.pbs.resource-spec replaces the select statement
+    directives_skip: tuple[str, ...] = ()  # generated directives to leave out (default: jobqueue's config)
 
     @property
     def log_dir(self) -> Path:
@@ -45,61 +42,6 @@ class JobScript:
         return self.log_dir / f"{stem}.out", self.log_dir / f"{stem}.err"
 
 
-def memory_mib(memory: str) -> int:
-    """A profile's memory in MiB, rounded up (what both --mem=<n>M and mem=<n>MB mean)."""
-    return max(1, -(-parse_bytes(memory) // 2**20))
-
-
-def _slurm_directives(job: JobScript) -> list[str]:
-    p = job.profile
-    out = [f"--job-name={job.job_name}"]
-    if p.queue:
-        out.append(f"--partition={p.queue}")
-    if p.account:
-        out.append(f"--account={p.account}")
-    out += ["--nodes=1", "--ntasks=1", f"--cpus-per-task={p.cores}"]
-    if p.memory:
-        out.append(f"--mem={memory_mib(p.memory)}M")
-    if p.walltime:
-        out.append(f"--time={p.walltime}")
-    if p.gpus:
-        out.append(f"--gres=gpu:{p.gpus}")
-    if job.array_size is None:
-        out_file, err_file = job.log_files()
-    else:
-        out_file, err_file = (job.log_dir / f"task-%a.{ext}" for ext in ("out", "err"))
-        out.append(f"--array=0-{job.array_size - 1}")
-    out += [f"--output={_directive_path(out_file)}", f"--error={_directive_path(err_file)}"]
-    return out
-
-
-def _directive_path(path: Path) -> str:
-    """A path in an #SBATCH line: sbatch splits those at blanks unless the value is in double quotes."""
-    text = str(path)
-    return f'"{text}"' if any(c.isspace() for c in text) else text
-
-
-def _pbs_directives(job: JobScript) -> list[str]:
-    p = job.profile
-    out = [f"-N {job.job_name}"]
-    if p.queue:
-        out.append(f"-q {p.queue}")
-    if p.account:
-        out.append(f"-A {p.account}")
-    if job.resource_spec:
-        out.append(f"-l {job.resource_spec}")
-    else:
-        select = f"select=1:ncpus={p.cores}"
-        if p.memory:
-            select += f":mem={memory_mib(p.memory)}MB"
-        if p.gpus:
-            select += f":ngpus={p.gpus}"
-        out.append(f"-l {select}")
-    if p.walltime:
-        out.append(f"-l walltime={format_walltime(parse_walltime(p.walltime))}")
-    return out
-
-
 def _quoted_log(path: Path, task: bool) -> str:
     """A log path for the shell; the task index variable stays expandable."""
     if not task:
@@ -108,30 +50,32 @@ def _quoted_log(path: Path, task: bool) -> str:
     return f'{shlex.quote(head)}"${TASK_VARIABLE}"{shlex.quote(tail)}'
 
 
+def _array_index(variables: tuple[str, ...], base: int) -> list[str]:
+    """Shell lines setting TASK_VARIABLE to the 0-based task index from the scheduler's variables."""
+    first = "${" + ":-${".join(variables) + ":-" + "}" * len(variables)
+    lines = [f'{TASK_VARIABLE}="{first}"',
+             f'case "${TASK_VARIABLE}" in ""|*[!0-9]*)',
+             f'    echo "imjoy-hpc: no array task index in the environment ({", ".join(variables)})" >&2',
+             "    exit 2 ;;",
+             "esac"]
+    if base:
+        lines.append(f"{TASK_VARIABLE}=$(({TASK_VARIABLE} - {base}))")
+    return lines
+
+
 def render(job: JobScript) -> str:
     """The batch script's text."""
-    if job.backend == "slurm":
-        prefix, generated = "#SBATCH", _slurm_directives(job)
-    elif job.backend == "pbs":
-        prefix, generated = "#PBS", _pbs_directives(job)
-    else:
-        raise ValueError(f"no batch scripts for backend {job.backend!r} (slurm or pbs)")
-    generated = [d for d in generated if not any(skip in d for skip in job.directives_skip)]
-    directives = generated + list(job.profile.job_extra_directives)
+    backend = backend_class(job.backend)
+    directives = backend.batch_header(job)
     lines = ["#!/usr/bin/env bash",
              f"# imjoy-hpc batch job (written by `imjoy-hpc submit`): profile {job.profile.name}",
-             *(f"{prefix} {d}" for d in directives),
+             *directives,
              "set -u"]
     array = job.array_size is not None
     if array:
-        first = "${" + ":-${".join(INDEX_VARIABLES) + ":-" + "}" * len(INDEX_VARIABLES)
-        lines += [f'{TASK_VARIABLE}="{first}"',
-                  f'if [ -z "${TASK_VARIABLE}" ]; then',
-                  f'    echo "imjoy-hpc: no array task index in the environment ({", ".join(INDEX_VARIABLES)})" >&2',
-                  "    exit 2",
-                  "fi"]
-    if job.backend == "pbs":
-        # PBS flavours differ in where -o/-e go for array tasks and copy them only at the end: log directly.
+        lines += _array_index(backend.array_index_variables, backend.array_index_base)
+    if backend.logs_in_script:
+        # Where the scheduler puts array tasks' output differs (and some copy it only at the end): log directly.
         if array:
             out_file, err_file = (job.log_dir / f"task-{{task}}.{ext}" for ext in ("out", "err"))
         else:

@@ -7,6 +7,7 @@ import os
 import re
 from pathlib import Path
 
+from imjoy_hpc.backends.base import short_id
 from imjoy_hpc.batch import BatchError
 
 
@@ -15,12 +16,6 @@ def jobs_dir(state_dir: str | os.PathLike) -> Path:
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(path, 0o700)
     return path
-
-
-def short_id(job_id: str) -> str:
-    """The leading digits of a job id ("123.server" and "123[]" are job 123)."""
-    m = re.match(r"\d+", str(job_id))
-    return m.group(0) if m else str(job_id)
 
 
 def _file(state_dir: str | os.PathLike, job_id: str) -> Path:

@@ -1,18 +1,19 @@
-"""States of submitted batch jobs: what the scheduler says while it knows the job (squeue / qstat), else what
-the job's output says (summary.json: completed, failed or cancelled), and cancelling (scancel / qdel)."""
+"""States of submitted batch jobs: what the scheduler says while it knows the job (asked through the record's
+backend), else what the job's output says (summary.json: completed, failed or cancelled), and cancelling."""
 
 from __future__ import annotations
 
-import getpass
-import re
+import time
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from imjoy_hpc.backends import backend_class
+from imjoy_hpc.backends.base import TERMINAL_STATES, SchedulerView, SubmitError
 from imjoy_hpc.batch import BatchError
-from imjoy_hpc.batch.records import save, short_id
+from imjoy_hpc.batch.records import save
 from imjoy_hpc.batch.results import read_summary
-from imjoy_hpc.cluster.base import TERMINAL_STATES, run_command_sync
+
+__all__ = ["SchedulerView", "cancel", "is_active", "job_status", "query", "remember_ends", "task_dirs"]
 
 RUNNING_STATES = {"RUNNING", "COMPLETING", "EXITING", "CONFIGURING", "STAGE_OUT", "SIGNALING", "RESIZING"}
 # Among the ended states of an array's tasks, the one the job is shown with (first present wins).
@@ -21,95 +22,8 @@ SEVERITY = ("FAILED", "OUT_OF_MEMORY", "TIMEOUT", "NODE_FAIL", "BOOT_FAIL", "DEA
 SUMMARY_STATES = {"completed": "COMPLETED", "failed": "FAILED", "cancelled": "CANCELLED"}
 
 
-@dataclass
-class SchedulerView:
-    """What the scheduler lists for one record: states by array index (None: index unknown or single job)."""
-
-    by_index: dict[int | None, str] = field(default_factory=dict)
-    unindexed: list[str] = field(default_factory=list)  # PBS array tasks found by name (index not known)
-
-
 def is_active(state: str) -> bool:
     return state not in TERMINAL_STATES and state not in ("UNKNOWN", "GONE")
-
-
-def _indices(text: str) -> list[int | None]:
-    """squeue %K: "N/A" (no array), "3", or a pending range such as "0-2", "[1,4-6%2]"."""
-    text = text.strip().strip("[]").split("%")[0]
-    if not text or text in ("N/A", "(null)"):
-        return [None]
-    out: list[int | None] = []
-    for part in text.split(","):
-        a, _, b = part.partition("-")
-        if a.isdigit() and (b == "" or b.isdigit()):
-            out += list(range(int(a), int(b or a) + 1))
-    return out or [None]
-
-
-def query_slurm(records: list[dict]) -> tuple[dict[str, SchedulerView], str | None]:
-    """squeue's states for these records' jobs (ended jobs stay listed for MinJobAge); (views, warning)."""
-    views: dict[str, SchedulerView] = {}
-    if not records:
-        return views, None
-    ids = sorted({short_id(r["id"]) for r in records})
-    try:
-        rc, out, err = run_command_sync(["squeue", "-h", "-t", "all", "-j", ",".join(ids), "-o", "%F|%K|%T"])
-    except (RuntimeError, OSError) as exc:
-        return views, f"squeue failed: {exc}"
-    if rc != 0:
-        if "Invalid job id" in err:  # none of them is known any more
-            return views, None
-        return views, f"squeue failed: {' '.join(err.split()) or f'exit status {rc}'}"
-    for line in out.splitlines():
-        parts = line.strip().split("|")
-        if len(parts) < 3:
-            continue
-        view = views.setdefault(parts[0], SchedulerView())
-        for index in _indices(parts[1]):
-            view.by_index[index] = parts[2]
-    return {str(r["id"]): views.get(short_id(r["id"]), SchedulerView()) for r in records}, None
-
-
-def query_pbs(records: list[dict]) -> tuple[dict[str, SchedulerView], str | None]:
-    """qstat -f's states: a job by its id, array tasks also by the submission's unique job name."""
-    from imjoy_hpc.cluster.pbs import PBS_STATES, parse_qstat_full
-
-    views = {str(r["id"]): SchedulerView() for r in records}
-    if not records:
-        return views, None
-    try:
-        rc, out, err = run_command_sync(["qstat", "-f"])
-    except (RuntimeError, OSError) as exc:
-        return views, f"qstat failed: {exc}"
-    if rc != 0 and not out.strip():
-        return views, f"qstat failed: {' '.join(err.split()) or f'exit status {rc}'}"
-    by_id = {short_id(r["id"]): r for r in records}
-    by_name = {r.get("job_name"): r for r in records if r.get("job_name")}
-    user = getpass.getuser()
-    for job in parse_qstat_full(out):
-        owner = job.get("Job_Owner", "").split("@")[0]
-        if owner and owner != user:
-            continue
-        state = PBS_STATES.get(job.get("job_state", ""), job.get("job_state", "UNKNOWN"))
-        jid = job.get("Job Id", "")
-        rec = by_id.get(short_id(jid))
-        if rec is not None and rec.get("job_name") not in (None, job.get("Job_Name")):
-            rec = None  # a recycled id
-        rec = rec or by_name.get(job.get("Job_Name"))
-        if rec is None:
-            continue
-        view = views[str(rec["id"])]
-        m = re.search(r"\[(\d+)\]", jid)
-        if rec.get("array") is None:
-            view.by_index[None] = state
-        elif m:
-            view.by_index[int(m.group(1))] = state
-        else:
-            view.unindexed.append(state)
-    return views, None
-
-
-QUERIES = {"slurm": query_slurm, "pbs": query_pbs}
 
 
 def query(records: list[dict]) -> tuple[dict[str, SchedulerView], list[str]]:
@@ -118,11 +32,12 @@ def query(records: list[dict]) -> tuple[dict[str, SchedulerView], list[str]]:
     warnings = []
     for backend in sorted({r.get("backend", "slurm") for r in records}):
         group = [r for r in records if r.get("backend", "slurm") == backend]
-        fn = QUERIES.get(backend)
-        if fn is None:
+        try:
+            cls = backend_class(backend)
+        except ValueError:
             warnings.append(f"unknown backend {backend!r} in job records")
             continue
-        got, warning = fn(group)
+        got, warning = cls.batch_states(group)
         views.update(got)
         if warning:
             warnings.append(warning)
@@ -181,7 +96,7 @@ def job_status(record: dict, view: SchedulerView) -> dict:
 
 
 def remember_ends(state_dir: Path, record: dict, view: SchedulerView, status: dict) -> None:
-    """Keep the scheduler's word on tasks that ended without a summary (squeue forgets ended jobs)."""
+    """Keep the scheduler's word on tasks that ended without a summary (schedulers forget ended jobs)."""
     ended = dict(record.get("ended") or {})
     changed = False
     for key, task in status["tasks"].items():
@@ -196,20 +111,17 @@ def remember_ends(state_dir: Path, record: dict, view: SchedulerView, status: di
 
 
 def cancel(state_dir: Path, record: dict) -> dict:
-    """Cancel a recorded job (scancel / qdel); BatchError when it already ended or the scheduler refuses."""
+    """Cancel a recorded job through its backend; BatchError when it already ended or the scheduler refuses."""
     views, warnings = query([record])
     status = job_status(record, views.get(str(record["id"]), SchedulerView()))
     if not status["active"]:
         raise BatchError(f"job {record['id']} already ended ({status['state']}); nothing to cancel")
-    command = ["scancel", str(record["id"])] if record.get("backend") == "slurm" else ["qdel", str(record["id"])]
     try:
-        rc, out, err = run_command_sync(command)
-    except (RuntimeError, OSError) as exc:
-        raise BatchError(f"{command[0]} failed: {exc}") from None
-    if rc != 0:
-        raise BatchError(f"{command[0]} {record['id']} failed: {' '.join((err or out).split()) or rc}")
-    import time
-
+        backend_class(record.get("backend", "slurm")).cancel_batch(str(record["id"]))
+    except SubmitError as exc:
+        raise BatchError(f"{exc.command} {record['id']} failed: {exc.words}") from None
+    except ValueError as exc:  # an unknown backend in the record
+        raise BatchError(str(exc)) from None
     record["cancelled"] = time.time()
     save(state_dir, record)
     return record

@@ -1,5 +1,5 @@
-"""`imjoy-hpc submit`: prepare the output directory, write the batch script, hand it to sbatch or qsub,
-record the job in the user's state directory.
+"""`imjoy-hpc submit`: prepare the output directory, write the batch script, hand it to the profile's backend
+(imjoy_hpc.backends) to submit, record the job in the user's state directory.
 
 A submitted job's directory:  DIR/job.sh (the script), DIR/args.json (the arguments, when given),
 DIR/submit.json (what was submitted), DIR/logs/ (the job's stdout/stderr), and the results: for one job
@@ -20,8 +20,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import dask.config
-
+from imjoy_hpc.backends import backend_class, backend_names
+from imjoy_hpc.backends.base import SubmitError
 from imjoy_hpc.batch import BatchError
 from imjoy_hpc.batch.args import NO_ARGS, absolute_refs, load_args, load_array
 from imjoy_hpc.batch.jobscript import LOG_DIR, JobScript, render
@@ -30,49 +30,13 @@ from imjoy_hpc.batch.results import SUBMIT_RECORD, check_target
 from imjoy_hpc.batch.runner import find_spec
 from imjoy_hpc.config import SITE_CONFIG_ENV
 
-BATCH_BACKENDS = ("slurm", "pbs")
-SUBMIT_COMMANDS = {"slurm": "sbatch", "pbs": "qsub"}
-SUBMIT_TIMEOUT = 60.0
-PBS_NAME_MAX = 15  # some PBS flavours cut job names at 15 characters
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "plugin"
 
 
 def job_name(backend: str, plugin_name: str, token: str) -> str:
     """A job name that says what runs and is unique per submission (it finds PBS array tasks again)."""
-    if backend == "pbs":
-        return f"ib-{_slug(plugin_name)[:PBS_NAME_MAX - 10].strip('-')}-{token}"
-    return f"imjoy-batch-{_slug(plugin_name)[:32].strip('-')}-{token}"
-
-
-def _jobqueue(backend: str, profile: Any, key: str) -> Any:
-    import dask_jobqueue  # noqa: F401 - registers dask-jobqueue's defaults
-
-    return dask.config.get(f"jobqueue.{profile.jobqueue_config or backend}.{key}", default=None)
-
-
-def _parse_job_id(backend: str, stdout: str) -> str:
-    text = stdout.strip().splitlines()[-1].strip() if stdout.strip() else ""
-    if backend == "slurm":
-        text = text.split(";")[0]
-    if not text or not re.match(r"^\d", text):
-        raise BatchError(f"{SUBMIT_COMMANDS[backend]} did not print a job id (it printed {stdout.strip()!r})")
-    return text
-
-
-def _run(args: list[str], cwd: Path) -> tuple[int, str, str]:
-    import subprocess
-
-    try:
-        p = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=SUBMIT_TIMEOUT,
-                           stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise BatchError(f"{args[0]} did not answer within {SUBMIT_TIMEOUT:.0f} s; is the scheduler up?") from None
-    except OSError as exc:
-        raise BatchError(f"cannot run {args[0]}: {exc}") from None
-    return p.returncode, p.stdout, p.stderr
+    return backend_class(backend).batch_job_name(_slug(plugin_name), token)
 
 
 def submit(settings: dict, *, plugin: str, function: str = "run", args_text: str | None = None,
@@ -101,13 +65,14 @@ def submit(settings: dict, *, plugin: str, function: str = "run", args_text: str
         prof = resolve(settings, wanted, {**hpc, **{k: v for k, v in (request or {}).items() if v is not None}})
     except ValueError as exc:  # unknown profile, invalid config, over a limit
         raise BatchError(str(exc)) from None
-    backend = prof.backend
-    if backend not in BATCH_BACKENDS:
-        raise BatchError(f"profile {prof.name!r} has backend {backend!r}: submit needs a slurm or pbs profile "
-                         "(use `imjoy-hpc run` to run here)")
-    command = SUBMIT_COMMANDS[backend]
-    if shutil.which(command) is None:
-        raise BatchError(f"{command} not found on PATH: profile {prof.name!r} needs {backend} commands here")
+    backend = backend_class(prof.backend)
+    if not backend.has_jobs:
+        batch_names = ", ".join(n for n in backend_names() if backend_class(n).has_jobs)
+        raise BatchError(f"profile {prof.name!r} has backend {prof.backend!r}: submit needs a profile of a "
+                         f"batch scheduler ({batch_names}) (use `imjoy-hpc run` to run here)")
+    if not backend.available():
+        raise BatchError(f"{backend.submit_command} not found on PATH: profile {prof.name!r} needs "
+                         f"{prof.backend} commands here")
 
     target = Path(output).expanduser().absolute()
     if any(c in str(target) for c in '"\n\r'):
@@ -149,30 +114,22 @@ def _submit_into(settings: dict, target: Path, *, spec: Any, function: str, args
     site = os.environ.get(SITE_CONFIG_ENV)
     if site:
         environment[SITE_CONFIG_ENV] = str(Path(site).expanduser().resolve())
-    skip = tuple(str(s) for s in (_jobqueue(backend, prof, "job-directives-skip") or []))
-    resource_spec = _jobqueue(backend, prof, "resource-spec") if backend == "pbs" and not prof.gpus else None
     job = JobScript(backend=backend, job_name=name, profile=prof, output=target, run_command=run_command,
-                    workdir=Path.cwd(), array_size=None if array is None else len(array), environment=environment,
-                    directives_skip=skip, resource_spec=resource_spec)
+                    workdir=Path.cwd(), array_size=None if array is None else len(array), environment=environment)
+    try:
+        text = render(job)
+    except ValueError as exc:  # dask-jobqueue refuses the profile (no memory, ...)
+        raise BatchError(f"profile {prof.name!r}: {exc}") from None
     script = target / "job.sh"
-    script.write_text(render(job))
+    script.write_text(text)
     script.chmod(0o755)
 
-    if backend == "slurm":
-        argv = ["sbatch", "--parsable", str(script)]
-    else:
-        # -o/-e on the command line (some qsub flavours ignore `#PBS -o dir/`; the script itself logs to
-        # DIR/logs per task). Paths relative to qsub's working directory DIR/logs: Slurm's qsub wrapper
-        # passes them through a shell, so blanks in DIR would break absolute ones.
-        argv = ["qsub", "-o", "scheduler.out", "-e", "scheduler.err"]
-        if array is not None:
-            argv += [str(batch.get("pbs-array-option") or "-J"), f"0-{len(array) - 1}"]
-        argv.append(os.path.join("..", script.name))
-    rc, out, err = _run(argv, cwd=target / LOG_DIR)
-    if rc != 0:
-        words = " ".join((err or out).replace("sbatch: error:", "").split()) or f"exit status {rc}"
-        raise BatchError(f"{argv[0]} refused the job of profile {prof.name!r}: {words}")
-    job_id = _parse_job_id(backend, out)
+    try:
+        argv, job_id = backend_class(backend).submit_batch(script, job, batch)
+    except SubmitError as exc:
+        raise BatchError(f"{exc.command} refused the job of profile {prof.name!r}: {exc.words}") from None
+    except (RuntimeError, OSError) as exc:
+        raise BatchError(f"cannot submit the job of profile {prof.name!r}: {exc}; is the scheduler up?") from None
     submitted["id"] = job_id
 
     now = time.time()

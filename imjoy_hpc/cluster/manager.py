@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from imjoy_hpc.cluster import sessions
-from imjoy_hpc.cluster._events import ClusterEvent, StatusChanged, TaskState
-from imjoy_hpc.cluster.base import SLOT_RESOURCE, TERMINAL_STATES, backend_class
+from imjoy_hpc.backends import backend_class
+from imjoy_hpc.backends.base import SLOT_RESOURCE, TERMINAL_STATES
+from imjoy_hpc.cluster.events import ClusterEvent, StatusChanged, TaskState
 from imjoy_hpc.cluster.pool import MAX_ENDED_RECORDS, Ended, Pool, Task
 from imjoy_hpc.cluster.profiles import Profile, resolve
 from imjoy_hpc.settings import Settings

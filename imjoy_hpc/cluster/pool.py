@@ -11,16 +11,16 @@ from typing import Any
 
 from distributed.diagnostics.plugin import SchedulerPlugin
 
-from imjoy_hpc.cluster._events import (StatusChanged, SubmitFailed, TaskState, TaskStatus, WalltimeWarning,
-                                       WorkerLost, progress_event)
-from imjoy_hpc.cluster.base import TERMINAL_STATES, Backend, JobState, tail
+from imjoy_hpc.backends.base import TERMINAL_STATES, Backend, JobState, tail
+from imjoy_hpc.cluster.events import (StatusChanged, SubmitFailed, TaskState, TaskStatus, WalltimeWarning,
+                                      WorkerLost, progress_event)
 from imjoy_hpc.cluster.profiles import Profile
 from imjoy_hpc.cluster.tasks import PROGRESS_TOPIC, STARTED_TOPIC
 
 logger = logging.getLogger(__name__)
 
 _REASONS = {
-    "CANCELLED": "the job was cancelled (scancel/qdel by you or an administrator)",
+    "CANCELLED": "the job was cancelled (by you or an administrator)",
     "TIMEOUT": "the job reached its walltime limit",
     "NODE_FAIL": "the job's node failed",
     "OUT_OF_MEMORY": "the job ran out of memory",

@@ -11,6 +11,7 @@ from typing import Any
 import dask.config
 from dask.utils import format_bytes, parse_bytes
 
+from imjoy_hpc.backends import backend_names
 from imjoy_hpc.config import ConfigError
 from imjoy_hpc.rpc.errors import UserFacingError
 
@@ -44,6 +45,8 @@ PROFILE_KEYS = {
     "tls": "tls",
     "jobqueue-config": "jobqueue_config",
     "limits": "limits",
+    "parallel-environment": "parallel_environment",
+    "memory-resource": "memory_resource",
 }
 LIMIT_KEYS = ("max-walltime", "allowed-queues", "max-cores", "max-memory", "max-gpus")
 REQUEST_KEYS = ("profile", "cores", "memory", "gpus", "walltime", "queue")
@@ -91,6 +94,8 @@ class Profile:
     tls: bool = True
     jobqueue_config: str | None = None
     limits: Limits = field(default_factory=Limits)
+    parallel_environment: str | None = None  # Grid Engine: `-pe <name> <cores>`
+    memory_resource: str | None = None  # Grid Engine: complex carrying memory per slot (mem_free, h_vmem, ...)
 
     @property
     def slots_per_job(self) -> int:
@@ -230,8 +235,6 @@ def profile_from_settings(settings: dict, name: str) -> Profile:
     if unknown:
         raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(PROFILE_KEYS)})")
     backend = norm.get("backend", "local")
-    from imjoy_hpc.cluster.base import backend_names
-
     if backend not in backend_names():
         raise ConfigError(f"{where}: unknown backend {backend!r} (known: {', '.join(backend_names())})")
 
@@ -247,7 +250,7 @@ def profile_from_settings(settings: dict, name: str) -> Profile:
 
     try:
         kw: dict[str, Any] = {"name": name, "backend": backend}
-        for key in ("queue", "account", "interface", "jobqueue-config"):
+        for key in ("queue", "account", "interface", "jobqueue-config", "parallel-environment", "memory-resource"):
             if values.get(key) is not None:
                 kw[PROFILE_KEYS[key]] = str(values[key])
         for key in ("cores", "processes", "plugin-slots", "max-jobs"):

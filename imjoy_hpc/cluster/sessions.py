@@ -106,7 +106,7 @@ def cancel_orphans(state_dir: str | os.PathLike, backends: list[str] | None = No
     section), else every batch backend whose commands are installed. A scheduler that does not answer is
     logged and skipped, never fatal.
     """
-    from imjoy_hpc.cluster.base import backend_class, backend_names
+    from imjoy_hpc.backends import backend_class, backend_names
     from imjoy_hpc.settings import Settings
 
     if backends is None and settings is not None:

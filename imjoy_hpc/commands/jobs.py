@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = EPILOG
     parser.add_argument("id", nargs="?", help="show this job in detail (each task's state, error and output)")
-    parser.add_argument("--cancel", metavar="ID", help="cancel job ID (scancel / qdel)")
+    parser.add_argument("--cancel", metavar="ID", help="cancel job ID (through its scheduler)")
     parser.add_argument("--forget", metavar="ID", help="remove job ID from the list (its output stays)")
     parser.add_argument("--limit", type=int, default=20, metavar="N", help="show the N newest jobs (0: all)")
     parser.add_argument("--json", action="store_true", help="print JSON: a list of jobs with state and tasks")

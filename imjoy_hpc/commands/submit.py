@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-HELP = "run a plugin headless inside a batch job (SLURM sbatch / PBS qsub) of a profile; prints the job id"
+HELP = "run a plugin headless inside a batch job (SLURM, PBS or Grid Engine) of a profile; prints the job id"
 
 EPILOG = """\
 The job runs `imjoy-hpc run` (same Python environment) with the profile's queue, account, cores, memory,
@@ -17,8 +17,8 @@ Output directory DIR:
   logs/                            the job's stdout/stderr (job.out/.err; task-<i>.out/.err for arrays)
   result files                     one job: in DIR as `imjoy-hpc run` writes them, DIR/COMPLETE last;
                                    --array: DIR/<i>/ for argument set i (0-based), each with its COMPLETE
---array FILE: FILE holds a JSON list of argument sets; one array job (SLURM --array=0-(N-1); PBS qsub -J,
-or -t with imjoy-hpc.batch.pbs-array-option for Torque) runs each set as its own task.
+--array FILE: FILE holds a JSON list of argument sets; one array job (in the scheduler's own array syntax; for
+Torque set imjoy-hpc.batch.pbs-array-option to -t) runs each set as its own task, indices 0..N-1.
 
 The job is recorded in <state-dir>/jobs/; follow it with `imjoy-hpc jobs`, cancel it with
 `imjoy-hpc jobs --cancel ID`."""

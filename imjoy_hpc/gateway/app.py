@@ -17,8 +17,8 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 
+from imjoy_hpc.backends.base import DASK_SETTINGS
 from imjoy_hpc.cluster import ClusterManager, cancel_orphans
-from imjoy_hpc.cluster.base import DASK_SETTINGS
 from imjoy_hpc.gateway import http
 from imjoy_hpc.gateway.auth import tokens_match
 from imjoy_hpc.gateway.client_api import ClientAPI, PluginHostAPI

@@ -11,6 +11,7 @@ import struct
 from typing import Any
 
 import tornado.httpserver
+import tornado.ioloop
 
 from imjoy_hpc.gateway.causes import CauseLog
 
@@ -88,11 +89,16 @@ def peer_uid(sock: socket.socket) -> int | None:
         return _proc_uid(*peer)
 
 
+ACCEPT_BATCH = 16  # connections accepted per turn of the event loop (tornado takes up to 128 at once)
+
+
 class CappedHTTPServer(tornado.httpserver.HTTPServer):
     """An HTTPServer that keeps serving its owner while others flood it: connections from other users of the
     machine (or from other machines) are limited to `max_foreign` at a time, and beyond `max_connections` open
     HTTP connections (idle ones, half-sent requests, long-polls) new ones are closed at once, so a flood cannot
-    take the descriptors the owner needs."""
+    take the descriptors the owner needs. It accepts ACCEPT_BATCH connections per turn of the event loop, and
+    refuses a foreign one on its bare socket, so a burst of a thousand connects never holds up the owner's calls
+    for more than a few milliseconds."""
 
     def initialize(self, *args: Any, max_connections: int = 512, max_foreign: int = 32,
                    causes: CauseLog | None = None, **kwargs: Any) -> None:
@@ -102,23 +108,51 @@ class CappedHTTPServer(tornado.httpserver.HTTPServer):
         self.causes = causes or CauseLog(logger)
         self._foreign: list[Any] = []
         self._uid = os.getuid()
+        self._accepting_foreign = False  # the connection being handed to handle_stream is foreign
 
-    def _is_foreign(self, stream: Any) -> bool:
-        sock = getattr(stream, "socket", None)
-        if sock is None or sock.family == socket.AF_UNIX:
+    def add_sockets(self, sockets: Any) -> None:
+        loop = tornado.ioloop.IOLoop.current()
+        for sock in sockets:
+            fd = sock.fileno()
+            self._sockets[fd] = sock
+            loop.add_handler(sock, lambda fd, events, sock=sock: self._accept(sock), tornado.ioloop.IOLoop.READ)
+            self._handlers[fd] = lambda sock=sock: loop.remove_handler(sock)
+
+    def _accept(self, sock: socket.socket) -> None:
+        for _ in range(ACCEPT_BATCH):  # the rest waits for the next turn (epoll reports the socket again)
+            try:
+                connection, address = sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except ConnectionAbortedError:
+                continue
+            except OSError as exc:  # out of descriptors: the connection waits in the kernel's queue
+                self.causes.note(f"accepting a connection failed: {exc.strerror or exc}")
+                return
+            foreign = self._is_foreign(connection)
+            if foreign:
+                self._foreign = [s for s in self._foreign if not s.closed()]
+                if len(self._foreign) >= self.max_foreign:
+                    self.causes.note(f"connection of another user closed at once: {self.max_foreign} of theirs "
+                                     "are open")
+                    connection.close()
+                    continue
+            self._accepting_foreign = foreign
+            try:
+                self._handle_connection(connection, address)
+            finally:
+                self._accepting_foreign = False
+
+    def _is_foreign(self, sock: socket.socket) -> bool:
+        if sock.family == socket.AF_UNIX:
             return False
         try:
-            return peer_uid(sock) != self._uid
+            return peer_uid(sock) != self._uid  # one sock_diag lookup (~0.1 ms)
         except (OSError, ValueError):
             return True
 
     def handle_stream(self, stream: Any, address: Any) -> None:
-        if self._is_foreign(stream):  # one sock_diag lookup (~0.1 ms)
-            self._foreign = [s for s in self._foreign if not s.closed()]
-            if len(self._foreign) >= self.max_foreign:
-                self.causes.note(f"connection of another user closed at once: {self.max_foreign} of theirs are open")
-                stream.close()
-                return
+        if self._accepting_foreign:
             self._foreign.append(stream)
         if len(self._connections) >= self.max_connections:
             self.causes.note(f"connection closed at once: {self.max_connections} HTTP connections are already open")

@@ -4,9 +4,11 @@ and serves its exported API. Started by launcher.launch_plugin with a JSON boots
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import json
 import linecache
 import os
+import signal
 import socket
 import sys
 import traceback
@@ -36,11 +38,13 @@ class PluginProcess:
 
     async def run(self) -> int:
         boot = self.boot
+        asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, print_tasks)
         try:
             host_api = await self.connection.connect()
         except (RegistrationError, UnreachableError) as exc:
             print(f"imjoy-hpc: {exc}", file=sys.stderr)
             return 3
+        print(f"[imjoy-hpc] plugin process {os.getpid()} registered with the gateway", file=sys.stderr, flush=True)
         api = PluginApi(self.connection.peer, host_api, boot.get("config") or {}, boot.get("tag"),
                         attachments=boot.get("attachments") or {}, engine_url=boot.get("engine_url"))
         install(api)
@@ -83,8 +87,18 @@ def script_error(exc: BaseException, filename: str) -> str:
     return f"{first} (line {lines[-1]} of its script)" + (f"\n{rest}" if rest else "")
 
 
+def print_tasks() -> None:
+    """The event loop's tasks with their stacks, into the plugin's log (on SIGUSR2)."""
+    for task in asyncio.all_tasks():
+        task.print_stack(file=sys.stderr)
+    sys.stderr.flush()
+
+
 def main() -> None:
     die_with_parent()
+    # What a stuck plugin waits for: `kill -USR1 <pid>` writes its threads' stacks into its log, `kill -USR2 <pid>`
+    # its asyncio tasks'.
+    faulthandler.register(signal.SIGUSR1)
     tune_malloc()
     boot = json.loads(sys.stdin.read())
     if boot.get("parent_pid") and os.getppid() != boot["parent_pid"]:

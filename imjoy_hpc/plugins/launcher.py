@@ -31,8 +31,9 @@ def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
 
 
 def job_id_from_env() -> str | None:
-    """The batch job this process runs in, if any."""
-    return os.environ.get("SLURM_JOB_ID") or os.environ.get("PBS_JOBID")
+    """The batch job this process runs in, if any (SLURM, PBS, Grid Engine)."""
+    sge = os.environ.get("JOB_ID") if os.environ.get("SGE_ROOT") else None
+    return os.environ.get("SLURM_JOB_ID") or os.environ.get("PBS_JOBID") or sge
 
 
 class _Watcher:

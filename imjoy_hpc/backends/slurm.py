@@ -1,4 +1,4 @@
-"""SLURM through dask-jobqueue's SLURMCluster; job facts from squeue and scontrol."""
+"""SLURM through dask-jobqueue's SLURMCluster; job facts from squeue and scontrol; batch jobs with sbatch."""
 
 from __future__ import annotations
 
@@ -9,8 +9,16 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from imjoy_hpc.cluster.base import JobQueueBackend, JobState, register, run_command, run_command_sync, tail
+from dask.utils import parse_bytes
+
+from imjoy_hpc.backends.base import (JobQueueBackend, JobState, SchedulerView, SubmitError, run_command,
+                                     run_command_sync, short_id, tail)
+
+if TYPE_CHECKING:
+    from imjoy_hpc.batch.jobscript import JobScript
+    from imjoy_hpc.cluster.profiles import Profile
 
 SQUEUE_FORMAT = "%i|%T|%r|%N|%L"
 
@@ -30,6 +38,29 @@ def parse_time_left(text: str) -> float | None:
     return float(days * 86400 + secs)
 
 
+def array_indices(text: str) -> list[int | None]:
+    """squeue %K: "N/A" (no array), "3", or a pending range such as "0-2", "[1,4-6%2]"."""
+    text = text.strip().strip("[]").split("%")[0]
+    if not text or text in ("N/A", "(null)"):
+        return [None]
+    out: list[int | None] = []
+    for part in text.split(","):
+        a, _, b = part.partition("-")
+        if a.isdigit() and (b == "" or b.isdigit()):
+            out += list(range(int(a), int(b or a) + 1))
+    return out or [None]
+
+
+def _directive_path(path: Path) -> str:
+    """A path in an #SBATCH line: sbatch splits those at blanks unless the value is in double quotes."""
+    text = str(path)
+    return f'"{text}"' if any(c.isspace() for c in text) else text
+
+
+def _words(text: str) -> str:
+    return " ".join(text.replace("sbatch: error:", "").split())
+
+
 def parse_scontrol(text: str) -> dict[str, str]:
     """`scontrol show job -o` output as a dict (values may contain spaces only in the last fields)."""
     out: dict[str, str] = {}
@@ -40,15 +71,18 @@ def parse_scontrol(text: str) -> dict[str, str]:
     return out
 
 
-@register
 class SlurmBackend(JobQueueBackend):
     """Dask workers in SLURM jobs (sbatch/squeue/scancel)."""
 
     name = "slurm"
     cluster_class_path = "dask_jobqueue.SLURMCluster"
+    directive_prefix = "#SBATCH"
+    submit_command = "sbatch"
+    array_index_variables = ("SLURM_ARRAY_TASK_ID",)
 
-    def gpu_directives(self) -> list[str]:
-        return [f"--gres=gpu:{self.profile.gpus}"] if self.profile.gpus else []
+    @classmethod
+    def gpu_directives(cls, p: Profile) -> list[str]:
+        return [f"--gres=gpu:{p.gpus}"] if p.gpus else []
 
     async def check_submission(self) -> None:
         """`sbatch --test-only` on the real job script: a bad partition or size fails here, not silently later."""
@@ -60,7 +94,7 @@ class SlurmBackend(JobQueueBackend):
         finally:
             Path(path).unlink(missing_ok=True)
         if rc != 0:
-            words = " ".join((err or out).replace("sbatch: error:", "").split())
+            words = _words(err or out)
             raise ValueError(f"SLURM refuses the jobs of profile {self.profile.name!r}: {words}")
 
     async def query(self, job_ids: list[str]) -> dict[str, JobState]:
@@ -136,3 +170,65 @@ class SlurmBackend(JobQueueBackend):
     def cancel_jobs(cls, job_ids: list[str]) -> None:
         if job_ids:
             run_command_sync(["scancel", *job_ids])
+
+    # --- batch jobs ------------------------------------------------------------------------------------
+    @classmethod
+    def batch_job_kwargs(cls, job: JobScript) -> dict:
+        kw = super().batch_job_kwargs(job)
+        if job.profile.memory:  # whole MiB, rounded up (dask-jobqueue would round up to whole GiB)
+            kw["job_mem"] = f"{max(1, -(-parse_bytes(job.profile.memory) // 2**20))}M"
+        return kw
+
+    @classmethod
+    def batch_directives(cls, job: JobScript) -> list[str]:
+        if job.array_size is None:
+            out_file, err_file = job.log_files()
+            out = []
+        else:
+            out_file, err_file = (job.log_dir / f"task-%a.{ext}" for ext in ("out", "err"))
+            out = [f"--array=0-{job.array_size - 1}"]
+        return out + [f"--output={_directive_path(out_file)}", f"--error={_directive_path(err_file)}"]
+
+    @classmethod
+    def submit_batch(cls, script: Path, job: JobScript, options: dict) -> tuple[list[str], str]:
+        argv = ["sbatch", "--parsable", str(script)]
+        rc, out, err = run_command_sync(argv, cwd=job.log_dir, timeout=60)
+        if rc != 0:
+            raise SubmitError("sbatch", _words(err or out) or f"exit status {rc}")
+        job_id = (out.strip().splitlines() or [""])[-1].split(";")[0].strip()
+        if not job_id[:1].isdigit():
+            raise SubmitError("sbatch", f"did not print a job id (it printed {out.strip()!r})")
+        return argv, job_id
+
+    @classmethod
+    def batch_states(cls, records: list[dict]) -> tuple[dict[str, SchedulerView], str | None]:
+        """squeue's states (ended jobs stay listed for MinJobAge), by array index."""
+        views: dict[str, SchedulerView] = {}
+        if not records:
+            return views, None
+        ids = sorted({short_id(r["id"]) for r in records})
+        try:
+            rc, out, err = run_command_sync(["squeue", "-h", "-t", "all", "-j", ",".join(ids), "-o", "%F|%K|%T"])
+        except (RuntimeError, OSError) as exc:
+            return views, f"squeue failed: {exc}"
+        if rc != 0:
+            if "Invalid job id" in err:  # none of them is known any more
+                return views, None
+            return views, f"squeue failed: {' '.join(err.split()) or f'exit status {rc}'}"
+        for line in out.splitlines():
+            parts = line.strip().split("|")
+            if len(parts) < 3:
+                continue
+            view = views.setdefault(parts[0], SchedulerView())
+            for index in array_indices(parts[1]):
+                view.by_index[index] = parts[2]
+        return {str(r["id"]): views.get(short_id(r["id"]), SchedulerView()) for r in records}, None
+
+    @classmethod
+    def cancel_batch(cls, job_id: str) -> None:
+        try:
+            rc, out, err = run_command_sync(["scancel", job_id])
+        except (RuntimeError, OSError) as exc:
+            raise SubmitError("scancel", str(exc)) from None
+        if rc != 0:
+            raise SubmitError("scancel", " ".join((err or out).split()) or f"exit status {rc}")

@@ -1,7 +1,7 @@
-"""What every backend provides, the shared dask-jobqueue part, and the registry by backend name.
+"""What every backend provides, and the shared dask-jobqueue part.
 
-Adding a scheduler (SGE, LSF, ...) is one small module `imjoy_hpc/cluster/<name>.py` defining a subclass of
-`JobQueueBackend` decorated with `@register` (see slurm.py and pbs.py).
+Adding a scheduler (LSF, ...) is one module `imjoy_hpc/backends/<name>.py` defining a subclass of
+`JobQueueBackend` (see slurm.py, pbs.py, sge.py) and its line in `imjoy_hpc.backends.BACKENDS`.
 """
 
 from __future__ import annotations
@@ -11,26 +11,31 @@ import asyncio
 import importlib
 import logging
 import os
-import pkgutil
+import re
 import shlex
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from imjoy_hpc.cluster.profiles import Profile
+import dask.config
+
+if TYPE_CHECKING:
+    from imjoy_hpc.batch.jobscript import JobScript
+    from imjoy_hpc.cluster.profiles import Profile
 
 logger = logging.getLogger(__name__)
 
-_REGISTRY: dict[str, type["Backend"]] = {}
 SLOT_RESOURCE = "plugin-slots"
 COMMAND_TIMEOUT = 30.0
-# Dask settings of every cluster: no HTTP routes (they answer without authentication: task keys, call stacks, logs)
-# and no statistical profiler in workers (it walks every thread's stack 100 times a second: with two threads per
-# plugin, 100 idle plugins cost a core).
+# Dask settings of every cluster: no HTTP routes (they answer without authentication: task keys, call stacks, logs);
+# no statistical profiler in workers (it walks every thread's stack 100 times a second: with two threads per
+# plugin, 100 idle plugins cost a core); no work stealing (a plugin is placed once and runs for hours: moving a
+# waiting start between workers only risks losing it).
 DASK_SETTINGS: dict[str, Any] = {
     "distributed.scheduler.http.routes": [],
+    "distributed.scheduler.work-stealing": False,
     "distributed.worker.http.routes": [],
     "distributed.worker.profile.enabled": False,
 }
@@ -40,29 +45,6 @@ def dask_settings_exports() -> list[str]:
     """DASK_SETTINGS for the workers of a batch job, as shell lines of its script (dask reads them from env)."""
     return [f"export DASK_{key.upper().replace('.', '__').replace('-', '_')}={shlex.quote(repr(value))}"
             for key, value in DASK_SETTINGS.items() if key.startswith("distributed.worker.")]
-
-
-def register(cls: type["Backend"]) -> type["Backend"]:
-    """Class decorator: make `cls` available as `backend: <cls.name>` in profiles."""
-    _REGISTRY[cls.name] = cls
-    return cls
-
-
-def backend_names() -> list[str]:
-    """Names of the backend modules shipped in this package (importing them is not needed to list them)."""
-    here = Path(__file__).parent
-    skip = {"base", "profiles", "manager", "pool", "sessions", "tasks"}
-    return sorted(m.name for m in pkgutil.iter_modules([str(here)])
-                  if m.name not in skip and not m.name.startswith("_"))
-
-
-def backend_class(name: str) -> type["Backend"]:
-    """The backend class registered under `name` (its module is imported on first use)."""
-    if name not in _REGISTRY:
-        if name not in backend_names():
-            raise ValueError(f"unknown backend {name!r} (known: {', '.join(backend_names())})")
-        importlib.import_module(f"imjoy_hpc.cluster.{name}")
-    return _REGISTRY[name]
 
 
 @dataclass
@@ -82,6 +64,23 @@ class JobState:
         if self.time_left is None:
             return None
         return max(0.0, self.time_left - (time.monotonic() - self.fetched_at))
+
+
+@dataclass
+class SchedulerView:
+    """What the scheduler lists for one batch record: states by array index (None: index unknown or single job)."""
+
+    by_index: dict[int | None, str] = field(default_factory=dict)
+    unindexed: list[str] = field(default_factory=list)  # array tasks found by name only (index not known)
+
+
+class SubmitError(RuntimeError):
+    """A scheduler command refused or failed; `command` is its name, the message the scheduler's words."""
+
+    def __init__(self, command: str, words: str) -> None:
+        super().__init__(words)
+        self.command = command
+        self.words = words
 
 
 TERMINAL_STATES = {"CANCELLED", "COMPLETED", "FAILED", "TIMEOUT", "NODE_FAIL", "PREEMPTED", "OUT_OF_MEMORY",
@@ -105,13 +104,21 @@ async def run_command(args: list[str], *, cwd: str | os.PathLike | None = None,
     return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
 
 
-def run_command_sync(args: list[str], *, timeout: float = COMMAND_TIMEOUT) -> tuple[int, str, str]:
-    """Blocking variant of run_command for code that runs before the event loop."""
+def run_command_sync(args: list[str], *, cwd: str | os.PathLike | None = None,
+                     timeout: float = COMMAND_TIMEOUT) -> tuple[int, str, str]:
+    """Blocking variant of run_command for code that runs before the event loop (or has none)."""
     try:
-        p = subprocess.run(args, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        p = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                           stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         raise RuntimeError(f"{shlex.join(args)} did not answer within {timeout:.0f} s") from None
     return p.returncode, p.stdout, p.stderr
+
+
+def short_id(job_id: object) -> str:
+    """The leading digits of a job id ("123.server", "123[]" and "123.1-3:1" are job 123)."""
+    m = re.match(r"\d+", str(job_id))
+    return m.group(0) if m else str(job_id)
 
 
 def tail(path: Path | None, lines: int = 20, max_bytes: int = 16384) -> str:
@@ -228,12 +235,57 @@ class Backend(abc.ABC):
     def cancel_jobs(cls, job_ids: list[str]) -> None:
         """Cancel jobs by id (blocking, bounded)."""
 
+    # --- batch runs (`imjoy-hpc submit` / `jobs`); a backend without jobs has none ----------------------
+    directive_prefix: ClassVar[str] = ""  # "#SBATCH"
+    submit_command: ClassVar[str] = ""  # named in messages ("sbatch not found on PATH")
+    logs_in_script: ClassVar[bool] = False  # the script itself sends its output to DIR/logs (exec >>)
+    array_index_variables: ClassVar[tuple[str, ...]] = ()  # where an array task finds its index, first set wins
+    array_index_base: ClassVar[int] = 0  # the first task's index in those variables
+
+    @classmethod
+    def batch_job_name(cls, slug: str, token: str) -> str:
+        """A batch job's name from the plugin's slug and the submission's unique token."""
+        return f"imjoy-batch-{slug[:32].strip('-')}-{token}"
+
+    @classmethod
+    def batch_header(cls, job: JobScript) -> list[str]:
+        """The directive lines of a batch script for `job`."""
+        raise ValueError(f"backend {cls.name!r} runs no batch jobs (use `imjoy-hpc run` to run here)")
+
+    @classmethod
+    def submit_batch(cls, script: Path, job: JobScript, options: dict) -> tuple[list[str], str]:
+        """Submit the written script (from DIR/logs); (the command run, the job id). SubmitError if refused."""
+        raise NotImplementedError
+
+    @classmethod
+    def batch_states(cls, records: list[dict]) -> tuple[dict[str, SchedulerView], str | None]:
+        """The scheduler's view of each record's job (by record id); a warning when the scheduler fails."""
+        return {str(r["id"]): SchedulerView() for r in records}, None
+
+    @classmethod
+    def cancel_batch(cls, job_id: str) -> None:
+        """Cancel one batch job (array jobs whole); SubmitError with the scheduler's words if it refuses."""
+        raise NotImplementedError
+
 
 class JobQueueBackend(Backend):
     """Shared part of the dask-jobqueue backends; a subclass names its cluster class and scheduler commands."""
 
     cluster_class_path: ClassVar[str]  # "dask_jobqueue.SLURMCluster"
     submit_cwd_is_log_dir: ClassVar[bool] = False
+
+    @classmethod
+    def profile_job_kwargs(cls, p: Profile) -> dict:
+        """The profile as dask-jobqueue Job keywords (gateway and batch alike); keys left out come from config."""
+        kw: dict[str, Any] = dict(cores=p.cores, memory=p.memory,
+                                  job_extra_directives=list(p.job_extra_directives) + cls.gpu_directives(p))
+        for key in ("queue", "account", "walltime"):
+            value = getattr(p, key)
+            if value is not None:
+                kw[key] = value
+        if p.jobqueue_config:
+            kw["config_name"] = p.jobqueue_config
+        return kw
 
     def cluster_kwargs(self) -> dict:
         """Keyword arguments for the dask-jobqueue cluster; keys left out are read by dask-jobqueue from config."""
@@ -244,13 +296,11 @@ class JobQueueBackend(Backend):
         extra_args += ["--dashboard-address", "127.0.0.1:0"]
         scheduler_options = {"dashboard": False, "dashboard_address": "127.0.0.1:0"}
         scheduler_options.update(p.scheduler_options)
-        kw: dict[str, Any] = dict(
-            cores=p.cores,
-            memory=p.memory,
+        kw: dict[str, Any] = self.profile_job_kwargs(p)
+        kw.update(
             processes=p.processes,
             job_name=self.job_name,
             log_directory=str(self.log_dir),
-            job_extra_directives=list(p.job_extra_directives) + self.gpu_directives(),
             job_script_prologue=dask_settings_exports() + list(p.job_script_prologue),
             worker_extra_args=extra_args,
             scheduler_options=scheduler_options,
@@ -259,17 +309,14 @@ class JobQueueBackend(Backend):
             asynchronous=True,
             job_cls=self._recording(self.job_class()),
         )
-        for key in ("queue", "account", "walltime", "interface"):
-            value = getattr(p, key)
-            if value is not None:
-                kw[key] = value
-        if p.jobqueue_config:
-            kw["config_name"] = p.jobqueue_config
+        if p.interface is not None:
+            kw["interface"] = p.interface
         if self.security is not None:
             kw["security"] = self.security
         return kw
 
-    def gpu_directives(self) -> list[str]:
+    @classmethod
+    def gpu_directives(cls, p: Profile) -> list[str]:
         return []
 
     def job_class(self) -> type:
@@ -291,9 +338,37 @@ class JobQueueBackend(Backend):
         Recording.__name__ = Recording.__qualname__ = job_cls.__name__
         return Recording
 
-    def cluster_class(self) -> type:
-        module, _, attr = self.cluster_class_path.rpartition(".")
+    @classmethod
+    def cluster_class(cls) -> type:
+        module, _, attr = cls.cluster_class_path.rpartition(".")
         return getattr(importlib.import_module(module), attr)
+
+    # --- batch scripts from dask-jobqueue's own Job header -----------------------------------------------
+    @classmethod
+    def batch_job_kwargs(cls, job: JobScript) -> dict:
+        """Job keywords of a batch job (a subclass adapts them, e.g. SLURM's job_mem)."""
+        kw = cls.profile_job_kwargs(job.profile)
+        kw["job_name"] = job.job_name
+        if job.directives_skip:
+            kw["job_directives_skip"] = list(job.directives_skip)
+        return kw
+
+    @classmethod
+    def batch_directives(cls, job: JobScript) -> list[str]:
+        """Directives a batch job adds after the Job header (its log files, its array), without the prefix."""
+        return []
+
+    @classmethod
+    def batch_header(cls, job: JobScript) -> list[str]:
+        """dask-jobqueue's header for the profile (config honoured: skips, resource-spec, ...), then ours."""
+        job_cls = cls.cluster_class().job_cls
+        kw = cls.batch_job_kwargs(job)
+        config_name = kw.get("config_name") or job_cls.config_name
+        # Its log directory lines name worker logs; a batch job logs to DIR/logs by batch_directives.
+        with dask.config.set({f"jobqueue.{config_name}.log-directory": None}):
+            header = job_cls(None, name="batch", **kw)
+        ours = [d for d in cls.batch_directives(job) if not any(s in d for s in header.job_directives_skip)]
+        return header.job_header.splitlines() + [f"{cls.directive_prefix} {d}" for d in ours]
 
     async def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""PBS (qsub/qstat/qdel) through dask-jobqueue's PBSCluster.
+"""PBS (qsub/qstat/qdel) through dask-jobqueue's PBSCluster, for the gateway and for batch jobs.
 
 Tested against Slurm's PBS/Torque-compatible commands (Debian slurm-wlm-torque), not against a PBS server.
 That qsub ignores `#PBS -e dir/` and writes job logs to its working directory, so we submit from the log
@@ -8,16 +8,27 @@ directory (a real PBS server honours the directive as well).
 from __future__ import annotations
 
 import asyncio
+import getpass
+import os
 import re
 import shlex
 import shutil
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dask.utils import parse_bytes
+from dask_jobqueue.pbs import pbs_format_bytes_ceil
 
-from imjoy_hpc.cluster.base import JobQueueBackend, JobState, register, run_command, run_command_sync
-from imjoy_hpc.cluster.profiles import parse_walltime
+from imjoy_hpc.backends.base import (JobQueueBackend, JobState, SchedulerView, SubmitError, run_command,
+                                     run_command_sync, short_id)
+from imjoy_hpc.cluster.profiles import format_walltime, parse_walltime
+
+if TYPE_CHECKING:
+    from imjoy_hpc.batch.jobscript import JobScript
+    from imjoy_hpc.cluster.profiles import Profile
+
+NAME_MAX = 15  # some PBS flavours cut job names at 15 characters
 
 # PBS job_state letters -> the words the manager reasons with (terminal ones are in base.TERMINAL_STATES).
 PBS_STATES = {"Q": "PENDING", "W": "PENDING", "T": "PENDING", "H": "HELD", "S": "SUSPENDED", "R": "RUNNING",
@@ -54,11 +65,6 @@ def _over_slurm() -> bool:
         return False
 
 
-def _short_id(job_id: str) -> str:
-    m = re.match(r"\d+", job_id)
-    return m.group(0) if m else job_id
-
-
 def _job_cls():
     from dask_jobqueue.pbs import PBSJob
 
@@ -71,20 +77,23 @@ def _job_cls():
     return LogDirPBSJob
 
 
-@register
 class PBSBackend(JobQueueBackend):
     """Dask workers in PBS jobs."""
 
     name = "pbs"
     cluster_class_path = "dask_jobqueue.PBSCluster"
+    directive_prefix = "#PBS"
+    submit_command = "qsub"
+    logs_in_script = True
+    array_index_variables = ("PBS_ARRAY_INDEX", "PBS_ARRAYID")  # PBS Pro/OpenPBS; Torque
 
-    def cluster_kwargs(self) -> dict:
-        kw = super().cluster_kwargs()
-        p = self.profile
-        if p.gpus:
-            mem = ""
-            if p.memory:
-                mem = f":mem={max(1, -(-parse_bytes(p.memory) // 2**20))}MB"
+    @classmethod
+    def profile_job_kwargs(cls, p: Profile) -> dict:
+        kw = super().profile_job_kwargs(p)
+        if p.walltime is not None:  # PBS reads [[HH:]MM:]SS, not D-HH:MM:SS
+            kw["walltime"] = format_walltime(parse_walltime(p.walltime))
+        if p.gpus:  # dask-jobqueue's select statement has no GPUs
+            mem = f":mem={pbs_format_bytes_ceil(parse_bytes(p.memory))}" if p.memory else ""
             kw["resource_spec"] = f"select=1:ncpus={p.cores}{mem}:ngpus={p.gpus}"
         return kw
 
@@ -119,16 +128,16 @@ class PBSBackend(JobQueueBackend):
                 left = None
         node = job.get("exec_host", "").split("/")[0] or None
         exit_code = job.get("Exit_status") or job.get("exit_status")
-        return JobState(_short_id(job["Job Id"]), state, job.get("comment"), node, left, exit_code, now)
+        return JobState(short_id(job["Job Id"]), state, job.get("comment"), node, left, exit_code, now)
 
     async def query(self, job_ids: list[str]) -> dict[str, JobState]:
         if not job_ids:
             return {}
         now = time.monotonic()
-        wanted = {_short_id(j): j for j in job_ids}
+        wanted = {short_id(j): j for j in job_ids}
         out = {}
         for job in await self._qstat(list(job_ids)):
-            short = _short_id(job.get("Job Id", ""))
+            short = short_id(job.get("Job Id", ""))
             if short in wanted:
                 out[wanted[short]] = self._state(job, now)
         return out
@@ -145,7 +154,7 @@ class PBSBackend(JobQueueBackend):
             await asyncio.sleep(0.25)
 
     def stderr_path(self, job_id: str) -> Path | None:
-        short = _short_id(job_id)
+        short = short_id(job_id)
         found = sorted(self.log_dir.glob(f"*.e{short}")) + sorted(self.log_dir.glob(f"*.e{short}.*"))
         return found[0] if found else None
 
@@ -156,7 +165,7 @@ class PBSBackend(JobQueueBackend):
             return
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            rc, out, _ = await run_command(["squeue", "-h", "-j", ",".join(_short_id(j) for j in job_ids),
+            rc, out, _ = await run_command(["squeue", "-h", "-j", ",".join(short_id(j) for j in job_ids),
                                             "-o", "%i"])
             if rc != 0 or not out.split():
                 return
@@ -182,3 +191,71 @@ class PBSBackend(JobQueueBackend):
     def cancel_jobs(cls, job_ids: list[str]) -> None:
         if job_ids:
             run_command_sync(["qdel", *job_ids])
+
+    # --- batch jobs ------------------------------------------------------------------------------------
+    @classmethod
+    def batch_job_name(cls, slug: str, token: str) -> str:
+        return f"ib-{slug[:NAME_MAX - 10].strip('-')}-{token}"
+
+    @classmethod
+    def submit_batch(cls, script: Path, job: JobScript, options: dict) -> tuple[list[str], str]:
+        # -o/-e on the command line (some qsub flavours ignore `#PBS -o dir/`; the script itself logs to
+        # DIR/logs per task). Paths relative to qsub's working directory DIR/logs: Slurm's qsub wrapper
+        # passes them through a shell, so blanks in DIR would break absolute ones.
+        argv = ["qsub", "-o", "scheduler.out", "-e", "scheduler.err"]
+        if job.array_size is not None:
+            argv += [str(options.get("pbs-array-option") or "-J"), f"0-{job.array_size - 1}"]
+        argv.append(os.path.relpath(script, job.log_dir))
+        rc, out, err = run_command_sync(argv, cwd=job.log_dir, timeout=60)
+        if rc != 0:
+            raise SubmitError("qsub", " ".join((err or out).split()) or f"exit status {rc}")
+        job_id = (out.strip().splitlines() or [""])[-1].strip()
+        if not job_id[:1].isdigit():
+            raise SubmitError("qsub", f"did not print a job id (it printed {out.strip()!r})")
+        return argv, job_id
+
+    @classmethod
+    def batch_states(cls, records: list[dict]) -> tuple[dict[str, SchedulerView], str | None]:
+        """qstat -f's states: a job by its id, array tasks also by the submission's unique job name."""
+        views = {str(r["id"]): SchedulerView() for r in records}
+        if not records:
+            return views, None
+        try:
+            rc, out, err = run_command_sync(["qstat", "-f"])
+        except (RuntimeError, OSError) as exc:
+            return views, f"qstat failed: {exc}"
+        if rc != 0 and not out.strip():
+            return views, f"qstat failed: {' '.join(err.split()) or f'exit status {rc}'}"
+        by_id = {short_id(r["id"]): r for r in records}
+        by_name = {r.get("job_name"): r for r in records if r.get("job_name")}
+        user = getpass.getuser()
+        for job in parse_qstat_full(out):
+            owner = job.get("Job_Owner", "").split("@")[0]
+            if owner and owner != user:
+                continue
+            state = PBS_STATES.get(job.get("job_state", ""), job.get("job_state", "UNKNOWN"))
+            jid = job.get("Job Id", "")
+            rec = by_id.get(short_id(jid))
+            if rec is not None and rec.get("job_name") not in (None, job.get("Job_Name")):
+                rec = None  # a recycled id
+            rec = rec or by_name.get(job.get("Job_Name"))
+            if rec is None:
+                continue
+            view = views[str(rec["id"])]
+            m = re.search(r"\[(\d+)\]", jid)
+            if rec.get("array") is None:
+                view.by_index[None] = state
+            elif m:
+                view.by_index[int(m.group(1))] = state
+            else:
+                view.unindexed.append(state)
+        return views, None
+
+    @classmethod
+    def cancel_batch(cls, job_id: str) -> None:
+        try:
+            rc, out, err = run_command_sync(["qdel", job_id])
+        except (RuntimeError, OSError) as exc:
+            raise SubmitError("qdel", str(exc)) from None
+        if rc != 0:
+            raise SubmitError("qdel", " ".join((err or out).split()) or f"exit status {rc}")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from imjoy_hpc.cluster.base import SLOT_RESOURCE, Backend, register
+from imjoy_hpc.backends.base import SLOT_RESOURCE, Backend
 
 
-@register
 class LocalBackend(Backend):
     """`processes` worker processes, each with `plugin-slots` slots; no batch jobs."""
 

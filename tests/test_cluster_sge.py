@@ -1,0 +1,161 @@
+"""ClusterManager on a real single-node Grid Engine (scripts/ci/gridengine.sh start): plugins in GE jobs, pending
+reasons from `qstat -j`, qdel reported from the accounting record, orphans cancelled. The queue has 2 slots."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import time
+
+import pytest
+
+from gridengine_support import jobs_env, qdel, qstat_ids, qstat_jobs, qsub_sleep, require_gridengine
+from imjoy_hpc.cluster import ClusterManager, cancel_orphans, job_name
+from imjoy_hpc.cluster.sessions import record_session
+from slurm_support import async_wait_for, new_session, settings, wait_for
+
+pytestmark = pytest.mark.sge
+
+
+@pytest.fixture
+def ge(monkeypatch):
+    """Grid Engine's environment in this process (the in-process manager runs its commands)."""
+    env = require_gridengine()
+    for key in ("SGE_ROOT", "SGE_CELL", "SGE_QMASTER_PORT", "SGE_EXECD_PORT", "PATH"):
+        monkeypatch.setenv(key, env[key])
+    return env
+
+
+@pytest.fixture
+def session(ge):
+    """A fresh gateway session name; after the test no job of it may be left in qstat."""
+    name = new_session()
+    yield name
+    left = qstat_ids(job_name(name))
+    qdel(*left)
+    assert not left, f"jobs left behind by session {name}: {left}"
+
+
+def sge_settings(tmp_path, **profile) -> dict:
+    return settings(tmp_path, sge={"backend": "sge", "job-extra-directives": jobs_env(), **profile})
+
+
+def job_env(seconds: float = 0.0) -> dict:
+    """Runs inside the worker job."""
+    time.sleep(seconds)
+    return {"JOB_ID": os.environ.get("JOB_ID"), "pid": os.getpid()}
+
+
+def sleeper(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def run(coro, timeout: float = 120):
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+def test_plugins_run_in_a_grid_engine_job_and_share_its_worker(tmp_path, session, monkeypatch):
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    conf = sge_settings(tmp_path, **{"plugin-slots": 2, "max-jobs": 1})
+
+    async def body():
+        m = ClusterManager(conf, session=session, log_dir=tmp_path / "logs")
+        try:
+            p = m.resolve("sge")
+            f1 = await m.launch(p, job_env, 1.0, key="first")
+            await async_wait_for(lambda: m.status("first")["state"] == "running", 60, what="first plugin running")
+            running = m.status("first")
+            listed = qstat_jobs()
+            f2 = await m.launch(p, job_env, 0.0, key="second")
+            r1, r2 = await asyncio.wait_for((await m.client(p)).gather([f1, f2]), 60)
+            return running, listed, r1, r2, m.job_ids()
+        finally:
+            await m.close()
+
+    running, listed, r1, r2, ids = run(body())
+    jid = running["job_id"]
+    assert listed[jid][0] == job_name(session) and "r" in listed[jid][1]  # qstat: our job, running
+    assert running["scheduler_state"] == "RUNNING" and running["node"]
+    assert 0 < running["walltime_left"] <= 600
+    assert r1["JOB_ID"] == jid and r2["JOB_ID"] == jid and r2["pid"] == r1["pid"] and ids == {jid}
+    assert qstat_ids(job_name(session)) == []  # close() left no job
+    assert f"{job_name(session)}.o{jid}" in os.listdir(tmp_path / "logs")
+    assert list(cwd.iterdir()) == []
+
+
+def test_job_pending_behind_a_full_queue_reports_queued_with_the_scheduling_info(tmp_path, session):
+    fillers = [qsub_sleep(f"imjoy-hpc-test-filler-{session}", 120) for _ in range(2)]  # both slots
+    try:
+        wait_for(lambda: all("r" in qstat_jobs().get(f, ("", ""))[1] for f in fillers), 30,
+                 what="the filler jobs to run")
+
+        async def body():
+            m = ClusterManager(sge_settings(tmp_path), session=session, log_dir=tmp_path / "logs")
+            try:
+                p = m.resolve("sge")
+                fut = await m.launch(p, job_env, key="waiting")
+                pending = await async_wait_for(
+                    lambda: (s := m.status("waiting"))["scheduler_state"] == "PENDING" and s["reason"] and s,
+                    30, what="the pending reason")
+                qdel(*fillers)
+                result = await asyncio.wait_for((await m.client(p)).gather(fut), 60)
+                return pending, result
+            finally:
+                await m.close()
+
+        pending, result = run(body())
+    finally:
+        qdel(*fillers)
+    assert pending["state"] == "queued"
+    assert "dropped because it is full" in pending["reason"], pending["reason"]
+    assert result["JOB_ID"] == pending["job_id"]
+
+
+def test_qdel_of_the_worker_job_is_reported_from_the_accounting_record(tmp_path, session):
+    events: list[dict] = []
+
+    async def body():
+        m = ClusterManager(sge_settings(tmp_path), session=session, log_dir=tmp_path / "logs",
+                           on_event=events.append)
+        try:
+            p = m.resolve("sge")
+            fut = await m.launch(p, sleeper, 120, key="victim")
+            await async_wait_for(lambda: m.status("victim")["state"] == "running", 60, what="plugin running")
+            jid = m.status("victim")["job_id"]
+            qdel(jid)
+            await async_wait_for(lambda: events, 30, interval=0.1, what="the worker-lost event")
+            await async_wait_for(fut.done, 10, what="the plugin's future to fail")
+            return jid, fut.status, m.status("victim")
+        finally:
+            await m.close()
+
+    jid, status, st = run(body())
+    (event,) = events
+    assert event["type"] == "worker-lost" and event["key"] == "victim" and event["job_id"] == jid
+    assert event["scheduler_state"] == "CANCELLED" and "cancelled" in event["reason"]
+    assert status == "error" and st["state"] == "ended" and st["scheduler_state"] == "CANCELLED"
+
+
+def test_orphan_jobs_of_a_dead_session_are_cancelled(tmp_path, session):
+    state = tmp_path / "state"
+    dead, live = f"{session}dead", session
+    proc = subprocess.Popen(["true"])
+    proc.wait(timeout=10)
+    record_session(state, dead)
+    rec = state / "sessions" / f"{dead}.json"
+    rec.write_text(rec.read_text().replace(f'"pid": {os.getpid()}', f'"pid": {proc.pid}'))
+    record_session(state, live)
+    dead_job, live_job = qsub_sleep(job_name(dead), 120), qsub_sleep(job_name(live), 120)
+    try:
+        assert cancel_orphans(state, backends=["sge"]) == [dead_job]
+        wait_for(lambda: not qstat_ids(job_name(dead)), 15, what="the orphan to leave qstat")
+        assert qstat_ids(job_name(live)) == [live_job]
+        assert not rec.exists()
+    finally:
+        qdel(dead_job, live_job)
+        wait_for(lambda: not qstat_ids(job_name(dead)) and not qstat_ids(job_name(live)), 15,
+                 what="test jobs to leave qstat")

@@ -1,0 +1,99 @@
+"""Plugins in real Grid Engine jobs, loaded through the gateway by the real imjoy-rpc client; the gateway runs
+with Grid Engine's environment (scripts/ci/gridengine.sh env)."""
+
+import asyncio
+import signal
+
+import numpy as np
+import pytest
+from gateway_support import connect, disconnect, start_gateway
+from gridengine_support import jobs_env, qdel, qstat_ids, qstat_jobs, qsub_sleep, require_gridengine
+from slurm_support import async_wait_for, wait_for
+
+pytestmark = [pytest.mark.sge, pytest.mark.timeout(300)]
+
+PROFILE = {"backend": "sge", "cores": 1, "memory": "1GB", "interface": "lo", "walltime": "00:10:00",
+           "plugin-slots": 3, "max-jobs": 1, "idle-timeout": 5, "poll-interval": 0.5,
+           "job-extra-directives": jobs_env()}
+SETTINGS = {"default-profile": "sge", "profiles": {"sge": PROFILE}}
+
+SLEEPER = """<config lang="json">{"name": "GE Sleeper", "type": "native-python"}</config>
+<script lang="python">
+import os
+from imjoy import api
+class P:
+    def job(self):
+        return os.environ.get("JOB_ID")
+api.export(P())
+</script>"""
+
+
+def imjoy_jobs() -> list[str]:
+    """Ids of imjoy-hpc's gateway jobs that qstat lists."""
+    return sorted(j for j, (name, _) in qstat_jobs().items() if (name or "").startswith("imjoy-hpc-"))
+
+
+@pytest.fixture(scope="module")
+def ge_gateway(tmp_path_factory):
+    env = require_gridengine()
+    gw = start_gateway(tmp_path_factory.mktemp("sge-gw"), SETTINGS, env=env)
+    yield gw
+    assert gw.stop() == 0, gw.log()[-3000:]
+    assert not imjoy_jobs(), "jobs left after the gateway stopped"
+
+
+async def test_plugins_run_inside_a_grid_engine_job(ge_gateway):
+    client = await connect(ge_gateway)
+    try:
+        hello = await client.load_plugin("Hello")
+        where = await hello.whereami()
+        assert where["job_id"], "the plugin runs inside a batch job"
+        assert "r" in qstat_jobs()[where["job_id"]][1]  # qstat: that job, running
+        image = await client.load_plugin("Image Filter")
+        rgb = await image.render(64, 32)
+        assert rgb.dtype == np.uint8 and rgb.shape == (32, 64, 3)
+        np.testing.assert_array_equal(rgb[0, :, 0], np.arange(64) * 255 // 63)
+        assert [j["job_id"] for j in await client.list_jobs()] == [where["job_id"]]
+    finally:
+        await disconnect(client)
+
+
+async def test_plugin_behind_a_full_queue_reports_queued_with_the_scheduling_info(ge_gateway):
+    wait_for(lambda: not imjoy_jobs(), 30, what="the previous test's job to be released")
+    fillers = [qsub_sleep("imjoy-hpc-test-filler", 120) for _ in range(2)]  # both slots of the queue
+    statuses = []
+
+    async def on_status(info):
+        statuses.append(info)
+
+    client = await connect(ge_gateway, api={"onPluginStatus": on_status})
+    try:
+        await async_wait_for(lambda: all("r" in qstat_jobs().get(f, ("", ""))[1] for f in fillers), 30,
+                             what="the filler jobs")
+        loading = asyncio.ensure_future(client.load_plugin(SLEEPER))
+        queued = await async_wait_for(
+            lambda: next((s for s in statuses if s["state"] == "queued" and s.get("job_id")
+                          and "dropped because it is full" in (s.get("reason") or "")), None), 60,
+            what="a queued status with Grid Engine's scheduling info")
+        assert not loading.done()
+        qdel(*fillers)
+        plugin = await asyncio.wait_for(loading, 120)
+        assert await plugin.job() == queued["job_id"]
+        assert statuses[-1]["state"] == "running"
+    finally:
+        qdel(*fillers)
+        await disconnect(client)
+
+
+async def test_gateway_sigterm_leaves_no_grid_engine_job(tmp_path):
+    env = require_gridengine()
+    gw = start_gateway(tmp_path, SETTINGS, env=env)
+    try:
+        client = await connect(gw)
+        job = await (await client.load_plugin(SLEEPER)).job()
+        assert job in imjoy_jobs()
+        assert gw.stop(signal.SIGTERM) == 0
+        assert job not in qstat_ids("imjoy-hpc-")
+        await disconnect(client)
+    finally:
+        gw.stop(signal.SIGKILL)
