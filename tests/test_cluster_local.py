@@ -188,3 +188,51 @@ def test_processes_a_plugin_starts_can_fan_out_to_its_scheduler(tmp_path):
             await m.close()
 
     assert run(body(), timeout=120) == "answer 42"
+
+
+def test_every_slot_of_every_worker_is_used(tmp_path):
+    """Dask's scheduler only checks a worker's total slots: starts must not queue behind a full worker while another
+    has room (2 workers x 3 slots take 6 plugins at once, 3 on each)."""
+    async def body():
+        m = ClusterManager(settings(tmp_path, processes=2, slots=3), session=new_session(),
+                           log_dir=tmp_path / "logs")
+        try:
+            p = m.resolve(None)
+            futures = [await m.launch(p, pid_and_interval, 4.0, key=f"p{i}") for i in range(6)]
+            await async_wait_for(lambda: all(m.status(f"p{i}")["state"] == "running" for i in range(6)), 30,
+                                 what="all six plugins running")
+            results = await asyncio.wait_for((await m.client(p)).gather(futures), 30)
+            per_worker: dict[int, int] = {}
+            for pid, _, _ in results:
+                per_worker[pid] = per_worker.get(pid, 0) + 1
+            assert sorted(per_worker.values()) == [3, 3], per_worker
+            starts = sorted(s for _, s, _ in results)
+            assert starts[-1] - starts[0] < 3.0, "all six ran at the same time"
+        finally:
+            await m.close()
+
+    run(body())
+
+
+def test_a_start_goes_to_the_worker_with_room_counting_starts_placed_there():
+    from types import SimpleNamespace
+
+    from imjoy_hpc.cluster.pool import Pool, Task
+
+    workers = {name: SimpleNamespace(resources={"plugin-slots": 2}) for name in ("w1", "w2")}
+    backend = SimpleNamespace(scheduler=SimpleNamespace(workers=workers))
+    pool = Pool(manager=None, profile=None, backend=backend)
+    pending = SimpleNamespace(done=lambda: False)
+
+    def place(key: str, worker: str) -> None:
+        pool.tasks[key] = Task(key=key, profile=None, dask_key=key, future=pending, worker=worker)
+
+    place("a", "w1")
+    assert pool.free_worker() == "w2"          # w1 has one start placed on it (not running yet): w2 has more room
+    place("b", "w2")
+    place("c", "w2")
+    assert pool.free_worker() == "w1"
+    place("d", "w1")
+    assert pool.free_worker() is None          # every slot taken: the start waits unrestricted (e.g. for a job)
+    pool.tasks["c"].released = True
+    assert pool.free_worker() == "w2"

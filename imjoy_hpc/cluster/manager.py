@@ -124,9 +124,11 @@ class ClusterManager:
         wrapper = run_long_async if inspect.iscoroutinefunction(fn) else run_long
         dask_key = f"imjoy-plugin-{key}-{uuid.uuid4().hex[:8]}"
         async with pool.lock:
+            worker = pool.free_worker()  # preferred, not required: the start may go elsewhere if it leaves
             future = pool.client.submit(wrapper, fn, args, kwargs, key=dask_key, pure=False, retries=0,
-                                        resources={SLOT_RESOURCE: 1})
-            t = Task(key=key, profile=profile, dask_key=dask_key, future=future)
+                                        resources={SLOT_RESOURCE: 1}, workers=[worker] if worker else None,
+                                        allow_other_workers=bool(worker))
+            t = Task(key=key, profile=profile, dask_key=dask_key, future=future, worker=worker)
             pool.tasks[key] = t
             pool.by_dask_key[dask_key] = t
             self._tasks[key] = t

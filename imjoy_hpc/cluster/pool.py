@@ -11,7 +11,7 @@ from typing import Any
 
 from distributed.diagnostics.plugin import SchedulerPlugin
 
-from imjoy_hpc.backends.base import TERMINAL_STATES, Backend, JobState, tail
+from imjoy_hpc.backends.base import SLOT_RESOURCE, TERMINAL_STATES, Backend, JobState, tail
 from imjoy_hpc.cluster.events import (StatusChanged, SubmitFailed, TaskState, TaskStatus, WalltimeWarning,
                                       WorkerLost, progress_event)
 from imjoy_hpc.cluster.profiles import Profile
@@ -166,6 +166,21 @@ class Pool:
                 out[name] = jid
                 self.job_ids.add(jid)
         return out
+
+    def free_worker(self) -> str | None:
+        """The connected worker with the most free plugin slots (counting starts placed there but not yet
+        running), or None when every slot is taken. Dask's scheduler checks a worker's total resources, not its
+        free ones: left to itself it may queue a start behind a full worker while another has room."""
+        used: dict[str, int] = {}
+        for t in self.tasks.values():
+            if t.active and t.worker:
+                used[t.worker] = used.get(t.worker, 0) + 1
+        best, room = None, 0
+        for address, ws in self.backend.scheduler.workers.items():
+            free = int(ws.resources.get(SLOT_RESOURCE, 0)) - used.get(address, 0)
+            if free > room:
+                best, room = address, free
+        return best
 
     def rebalance(self) -> None:
         """Attribute waiting tasks to jobs with free slots and submit jobs so every active task has a slot."""
