@@ -121,21 +121,6 @@ def short_id(job_id: object) -> str:
     return m.group(0) if m else str(job_id)
 
 
-def tail(path: Path | None, lines: int = 20, max_bytes: int = 16384) -> str:
-    """The last `lines` lines of a log file ('' when it is missing)."""
-    if path is None:
-        return ""
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - max_bytes))
-            data = f.read().decode(errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(data.splitlines()[-lines:])
-
-
 def submit_error_text(exc: BaseException) -> str:
     """The scheduler's own words from a failed submit command (dask-jobqueue wraps them in a long message)."""
     text = str(exc)

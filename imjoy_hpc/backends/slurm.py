@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from dask.utils import parse_bytes
 
 from imjoy_hpc.backends.base import (JobQueueBackend, JobState, SchedulerView, SubmitError, run_command,
-                                     run_command_sync, short_id, tail)
+                                     run_command_sync, short_id)
+from imjoy_hpc.files import tail
 
 if TYPE_CHECKING:
     from imjoy_hpc.batch.jobscript import JobScript

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from imjoy_hpc.files import write_atomic
+
 if TYPE_CHECKING:
     from imjoy_hpc.settings import Settings
 
@@ -49,10 +51,7 @@ def record_session(state_dir: str | os.PathLike, session: str) -> Path:
     """Write this process's live-session record (pid, host, start time)."""
     path = sessions_dir(state_dir) / f"{_clean(session)}.json"
     data = {"session": session, "pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data))
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(data))
     return path
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psutil
 
-from imjoy_hpc.gateway.auth import write_private
+from imjoy_hpc.files import tail, write_atomic
 
 STATE_FILE = "gateway.json"
 LOG_FILE = "gateway.log"
@@ -28,7 +28,7 @@ def pid_alive(pid: int) -> bool:
 
 def write_state(state_dir: Path, info: dict) -> None:
     """Record the running gateway (0600: it holds the token)."""
-    write_private(state_path(state_dir), json.dumps(info))
+    write_atomic(state_path(state_dir), json.dumps(info))
 
 
 def read_state(state_dir: Path) -> dict | None:
@@ -51,10 +51,7 @@ def clear_state(state_dir: Path, pid: int) -> None:
 
 
 def log_tail(state_dir: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join((state_dir / LOG_FILE).read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
+    return tail(state_dir / LOG_FILE, lines, max_bytes=None, missing="(no log)")
 
 
 def start_detached(state_dir: Path, argv: list[str], env: dict, timeout: float = 90.0,

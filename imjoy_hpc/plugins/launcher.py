@@ -14,20 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from imjoy_hpc.cluster.tasks import TaskLink, current_link
+from imjoy_hpc.files import tail
 from imjoy_hpc.plugins.processes import stop_group
 
 LOG_TAIL_LINES = 40
 WATCH_INTERVAL = 0.3
 
 
-def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 32768))
-            return "\n".join(f.read().decode(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
+def _tail(path: Path) -> str:
+    return tail(path, LOG_TAIL_LINES, max_bytes=32768)
 
 
 def job_id_from_env() -> str | None:
