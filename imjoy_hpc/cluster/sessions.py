@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from imjoy_hpc.files import write_atomic
+from imjoy_hpc.pids import pid_alive
 
 if TYPE_CHECKING:
     from imjoy_hpc.settings import Settings
@@ -62,25 +63,6 @@ def remove_session(state_dir: str | os.PathLike, session: str) -> None:
         pass
 
 
-def _pid_alive(pid: int, started: float | None) -> bool:
-    try:
-        import psutil
-
-        proc = psutil.Process(pid)
-        # A recycled pid belongs to a process created after the session was recorded.
-        return started is None or proc.create_time() <= started + 1.0
-    except ImportError:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    except Exception:  # psutil.NoSuchProcess, AccessDenied on a foreign pid
-        return False
-
-
 def session_dead(state_dir: str | os.PathLike, session: str) -> bool:
     """True only on evidence: the session's record is here, from this host, and its gateway process is gone.
 
@@ -94,7 +76,7 @@ def session_dead(state_dir: str | os.PathLike, session: str) -> bool:
         return False
     if data.get("host") != socket.gethostname():
         return False
-    return not _pid_alive(int(data.get("pid", -1)), data.get("started"))
+    return not pid_alive(int(data.get("pid", -1)), data.get("started"))  # a recycled pid is not the session's
 
 
 def cancel_orphans(state_dir: str | os.PathLike, backends: list[str] | None = None,

@@ -10,9 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-import psutil
-
 from imjoy_hpc.files import tail, write_atomic
+from imjoy_hpc.pids import pid_alive
 
 STATE_FILE = "gateway.json"
 LOG_FILE = "gateway.log"
@@ -20,10 +19,6 @@ LOG_FILE = "gateway.log"
 
 def state_path(state_dir: Path) -> Path:
     return state_dir / STATE_FILE
-
-
-def pid_alive(pid: int) -> bool:
-    return psutil.pid_exists(pid)
 
 
 def write_state(state_dir: Path, info: dict) -> None:
