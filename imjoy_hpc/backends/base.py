@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import dask.config
+from dask.utils import parse_bytes
 
 if TYPE_CHECKING:
     from imjoy_hpc.batch.jobscript import JobScript
@@ -119,6 +120,11 @@ def short_id(job_id: object) -> str:
     """The leading digits of a job id ("123.server", "123[]" and "123.1-3:1" are job 123)."""
     m = re.match(r"\d+", str(job_id))
     return m.group(0) if m else str(job_id)
+
+
+def whole_mib(memory: str, parts: int = 1) -> int:
+    """An amount like "4GB" split in `parts`, in whole MiB rounded up (at least 1)."""
+    return max(1, -(-parse_bytes(memory) // parts // 2**20))
 
 
 def submit_error_text(exc: BaseException) -> str:
