@@ -101,8 +101,6 @@ def main() -> None:
     faulthandler.register(signal.SIGUSR1)
     tune_malloc()
     boot = json.loads(sys.stdin.read())
-    if boot.get("parent_pid") and os.getppid() != boot["parent_pid"]:
-        sys.exit(4)
     sys.path.insert(0, os.getcwd())
     try:
         code = asyncio.run(PluginProcess(boot).run())
