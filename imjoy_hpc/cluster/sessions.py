@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import json
 import logging
 import os
 import re
@@ -12,8 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from imjoy_hpc.files import write_atomic
-from imjoy_hpc.pids import pid_alive
+from imjoy_hpc.pidfiles import pid_alive, read_record, write_record
 
 if TYPE_CHECKING:
     from imjoy_hpc.settings import Settings
@@ -52,7 +50,7 @@ def record_session(state_dir: str | os.PathLike, session: str) -> Path:
     """Write this process's live-session record (pid, host, start time)."""
     path = sessions_dir(state_dir) / f"{_clean(session)}.json"
     data = {"session": session, "pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
-    write_atomic(path, json.dumps(data))
+    write_record(path, data)
     return path
 
 
@@ -70,9 +68,8 @@ def session_dead(state_dir: str | os.PathLike, session: str) -> bool:
     host is never judged dead: its jobs are not ours to cancel.
     """
     path = sessions_dir(state_dir) / f"{_clean(session)}.json"
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
+    data = read_record(path)
+    if data is None:
         return False
     if data.get("host") != socket.gethostname():
         return False

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -10,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from imjoy_hpc.files import tail, write_atomic
-from imjoy_hpc.pids import pid_alive
+from imjoy_hpc.files import tail
+from imjoy_hpc.pidfiles import pid_alive, read_record, write_record
 
 STATE_FILE = "gateway.json"
 LOG_FILE = "gateway.log"
@@ -23,15 +22,14 @@ def state_path(state_dir: Path) -> Path:
 
 def write_state(state_dir: Path, info: dict) -> None:
     """Record the running gateway (0600: it holds the token)."""
-    write_atomic(state_path(state_dir), json.dumps(info))
+    write_record(state_path(state_dir), info)
 
 
 def read_state(state_dir: Path) -> dict | None:
     """The running gateway's record, or None (a stale record of a dead gateway is removed)."""
     path = state_path(state_dir)
-    try:
-        info = json.loads(path.read_text())
-    except (OSError, ValueError):
+    info = read_record(path)
+    if info is None:
         return None
     if not isinstance(info, dict) or not isinstance(info.get("pid"), int) or not pid_alive(info["pid"]):
         path.unlink(missing_ok=True)
