@@ -17,7 +17,6 @@ COMMANDS = {
     "run": "run",
     "submit": "submit",
     "jobs": "jobs",
-    "selfcheck": "selfcheck",
 }
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import dask.config
+from dask.utils import parse_bytes
 
 if TYPE_CHECKING:
     from imjoy_hpc.batch.jobscript import JobScript
@@ -121,19 +122,9 @@ def short_id(job_id: object) -> str:
     return m.group(0) if m else str(job_id)
 
 
-def tail(path: Path | None, lines: int = 20, max_bytes: int = 16384) -> str:
-    """The last `lines` lines of a log file ('' when it is missing)."""
-    if path is None:
-        return ""
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - max_bytes))
-            data = f.read().decode(errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(data.splitlines()[-lines:])
+def whole_mib(memory: str, parts: int = 1) -> int:
+    """An amount like "4GB" split in `parts`, in whole MiB rounded up (at least 1)."""
+    return max(1, -(-parse_bytes(memory) // parts // 2**20))
 
 
 def submit_error_text(exc: BaseException) -> str:

@@ -25,10 +25,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dask.utils import parse_bytes
-
 from imjoy_hpc.backends.base import (JobQueueBackend, JobState, SchedulerView, SubmitError, run_command,
-                                     run_command_sync, short_id)
+                                     run_command_sync, short_id, whole_mib)
 from imjoy_hpc.cluster.profiles import format_walltime, parse_walltime
 
 if TYPE_CHECKING:
@@ -144,7 +142,7 @@ class SGEBackend(JobQueueBackend):
         resources = []
         if p.memory and p.memory_resource:
             slots = p.cores if p.parallel_environment else 1
-            resources.append(f"{p.memory_resource}={max(1, -(-parse_bytes(p.memory) // slots // 2**20))}M")
+            resources.append(f"{p.memory_resource}={whole_mib(p.memory, slots)}M")
         if p.gpus:
             resources.append(f"gpu={p.gpus}")
         if resources:  # else jobqueue.sge.resource-spec, as dask-jobqueue reads it

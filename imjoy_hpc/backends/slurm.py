@@ -11,10 +11,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dask.utils import parse_bytes
-
 from imjoy_hpc.backends.base import (JobQueueBackend, JobState, SchedulerView, SubmitError, run_command,
-                                     run_command_sync, short_id, tail)
+                                     run_command_sync, short_id, whole_mib)
+from imjoy_hpc.files import tail
 
 if TYPE_CHECKING:
     from imjoy_hpc.batch.jobscript import JobScript
@@ -176,7 +175,7 @@ class SlurmBackend(JobQueueBackend):
     def batch_job_kwargs(cls, job: JobScript) -> dict:
         kw = super().batch_job_kwargs(job)
         if job.profile.memory:  # whole MiB, rounded up (dask-jobqueue would round up to whole GiB)
-            kw["job_mem"] = f"{max(1, -(-parse_bytes(job.profile.memory) // 2**20))}M"
+            kw["job_mem"] = f"{whole_mib(job.profile.memory)}M"
         return kw
 
     @classmethod

@@ -1,4 +1,5 @@
-"""Where a batch run is: the SLURM, PBS or Grid Engine job it runs in (if any) and the cores of its allocation."""
+"""Where a batch run or plugin is: the SLURM, PBS or Grid Engine job it runs in (if any) and the cores of its
+allocation."""
 
 from __future__ import annotations
 
@@ -45,3 +46,9 @@ def job_info(env: dict | None = None) -> dict | None:
         return {"scheduler": "sge", "id": env["JOB_ID"], "array_job_id": env["JOB_ID"] if task else None,
                 "array_index": task}
     return None
+
+
+def job_id(env: dict | None = None) -> str | None:
+    """The id of the batch job this process runs in, None outside a job."""
+    info = job_info(env)
+    return info["id"] if info else None

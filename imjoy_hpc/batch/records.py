@@ -9,6 +9,7 @@ from pathlib import Path
 
 from imjoy_hpc.backends.base import short_id
 from imjoy_hpc.batch import BatchError
+from imjoy_hpc.files import write_atomic
 
 
 def jobs_dir(state_dir: str | os.PathLike) -> Path:
@@ -25,11 +26,7 @@ def _file(state_dir: str | os.PathLike, job_id: str) -> Path:
 def save(state_dir: str | os.PathLike, record: dict) -> Path:
     """Write (or replace) a job's record atomically."""
     path = _file(state_dir, record["id"])
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(record, f, indent=2)
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(record, indent=2))
     return path
 
 

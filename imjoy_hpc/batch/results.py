@@ -198,13 +198,6 @@ class OutputDir:
         self.path = self.target
         return self.target
 
-    def abandon(self) -> None:
-        """Remove the temporary directory (nothing reaches the target)."""
-        if self.path is not None and not self.finished:
-            shutil.rmtree(self.path, ignore_errors=True)
-            self.path = None
-
-
 def _write_marker(path: Path, summary: dict) -> None:
     path.write_text(f"{summary.get('finished', '')}\n", encoding="utf-8")
 

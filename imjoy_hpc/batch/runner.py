@@ -124,10 +124,10 @@ def _function(api: Any, name: str) -> Any:
     return fn
 
 
-async def _until_ended(instance: Any, interval: float = 0.5) -> str:
-    """Returns when the plugin instance is no longer running (its process died or was stopped)."""
-    while instance.state in ("queued", "starting", "running"):
-        await asyncio.sleep(interval)
+async def _until_ended(instance: Any) -> str:
+    """Returns when the plugin instance has ended (its process died or was stopped): the instance manager sets
+    its `ended` event."""
+    await instance.ended.wait()
     return instance.error or f"the plugin {instance.state}"
 
 

@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from imjoy_hpc.files import write_atomic
+
 
 def make_security(directory: Path) -> Any:
     """A distributed.Security backed by a fresh self-signed key/cert written 0600 into `directory` (0700)."""
@@ -22,9 +24,7 @@ def make_security(directory: Path) -> Any:
     for name, text in (("ca.pem", temp.tls_ca_file), ("cert.pem", temp.tls_client_cert),
                        ("key.pem", temp.tls_client_key)):
         path = directory / name
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        write_atomic(path, text)
         paths[name] = str(path)
     roles = {}
     for role in ("client", "scheduler", "worker"):

@@ -11,11 +11,12 @@ from typing import Any
 
 from distributed.diagnostics.plugin import SchedulerPlugin
 
-from imjoy_hpc.backends.base import SLOT_RESOURCE, TERMINAL_STATES, Backend, JobState, tail
+from imjoy_hpc.backends.base import SLOT_RESOURCE, TERMINAL_STATES, Backend, JobState
 from imjoy_hpc.cluster.events import (StatusChanged, SubmitFailed, TaskState, TaskStatus, WalltimeWarning,
                                       WorkerLost, progress_event)
 from imjoy_hpc.cluster.profiles import Profile
 from imjoy_hpc.cluster.tasks import PROGRESS_TOPIC, STARTED_TOPIC
+from imjoy_hpc.files import tail
 
 logger = logging.getLogger(__name__)
 

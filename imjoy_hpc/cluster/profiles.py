@@ -13,6 +13,7 @@ from dask.utils import format_bytes, parse_bytes
 
 from imjoy_hpc.backends import backend_names
 from imjoy_hpc.config import ConfigError
+from imjoy_hpc.resources import REQUEST_KEYS
 from imjoy_hpc.rpc.errors import UserFacingError
 
 
@@ -49,7 +50,6 @@ PROFILE_KEYS = {
     "memory-resource": "memory_resource",
 }
 LIMIT_KEYS = ("max-walltime", "allowed-queues", "max-cores", "max-memory", "max-gpus")
-REQUEST_KEYS = ("profile", "cores", "memory", "gpus", "walltime", "queue")
 # Keys dask-jobqueue itself reads from `jobqueue.<config-name>.<key>`; a profile key overrides them.
 JOBQUEUE_KEYS = ("queue", "account", "cores", "memory", "processes", "walltime", "job-extra-directives",
                  "job-script-prologue", "interface", "worker-extra-args", "scheduler-options")

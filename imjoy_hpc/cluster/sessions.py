@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import json
 import logging
 import os
 import re
@@ -11,6 +10,8 @@ import socket
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from imjoy_hpc.pidfiles import pid_alive, read_record, write_record
 
 if TYPE_CHECKING:
     from imjoy_hpc.settings import Settings
@@ -49,10 +50,7 @@ def record_session(state_dir: str | os.PathLike, session: str) -> Path:
     """Write this process's live-session record (pid, host, start time)."""
     path = sessions_dir(state_dir) / f"{_clean(session)}.json"
     data = {"session": session, "pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data))
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    write_record(path, data)
     return path
 
 
@@ -63,25 +61,6 @@ def remove_session(state_dir: str | os.PathLike, session: str) -> None:
         pass
 
 
-def _pid_alive(pid: int, started: float | None) -> bool:
-    try:
-        import psutil
-
-        proc = psutil.Process(pid)
-        # A recycled pid belongs to a process created after the session was recorded.
-        return started is None or proc.create_time() <= started + 1.0
-    except ImportError:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    except Exception:  # psutil.NoSuchProcess, AccessDenied on a foreign pid
-        return False
-
-
 def session_dead(state_dir: str | os.PathLike, session: str) -> bool:
     """True only on evidence: the session's record is here, from this host, and its gateway process is gone.
 
@@ -89,13 +68,12 @@ def session_dead(state_dir: str | os.PathLike, session: str) -> bool:
     host is never judged dead: its jobs are not ours to cancel.
     """
     path = sessions_dir(state_dir) / f"{_clean(session)}.json"
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
+    data = read_record(path)
+    if data is None:
         return False
     if data.get("host") != socket.gethostname():
         return False
-    return not _pid_alive(int(data.get("pid", -1)), data.get("started"))
+    return not pid_alive(int(data.get("pid", -1)), data.get("started"))  # a recycled pid is not the session's
 
 
 def cancel_orphans(state_dir: str | os.PathLike, backends: list[str] | None = None,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 from pathlib import Path
+
+from imjoy_hpc.files import write_atomic
 
 TOKEN_FILE = "token"
 
@@ -23,16 +24,6 @@ def tokens_match(given: object, expected: str) -> bool:
         return hmac.compare_digest(given.encode(), expected.encode())
     except UnicodeEncodeError:  # e.g. a lone surrogate
         return False
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write a file readable by its owner only (0600 from the start, never world-readable in between)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 class TokenError(ValueError):
@@ -63,5 +54,5 @@ def keep_token(state_dir: Path, token: str | None = None) -> str:
     """This start's token (the pinned one, else a new random one), kept in <state_dir>/token (0600) for `--info`
     and `connect`."""
     token = token or new_token()
-    write_private(state_dir / TOKEN_FILE, token)
+    write_atomic(state_dir / TOKEN_FILE, token)
     return token

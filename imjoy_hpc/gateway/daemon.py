@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -10,9 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-import psutil
-
-from imjoy_hpc.gateway.auth import write_private
+from imjoy_hpc.files import tail
+from imjoy_hpc.pidfiles import pid_alive, read_record, write_record
 
 STATE_FILE = "gateway.json"
 LOG_FILE = "gateway.log"
@@ -22,21 +20,16 @@ def state_path(state_dir: Path) -> Path:
     return state_dir / STATE_FILE
 
 
-def pid_alive(pid: int) -> bool:
-    return psutil.pid_exists(pid)
-
-
 def write_state(state_dir: Path, info: dict) -> None:
     """Record the running gateway (0600: it holds the token)."""
-    write_private(state_path(state_dir), json.dumps(info))
+    write_record(state_path(state_dir), info)
 
 
 def read_state(state_dir: Path) -> dict | None:
     """The running gateway's record, or None (a stale record of a dead gateway is removed)."""
     path = state_path(state_dir)
-    try:
-        info = json.loads(path.read_text())
-    except (OSError, ValueError):
+    info = read_record(path)
+    if info is None:
         return None
     if not isinstance(info, dict) or not isinstance(info.get("pid"), int) or not pid_alive(info["pid"]):
         path.unlink(missing_ok=True)
@@ -51,10 +44,7 @@ def clear_state(state_dir: Path, pid: int) -> None:
 
 
 def log_tail(state_dir: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join((state_dir / LOG_FILE).read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
+    return tail(state_dir / LOG_FILE, lines, max_bytes=None, missing="(no log)")
 
 
 def start_detached(state_dir: Path, argv: list[str], env: dict, timeout: float = 90.0,

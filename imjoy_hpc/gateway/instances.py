@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from imjoy_hpc.cluster import ClusterEvent, Installed, Installing, WalltimeWarning
-from imjoy_hpc.cluster.profiles import REQUEST_KEYS
 from imjoy_hpc.gateway.lifecycle import (ACTIVE, Event, Failed, Placed, Ready, Registered, State, Stopped, Waiting,
                                          ended_reason, from_cluster, next_state)
 from imjoy_hpc.gateway.sockets import RegistrationRefused, Session
 from imjoy_hpc.plugins.envs import EnvError
 from imjoy_hpc.plugins.launcher import launch_plugin
 from imjoy_hpc.plugins.parser import PluginError, PluginSpec
+from imjoy_hpc.resources import REQUEST_KEYS
 from imjoy_hpc.rpc import RemoteError, UserFacingError
 from imjoy_hpc.settings import to_section
 

@@ -40,6 +40,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import filelock
 
+from imjoy_hpc.files import write_atomic
+
 from .parser import PluginError
 from .processes import die_with_parent, stop_group
 from .requirements import Requirements, normalized_pip, parse_requirements
@@ -406,9 +408,7 @@ class _Builder:
     def finish(self, marker: dict) -> None:
         marker = {"requirements": self.reqs.to_list(), "pip": list(self.reqs.pip), "python": self.probe["version"],
                   "base": self.python, "created": time.time(), **marker}
-        tmp = self.env_dir / (MARKER + ".tmp")
-        tmp.write_text(json.dumps(marker, indent=1))
-        os.replace(tmp, self.env_dir / MARKER)
+        write_atomic(self.env_dir / MARKER, json.dumps(marker, indent=1), mode=0o666)  # the umask decides
 
 
 def _build_venv(b: _Builder) -> dict:

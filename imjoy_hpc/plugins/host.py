@@ -14,7 +14,7 @@ import sys
 import traceback
 from typing import Any
 
-from imjoy_hpc.plugins.launcher import job_id_from_env
+from imjoy_hpc.batch.allocation import job_id
 from imjoy_hpc.plugins.processes import die_with_parent
 from imjoy_hpc.plugins.shim import PluginApi, install
 from imjoy_hpc.rpc.codec import error_text
@@ -31,7 +31,7 @@ class PluginProcess:
         self.connection = SocketIOPeer(
             boot["door_url"],
             {"name": boot["name"], "instance_id": boot["instance_id"], "secret": boot["secret"],
-             "pid": os.getpid(), "hostname": socket.gethostname(), "job_id": job_id_from_env()},
+             "pid": os.getpid(), "hostname": socket.gethostname(), "job_id": job_id()},
             config={"name": boot["name"], "type": "rpc-worker"},
             chunk_bytes=boot.get("chunk_bytes", 4_000_000), sync_in_thread=True,
         )
@@ -101,8 +101,6 @@ def main() -> None:
     faulthandler.register(signal.SIGUSR1)
     tune_malloc()
     boot = json.loads(sys.stdin.read())
-    if boot.get("parent_pid") and os.getppid() != boot["parent_pid"]:
-        sys.exit(4)
     sys.path.insert(0, os.getcwd())
     try:
         code = asyncio.run(PluginProcess(boot).run())

@@ -13,27 +13,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+from imjoy_hpc.batch.allocation import job_id
 from imjoy_hpc.cluster.tasks import TaskLink, current_link
+from imjoy_hpc.files import tail
 from imjoy_hpc.plugins.processes import stop_group
 
 LOG_TAIL_LINES = 40
 WATCH_INTERVAL = 0.3
 
 
-def _tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 32768))
-            return "\n".join(f.read().decode(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
-def job_id_from_env() -> str | None:
-    """The batch job this process runs in, if any (SLURM, PBS, Grid Engine)."""
-    sge = os.environ.get("JOB_ID") if os.environ.get("SGE_ROOT") else None
-    return os.environ.get("SLURM_JOB_ID") or os.environ.get("PBS_JOBID") or sge
+def _tail(path: Path) -> str:
+    return tail(path, LOG_TAIL_LINES, max_bytes=32768)
 
 
 class _Watcher:
@@ -131,8 +121,8 @@ def _launch(payload: dict, log: Any, log_file: Path, link: TaskLink, stop: threa
     if stop.is_set():
         note("start abandoned before the plugin process started")
         return {"exit_code": None, "log_tail": _tail(log_file), "node": socket.gethostname(), "pid": None,
-                "job_id": job_id_from_env(), "abandoned": True}
-    note(f"starting plugin {payload['name']} on {socket.gethostname()} (job {job_id_from_env()})")
+                "job_id": job_id(), "abandoned": True}
+    note(f"starting plugin {payload['name']} on {socket.gethostname()} (job {job_id()})")
     proc = subprocess.Popen(
         [python, "-m", "imjoy_hpc.plugins.host"],
         stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=env,
@@ -151,4 +141,4 @@ def _launch(payload: dict, log: Any, log_file: Path, link: TaskLink, stop: threa
     exit_code = proc.wait()
     note(f"plugin process exited with code {exit_code}")
     return {"exit_code": exit_code, "log_tail": _tail(log_file), "node": socket.gethostname(), "pid": proc.pid,
-            "job_id": job_id_from_env()}
+            "job_id": job_id()}

@@ -34,6 +34,7 @@ from typing import Any
 
 import yaml
 
+from imjoy_hpc.resources import REQUEST_KEYS
 from imjoy_hpc.rpc.errors import UserFacingError
 
 from .requirements import RequirementSyntaxError, Requirements, parse_requirements
@@ -41,7 +42,6 @@ from .requirements import RequirementSyntaxError, Requirements, parse_requiremen
 PYTHON_TYPES = ("native-python", "web-python")
 BROWSER_TYPES = ("window", "web-worker", "webworker", "iframe", "rpc-window", "rpc-worker", "web-app", "functional")
 KNOWN_FLAGS = ("single-instance", "allow-detach", "functional")
-HPC_KEYS = ("profile", "cores", "memory", "gpus", "walltime", "queue")
 TAG_FIELDS = (
     "env", "requirements", "dependencies", "icon", "ui", "type", "flags", "labels", "cover",
     "base_frame", "base_worker", "passive", "description", "hpc",
@@ -219,8 +219,8 @@ def _check_hpc(value: Any, chk: _Checker) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, item in value.items():
         where = f"hpc.{key}"
-        if key not in HPC_KEYS:
-            chk.fail(f'config field "{where}" is unknown; allowed: {", ".join(HPC_KEYS)}')
+        if key not in REQUEST_KEYS:
+            chk.fail(f'config field "{where}" is unknown; allowed: {", ".join(REQUEST_KEYS)}')
         if item is None:
             continue
         if key in ("profile", "queue"):

@@ -1,7 +1,7 @@
 """The imjoy-rpc v1 core: value codec and peer, independent of any transport."""
 
 from imjoy_hpc.rpc.codec import CodecRegistry, ValueCodec, rpc_type
-from imjoy_hpc.rpc.dotdict import DotDict, to_dotdict
+from imjoy_hpc.rpc.dotdict import DotDict
 from imjoy_hpc.rpc.errors import (
     ConnectionClosed,
     DecodeError,
@@ -17,5 +17,5 @@ from imjoy_hpc.rpc.peer import API_VERSION, RemoteFunction, RPCPeer
 __all__ = [
     "API_VERSION", "CodecRegistry", "ConnectionClosed", "DecodeError", "DotDict", "EncodeError", "JS_TYPED_ARRAYS",
     "ProtocolError", "RPCError", "RPCPeer", "RemoteError", "RemoteFunction", "ValueCodec", "WireArray", "decode_ndarray",
-    "encode_ndarray", "rpc_type", "to_dotdict", "UserFacingError",
+    "encode_ndarray", "rpc_type", "UserFacingError",
 ]

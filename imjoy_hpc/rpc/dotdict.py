@@ -29,12 +29,3 @@ class DotDict(dict):
 
     def __reduce__(self):
         return (DotDict, (dict(self),))
-
-
-def to_dotdict(value: Any) -> Any:
-    """Convert nested plain dicts (and lists of them) into DotDicts."""
-    if isinstance(value, dict):
-        return DotDict({k: to_dotdict(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return [to_dotdict(v) for v in value]
-    return value

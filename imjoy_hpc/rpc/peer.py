@@ -72,7 +72,6 @@ class RPCPeer:
         codecs: CodecRegistry | None = None,
         chunk_bytes: int = 0,
         sync_in_thread: bool = False,
-        allow_execution: bool = False,
         lazy_arrays: bool = False,
     ) -> None:
         self._send = send
@@ -85,7 +84,6 @@ class RPCPeer:
         self.objects = ObjectStore()
         self.codec = ValueCodec(self, codecs, chunk_bytes, lazy_arrays)
         self.sync_in_thread = sync_in_thread
-        self.allow_execution = allow_execution
         self.loop = asyncio.get_running_loop()
         self._thread = threading.get_ident()
         self.local_api: Any = None

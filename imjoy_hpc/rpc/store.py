@@ -39,9 +39,6 @@ class CallbackStore:
             self._callbacks.pop(partner, None)
         return fn
 
-    def pending(self) -> list[Callable]:
-        return list(self._callbacks.values())
-
     def clear(self) -> None:
         self._callbacks.clear()
         self._pairs.clear()
