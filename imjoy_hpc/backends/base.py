@@ -84,6 +84,16 @@ class SubmitError(RuntimeError):
         self.words = words
 
 
+def submitted_job_id(command: str, rc: int, out: str, err: str) -> str:
+    """The job id a submit command printed last, or SubmitError with the scheduler's words."""
+    if rc != 0:
+        raise SubmitError(command, " ".join((err or out).split()) or f"exit status {rc}")
+    job_id = (out.strip().splitlines() or [""])[-1].strip()
+    if not job_id[:1].isdigit():
+        raise SubmitError(command, f"did not print a job id (it printed {out.strip()!r})")
+    return job_id
+
+
 TERMINAL_STATES = {"CANCELLED", "COMPLETED", "FAILED", "TIMEOUT", "NODE_FAIL", "PREEMPTED", "OUT_OF_MEMORY",
                    "BOOT_FAIL", "DEADLINE", "REVOKED", "SPECIAL_EXIT"}
 PENDING_STATES = {"PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESV_DEL_HOLD",

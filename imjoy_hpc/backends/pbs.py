@@ -21,7 +21,7 @@ from dask.utils import parse_bytes
 from dask_jobqueue.pbs import pbs_format_bytes_ceil
 
 from imjoy_hpc.backends.base import (JobQueueBackend, JobState, SchedulerView, SubmitError, run_command,
-                                     run_command_sync, short_id)
+                                     run_command_sync, short_id, submitted_job_id)
 from imjoy_hpc.cluster.profiles import format_walltime, parse_walltime
 
 if TYPE_CHECKING:
@@ -207,12 +207,7 @@ class PBSBackend(JobQueueBackend):
             argv += [str(options.get("pbs-array-option") or "-J"), f"0-{job.array_size - 1}"]
         argv.append(os.path.relpath(script, job.log_dir))
         rc, out, err = run_command_sync(argv, cwd=job.log_dir, timeout=60)
-        if rc != 0:
-            raise SubmitError("qsub", " ".join((err or out).split()) or f"exit status {rc}")
-        job_id = (out.strip().splitlines() or [""])[-1].strip()
-        if not job_id[:1].isdigit():
-            raise SubmitError("qsub", f"did not print a job id (it printed {out.strip()!r})")
-        return argv, job_id
+        return argv, submitted_job_id("qsub", rc, out, err)
 
     @classmethod
     def batch_states(cls, records: list[dict]) -> tuple[dict[str, SchedulerView], str | None]:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from imjoy_hpc.backends.base import (JobQueueBackend, JobState, SchedulerView, SubmitError, run_command,
-                                     run_command_sync, short_id, whole_mib)
+                                     run_command_sync, short_id, submitted_job_id, whole_mib)
 from imjoy_hpc.cluster.profiles import format_walltime, parse_walltime
 
 if TYPE_CHECKING:
@@ -275,12 +275,7 @@ class SGEBackend(JobQueueBackend):
             argv += ["-t", f"1-{job.array_size}"]
         argv.append(str(script))
         rc, out, err = run_command_sync(argv, cwd=job.log_dir, timeout=60)
-        if rc != 0:
-            raise SubmitError("qsub", _words(err or out) or f"exit status {rc}")
-        text = (out.strip().splitlines() or [""])[-1].strip()
-        if not text[:1].isdigit():
-            raise SubmitError("qsub", f"did not print a job id (it printed {out.strip()!r})")
-        return argv, short_id(text)
+        return argv, short_id(submitted_job_id("qsub", rc, out, err))
 
     @classmethod
     def batch_states(cls, records: list[dict]) -> tuple[dict[str, SchedulerView], str | None]:
