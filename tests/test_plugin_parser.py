@@ -345,3 +345,27 @@ def test_empty_requirement_entries_are_ignored_as_the_legacy_engine_did():
     reqs = parse_requirements(["", "pip:", "numpy", "conda:  ", "  ", "cmd:", "repo:"])
     assert reqs.to_list() == ["numpy"] and reqs.pip == ("numpy",)
     assert not parse_requirements("")
+
+
+@pytest.mark.parametrize("hpc, usable", [
+    ({"cores": 4}, True), ({"cores": "4"}, True), ({"cores": 0}, False), ({"cores": "four"}, False),
+    ({"gpus": 0}, True), ({"gpus": -1}, False), ({"memory": "8GB"}, True), ({"memory": 0}, False),
+    ({"memory": "0GB"}, False), ({"walltime": "2-00:00:00"}, True), ({"walltime": 90}, True),
+    ({"walltime": "one hour"}, False),
+])
+def test_a_plugin_file_and_a_load_request_accept_the_same_resource_values(tmp_path, hpc, usable):
+    """One check per value (imjoy_hpc/resources.py): what a plugin's `hpc` field may say is what load_plugin's
+    options may ask of a profile."""
+    from imjoy_hpc.cluster import resolve
+
+    path = tmp_path / "p.imjoy.html"
+    path.write_text(imjoy_file(dict(BASE, hpc=hpc)))
+    site = {"profiles": {"p": {"backend": "slurm", "cores": 1, "memory": "1GB"}}}
+    outcomes = []
+    for attempt in (lambda: parse_plugin(path), lambda: resolve(site, "p", hpc)):
+        try:
+            attempt()
+            outcomes.append(True)
+        except (PluginError, ValueError):
+            outcomes.append(False)
+    assert outcomes == [usable, usable]

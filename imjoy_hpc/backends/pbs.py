@@ -22,7 +22,7 @@ from dask_jobqueue.pbs import pbs_format_bytes_ceil
 
 from imjoy_hpc.backends.base import (JobQueueBackend, JobState, SchedulerView, SubmitError, run_command,
                                      run_command_sync, short_id, submitted_job_id)
-from imjoy_hpc.cluster.profiles import format_walltime, parse_walltime
+from imjoy_hpc.resources import format_walltime, parse_walltime
 
 if TYPE_CHECKING:
     from imjoy_hpc.batch.jobscript import JobScript

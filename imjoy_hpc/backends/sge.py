@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from imjoy_hpc.backends.base import (JobQueueBackend, JobState, SchedulerView, SubmitError, run_command,
                                      run_command_sync, short_id, submitted_job_id, whole_mib)
-from imjoy_hpc.cluster.profiles import format_walltime, parse_walltime
+from imjoy_hpc.resources import format_walltime, parse_walltime
 
 if TYPE_CHECKING:
     from imjoy_hpc.batch.jobscript import JobScript

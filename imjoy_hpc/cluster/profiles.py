@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import dask.config
-from dask.utils import format_bytes, parse_bytes
+from dask.utils import parse_bytes
 
 from imjoy_hpc.backends import backend_names
 from imjoy_hpc.config import ConfigError
-from imjoy_hpc.resources import REQUEST_KEYS
+from imjoy_hpc.resources import REQUEST_KEYS, format_walltime, memory_amount, parse_walltime, whole_number
 from imjoy_hpc.rpc.errors import UserFacingError
 
 
@@ -114,63 +113,6 @@ class Profile:
         return f"{self.name}-{hashlib.sha1(blob.encode()).hexdigest()[:8]}"
 
 
-_WALLTIME = re.compile(r"^(?:(?P<d>\d+)-)?(?P<a>\d+)(?::(?P<b>\d+))?(?::(?P<c>\d+))?$")
-
-
-def parse_walltime(value: Any) -> int:
-    """Seconds of a walltime in the schedulers' formats: [D-]HH:MM:SS, [D-]HH:MM, MM:SS, D-HH, or minutes."""
-    if isinstance(value, bool):
-        raise ValueError(f"walltime {value!r} is not a walltime like 01:30:00")
-    if isinstance(value, (int, float)):
-        return int(value) * 60
-    m = _WALLTIME.match(str(value).strip())
-    if not m:
-        raise ValueError(f"walltime {value!r} is not a walltime like 01:30:00 or 2-00:00:00")
-    days = int(m["d"] or 0)
-    a, b, c = m["a"], m["b"], m["c"]
-    if m["d"] is not None:  # D-HH[:MM[:SS]]
-        secs = int(a) * 3600 + int(b or 0) * 60 + int(c or 0)
-    elif c is not None:  # HH:MM:SS
-        secs = int(a) * 3600 + int(b) * 60 + int(c)
-    elif b is not None:  # MM:SS
-        secs = int(a) * 60 + int(b)
-    else:  # minutes
-        secs = int(a) * 60
-    return days * 86400 + secs
-
-
-def format_walltime(seconds: int) -> str:
-    """HH:MM:SS (hours may exceed 24), understood by SLURM and PBS."""
-    seconds = int(seconds)
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-
-
-def _positive_int(value: Any, what: str, *, zero: bool = False) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ValueError(f"{what} must be an integer, got {value!r}")
-    try:
-        n = int(value)
-    except ValueError:
-        raise ValueError(f"{what} must be an integer, got {value!r}") from None
-    if n < (0 if zero else 1):
-        raise ValueError(f"{what} must be {'>= 0' if zero else '>= 1'}, got {value!r}")
-    return n
-
-
-def _memory(value: Any, what: str) -> str:
-    if isinstance(value, bool):
-        raise ValueError(f"{what} must be an amount like '4GB', got {value!r}")
-    if isinstance(value, (int, float)):
-        return format_bytes(int(value)).replace(" ", "")
-    try:
-        n = parse_bytes(str(value))
-    except (ValueError, TypeError):
-        raise ValueError(f"{what} must be an amount like '4GB', got {value!r}") from None
-    if n <= 0:
-        raise ValueError(f"{what} must be positive, got {value!r}")
-    return str(value).replace(" ", "")
-
-
 def _str_list(value: Any, what: str) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -212,9 +154,9 @@ def _limits(raw: Any, where: str) -> Limits:
         return Limits(
             max_walltime=None if wall is None else str(wall),
             allowed_queues=queues,
-            max_cores=None if cores is None else _positive_int(cores, "max-cores"),
-            max_memory=None if mem is None else _memory(mem, "max-memory"),
-            max_gpus=None if gpus is None else _positive_int(gpus, "max-gpus", zero=True),
+            max_cores=None if cores is None else whole_number(cores, "max-cores"),
+            max_memory=None if mem is None else memory_amount(mem, "max-memory"),
+            max_gpus=None if gpus is None else whole_number(gpus, "max-gpus", zero=True),
         )
     except ValueError as exc:
         raise ConfigError(f"{where}: {exc}") from None
@@ -255,12 +197,12 @@ def profile_from_settings(settings: dict, name: str) -> Profile:
                 kw[PROFILE_KEYS[key]] = str(values[key])
         for key in ("cores", "processes", "plugin-slots", "max-jobs"):
             if key in values:
-                kw[PROFILE_KEYS[key]] = _positive_int(values[key], key)
+                kw[PROFILE_KEYS[key]] = whole_number(values[key], key)
         for key in ("gpus", "warm"):
             if key in values:
-                kw[PROFILE_KEYS[key]] = _positive_int(values[key], key, zero=True)
+                kw[PROFILE_KEYS[key]] = whole_number(values[key], key, zero=True)
         if "memory" in values:
-            kw["memory"] = None if values["memory"] is None else _memory(values["memory"], "memory")
+            kw["memory"] = None if values["memory"] is None else memory_amount(values["memory"], "memory")
         if "walltime" in values:
             w = values["walltime"]
             if w is not None:
@@ -316,11 +258,11 @@ def refine(profile: Profile, request: dict | None) -> Profile:
         raise ValueError(f"unknown resource request {unknown[0]!r} (allowed: {', '.join(REQUEST_KEYS)})")
     changes: dict[str, Any] = {}
     if request.get("cores") is not None:
-        changes["cores"] = _positive_int(request["cores"], "cores")
+        changes["cores"] = whole_number(request["cores"], "cores")
     if request.get("memory") is not None:
-        changes["memory"] = _memory(request["memory"], "memory")
+        changes["memory"] = memory_amount(request["memory"], "memory")
     if request.get("gpus") is not None:
-        changes["gpus"] = _positive_int(request["gpus"], "gpus", zero=True)
+        changes["gpus"] = whole_number(request["gpus"], "gpus", zero=True)
     if request.get("walltime") is not None:
         parse_walltime(request["walltime"])
         w = request["walltime"]

@@ -34,7 +34,7 @@ from typing import Any
 
 import yaml
 
-from imjoy_hpc.resources import REQUEST_KEYS
+from imjoy_hpc.resources import REQUEST_KEYS, memory_amount, parse_walltime, whole_number
 from imjoy_hpc.rpc.errors import UserFacingError
 
 from .requirements import RequirementSyntaxError, Requirements, parse_requirements
@@ -56,9 +56,6 @@ _BLOCKS = ("config", "script", "docs", "window", "style", "attachment", "link")
 _OPEN_TAG = re.compile(r"<(" + "|".join(_BLOCKS) + r")(?=[\s>/])([^>]*)>", re.I)
 _ATTR = re.compile(r"""([A-Za-z_:][-\w:.]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
 _IMJOY_HINT = re.compile(r"^\s*<(config|script)\b", re.I | re.M)
-_WALLTIME = re.compile(r"^(\d+-)?\d+(:\d{1,2}){0,2}$")
-
-
 class PluginError(UserFacingError, ValueError):
     """An invalid plugin file; the message starts with the file and names the field or block."""
 
@@ -211,6 +208,19 @@ def _resolve_tags(config: dict, tags: list[str], tag: str | None, chk: _Checker,
             warnings.append(f'config field "{key}" has no value for tag "{tag}"; left unset')
 
 
+def _checked(chk: "_Checker", where: str, expected: str, value: Any, check, *args: Any, **kwargs: Any) -> None:
+    """Run one of imjoy_hpc.resources' value checks; its refusal becomes this file's field error."""
+    try:
+        check(value, *args, **kwargs)
+    except ValueError:
+        chk.field_error(where, expected, value)
+
+
+def _walltime(value: Any) -> None:
+    if parse_walltime(value) <= 0:
+        raise ValueError(value)
+
+
 def _check_hpc(value: Any, chk: _Checker) -> dict[str, Any]:
     if value is None:
         return {}
@@ -228,27 +238,11 @@ def _check_hpc(value: Any, chk: _Checker) -> dict[str, Any]:
                 chk.field_error(where, "a non-empty string", item)
         elif key in ("cores", "gpus"):
             low = 1 if key == "cores" else 0
-            if not isinstance(item, int) or isinstance(item, bool) or item < low:
-                chk.field_error(where, f"an integer >= {low}", item)
+            _checked(chk, where, f"an integer >= {low}", item, whole_number, key, zero=low == 0)
         elif key == "memory":
-            if isinstance(item, bool) or not isinstance(item, (int, str)):
-                chk.field_error(where, 'a size like "4GB" or a number of bytes', item)
-            if isinstance(item, str):
-                from dask.utils import parse_bytes
-
-                try:
-                    parse_bytes(item)
-                except (ValueError, TypeError):
-                    chk.field_error(where, 'a size like "4GB" or a number of bytes', item)
-            elif item <= 0:
-                chk.field_error(where, "a positive number of bytes", item)
+            _checked(chk, where, 'a size like "4GB" or a number of bytes', item, memory_amount, key)
         elif key == "walltime":
-            if isinstance(item, bool) or not isinstance(item, (int, str)):
-                chk.field_error(where, 'a time like "HH:MM:SS" or a number of minutes', item)
-            if isinstance(item, str) and not _WALLTIME.match(item.strip()):
-                chk.field_error(where, 'a time like "HH:MM:SS", "MM:SS", "D-HH:MM:SS" or minutes', item)
-            if isinstance(item, int) and item <= 0:
-                chk.field_error(where, "a positive number of minutes", item)
+            _checked(chk, where, 'a time like "HH:MM:SS", "MM:SS", "D-HH:MM:SS" or minutes', item, _walltime)
         out[key] = item
     return out
 
