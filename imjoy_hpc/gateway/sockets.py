@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 import uuid
@@ -20,6 +21,7 @@ REGISTER_TIMEOUT = 15.0
 MAX_REFUSED_OPEN = 16  # refused sockets kept open (the JS client re-registers at once when dropped)
 PREAUTH_MAX_BYTES = 64 * 1024  # largest message of a connection that has not registered yet
 MAX_PENDING = 128  # socket.io connections that have not registered yet
+NESTING_CHECK = 512  # a text packet with more brackets than this is decoded once first, garbage collector off
 REGISTRATIONS_PER_SECOND = 20.0
 CONNECTION_LOST = "connection lost during the call; the plugin is still running"
 
@@ -219,6 +221,8 @@ class SocketDoor:
 
         async def guarded(eio_sid: str, data: Any) -> None:
             try:
+                if isinstance(data, str) and data.count("[") + data.count("{") > NESTING_CHECK:
+                    self._decode_without_gc(data)  # too deep: RecursionError here, not in handle()
                 await handle(eio_sid, data)
             except (RecursionError, ValueError, TypeError, KeyError) as exc:
                 self.causes.note(f"{self.name} door: undecodable packets dropped with their connection",
@@ -226,6 +230,18 @@ class SocketDoor:
                 await self.sio.eio.disconnect(eio_sid)
 
         self.sio.eio.on("message", guarded)
+
+    def _decode_without_gc(self, data: str) -> None:
+        """Decode a packet with many brackets once with the garbage collector off: a collection that starts deep
+        inside a too-deeply nested packet runs Dask's GC callback at that depth, which then prints its own
+        RecursionError traceback."""
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self.sio.packet_class(encoded_packet=data)
+        finally:
+            if enabled:
+                gc.enable()
 
     def is_trusted(self, eio_sid: str | None) -> bool:
         return eio_sid in self.trusted
