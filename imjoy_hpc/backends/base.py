@@ -84,6 +84,16 @@ class SubmitError(RuntimeError):
         self.words = words
 
 
+def batch_query(argv: list[str]) -> tuple[int, str, str, str | None]:
+    """A scheduler's query command for batch states: (exit status, output, errors, why it failed or None)."""
+    name = os.path.basename(argv[0])
+    try:
+        rc, out, err = run_command_sync(argv)
+    except (RuntimeError, OSError) as exc:
+        return -1, "", "", f"{name} failed: {exc}"
+    return rc, out, err, None if rc == 0 else f"{name} failed: {' '.join(err.split()) or f'exit status {rc}'}"
+
+
 def submitted_job_id(command: str, rc: int, out: str, err: str) -> str:
     """The job id a submit command printed last, or SubmitError with the scheduler's words."""
     if rc != 0:

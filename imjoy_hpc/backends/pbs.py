@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from dask.utils import parse_bytes
 from dask_jobqueue.pbs import pbs_format_bytes_ceil
 
-from imjoy_hpc.backends.base import (JobQueueBackend, JobState, SchedulerView, SubmitError, run_command,
+from imjoy_hpc.backends.base import (JobQueueBackend, JobState, SchedulerView, SubmitError, batch_query, run_command,
                                      run_command_sync, short_id, submitted_job_id)
 from imjoy_hpc.resources import format_walltime, parse_walltime
 
@@ -215,12 +215,9 @@ class PBSBackend(JobQueueBackend):
         views = {str(r["id"]): SchedulerView() for r in records}
         if not records:
             return views, None
-        try:
-            rc, out, err = run_command_sync(["qstat", "-f"])
-        except (RuntimeError, OSError) as exc:
-            return views, f"qstat failed: {exc}"
-        if rc != 0 and not out.strip():
-            return views, f"qstat failed: {' '.join(err.split()) or f'exit status {rc}'}"
+        rc, out, err, why = batch_query(["qstat", "-f"])
+        if why and not out.strip():  # some qstat flavours exit non-zero for ended jobs yet list the others
+            return views, why
         by_id = {short_id(r["id"]): r for r in records}
         by_name = {r.get("job_name"): r for r in records if r.get("job_name")}
         user = getpass.getuser()

@@ -25,7 +25,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from imjoy_hpc.backends.base import (JobQueueBackend, JobState, SchedulerView, SubmitError, run_command,
+from imjoy_hpc.backends.base import (JobQueueBackend, JobState, SchedulerView, SubmitError, batch_query, run_command,
                                      run_command_sync, short_id, submitted_job_id, whole_mib)
 from imjoy_hpc.resources import format_walltime, parse_walltime
 
@@ -283,12 +283,9 @@ class SGEBackend(JobQueueBackend):
         views = {str(r["id"]): SchedulerView() for r in records}
         if not records:
             return views, None
-        try:
-            rc, out, err = run_command_sync([command("qstat"), "-xml", "-u", getpass.getuser()])
-        except (RuntimeError, OSError) as exc:
-            return views, f"qstat failed: {exc}"
-        if rc != 0:
-            return views, f"qstat failed: {_words(err) or f'exit status {rc}'}"
+        rc, out, err, why = batch_query([command("qstat"), "-xml", "-u", getpass.getuser()])
+        if why:
+            return views, why
         by_id = {short_id(r["id"]): r for r in records}
         for job in parse_qstat_xml(out):
             rec = by_id.get(job.get("JB_job_number", ""))

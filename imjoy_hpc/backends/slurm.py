@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from imjoy_hpc.backends.base import (JobQueueBackend, JobState, SchedulerView, SubmitError, run_command,
+from imjoy_hpc.backends.base import (JobQueueBackend, JobState, SchedulerView, SubmitError, batch_query, run_command,
                                      run_command_sync, short_id, whole_mib)
 from imjoy_hpc.files import tail
 
@@ -206,14 +206,9 @@ class SlurmBackend(JobQueueBackend):
         if not records:
             return views, None
         ids = sorted({short_id(r["id"]) for r in records})
-        try:
-            rc, out, err = run_command_sync(["squeue", "-h", "-t", "all", "-j", ",".join(ids), "-o", "%F|%K|%T"])
-        except (RuntimeError, OSError) as exc:
-            return views, f"squeue failed: {exc}"
-        if rc != 0:
-            if "Invalid job id" in err:  # none of them is known any more
-                return views, None
-            return views, f"squeue failed: {' '.join(err.split()) or f'exit status {rc}'}"
+        rc, out, err, why = batch_query(["squeue", "-h", "-t", "all", "-j", ",".join(ids), "-o", "%F|%K|%T"])
+        if why:
+            return views, None if "Invalid job id" in err else why  # none of them is known any more
         for line in out.splitlines():
             parts = line.strip().split("|")
             if len(parts) < 3:
