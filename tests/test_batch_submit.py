@@ -64,7 +64,8 @@ class Batch:
             f"imjoy-hpc:\n  state-dir: {self.state}\n  default-profile: slurm\n  profiles:\n"
             f"    slurm: {profile % 'slurm'}\n    pbs: {profile % 'pbs'}\n"
             "    nowhere: {backend: slurm, queue: no-such-partition, cores: 1, memory: 1GB}\n"
-            "    local: {backend: local, processes: 1}\n")
+            "    local: {backend: local, processes: 1}\n"
+            "  batch: {pbs-array-option: '-t'}\n")  # Torque's array option (the wrappers take -J too)
         self.tools = tmp_path / "tools.py"
         self.tools.write_text(TOOLS)
 
@@ -192,8 +193,8 @@ def test_slurm_array_job_writes_one_result_per_task(batch):
     assert row.split()[:3] == [job_id, "COMPLETED", "3/3"]
 
 
-@pytest.mark.pbs
-def test_pbs_job_and_array_through_qsub(batch):
+@pytest.mark.torque
+def test_torque_style_job_and_t_array_through_qsub(batch):
     require_slurm(pbs=True)
     sets = batch.tmp / "sets.json"
     sets.write_text("[[8, 4], [16, 8]]")
@@ -204,7 +205,7 @@ def test_pbs_job_and_array_through_qsub(batch):
                            "--output", str(many))
     records = batch.jobs()
     assert records[one_id]["submit_command"].startswith("qsub ")
-    assert records[many_id]["submit_command"].startswith("qsub ") and " -J 0-1 " in records[many_id]["submit_command"]
+    assert records[many_id]["submit_command"].startswith("qsub ") and " -t 0-1 " in records[many_id]["submit_command"]
     script = (one / "job.sh").read_text().splitlines()
     assert "#PBS -l select=1:ncpus=1:mem=954MB" in script and "#PBS -l walltime=00:10:00" in script
     assert "#PBS -q debug" in script

@@ -1,5 +1,4 @@
-"""Plugins in real SLURM jobs (and through the PBS-style commands), loaded through the gateway by the real
-imjoy-rpc client."""
+"""Plugins in real SLURM jobs, loaded through the gateway by the real imjoy-rpc client."""
 
 import asyncio
 import signal
@@ -163,23 +162,3 @@ async def test_gateway_sigterm_cancels_its_jobs(tmp_path):
         await disconnect(client)
     finally:
         gw.stop(signal.SIGKILL)
-
-
-async def test_plugins_run_through_the_pbs_commands(tmp_path):
-    require_slurm(pbs=True)
-    profile = {"backend": "pbs", "queue": "debug", "cores": 1, "memory": "1GB", "interface": "lo",
-               "walltime": "00:10:00", "plugin-slots": 2, "max-jobs": 1, "poll-interval": 0.5}
-    gw = start_gateway(tmp_path, {"default-profile": "pbs", "profiles": {"pbs": profile}})
-    try:
-        client = await connect(gw)
-        image = await client.load_plugin("Image Filter")
-        out = await image.smooth(np.ones((8, 8), dtype=np.float32))
-        assert out.dtype == np.float32 and np.allclose(out, 1)
-        where = await (await client.load_plugin("Hello")).whereami()
-        assert where["job_id"], "the plugin runs inside the job qsub submitted"
-        job = where["job_id"].split(".")[0]
-        assert job in squeue_ids()
-        await disconnect(client)
-    finally:
-        assert gw.stop() == 0
-    assert job not in squeue_ids()

@@ -1,14 +1,21 @@
 """PBS (qsub/qstat/qdel) through dask-jobqueue's PBSCluster, for the gateway and for batch jobs.
 
-Tested against Slurm's PBS/Torque-compatible commands (Debian slurm-wlm-torque), not against a PBS server.
-That qsub ignores `#PBS -e dir/` and writes job logs to its working directory, so we submit from the log
-directory (a real PBS server honours the directive as well).
+Two flavours of the commands are told apart by `qstat --version` (`pbs_version = ...` on OpenPBS / PBS Pro):
+* OpenPBS / PBS Pro (tested against a real OpenPBS server): job ids `N.server`, states from `qstat -f -F json -x`
+  (ended jobs from the job history with their `Exit_status`), the pending reason is the job's `comment`
+  ("Not Running: Insufficient amount of resource: ncpus ..."), arrays with `-J` and PBS_ARRAY_INDEX.
+* Torque-style commands (tested against Slurm's slurm-wlm-torque wrappers): `qstat -f` text, arrays with `-t`
+  and PBS_ARRAYID. That qsub ignores `#PBS -e dir/` and writes job logs to its working directory, so jobs are
+  submitted from the log directory (a real PBS server honours the directive as well).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import getpass
+import glob
+import json
 import os
 import re
 import shlex
@@ -20,8 +27,8 @@ from typing import TYPE_CHECKING
 from dask.utils import parse_bytes
 from dask_jobqueue.pbs import pbs_format_bytes_ceil
 
-from imjoy_hpc.backends.base import (JobQueueBackend, JobState, SchedulerView, SubmitError, batch_query, run_command,
-                                     run_command_sync, short_id, submitted_job_id)
+from imjoy_hpc.backends.base import (TERMINAL_STATES, JobQueueBackend, JobState, SchedulerView, SubmitError,
+                                     batch_query, run_command, run_command_sync, short_id, submitted_job_id)
 from imjoy_hpc.resources import format_walltime, parse_walltime
 
 if TYPE_CHECKING:
@@ -29,10 +36,16 @@ if TYPE_CHECKING:
     from imjoy_hpc.cluster.profiles import Profile
 
 NAME_MAX = 15  # some PBS flavours cut job names at 15 characters
+# "12", "12.server", "12[].server" (an array), "12[3].server" (one of its subjobs)
+JOB_ID_PATTERN = r"(?P<job_id>\d+(?:\[\d*\])?(?:\.[A-Za-z0-9_.-]+)?)"
 
 # PBS job_state letters -> the words the manager reasons with (terminal ones are in base.TERMINAL_STATES).
+# An ended job ("F" in OpenPBS's history, "C" under Torque) is refined from its Exit_status by `ended_state`.
 PBS_STATES = {"Q": "PENDING", "W": "PENDING", "T": "PENDING", "H": "HELD", "S": "SUSPENDED", "R": "RUNNING",
               "B": "RUNNING", "E": "EXITING", "C": "COMPLETED", "F": "COMPLETED", "X": "COMPLETED"}
+# PBS's own exit codes for jobs it ended (negative: the job never ran to its end; > 256: killed by signal N-256)
+EXIT_WALLTIME = "-29"  # JOB_EXEC_KILL_WALLTIME
+NEVER_RUNS = "Can Never Run"  # the scheduler's comment on a job no node can take
 
 
 def parse_qstat_full(text: str) -> list[dict[str, str]]:
@@ -54,27 +67,114 @@ def parse_qstat_full(text: str) -> list[dict[str, str]]:
     return jobs
 
 
-def _over_slurm() -> bool:
-    """True when qstat is Slurm's PBS/Torque-compatible wrapper (slurm-wlm-torque)."""
-    qstat, squeue = shutil.which("qstat"), shutil.which("squeue")
-    if not (qstat and squeue):
-        return False
+def parse_qstat_json(text: str) -> list[dict[str, str]]:
+    """`qstat -f -F json` output in the same form as `parse_qstat_full` (nested keys joined with dots)."""
+    jobs = []
+    for job_id, record in (json.loads(text).get("Jobs") or {}).items():
+        flat = {"Job Id": job_id}
+        for key, value in record.items():
+            if isinstance(value, dict):
+                flat.update({f"{key}.{k}": str(v) for k, v in value.items()})
+            else:
+                flat[key] = str(value)
+        jobs.append(flat)
+    return jobs
+
+
+@functools.lru_cache(maxsize=8)
+def _pbs_pro_at(qstat: str) -> bool:
     try:
-        return "slurm" in Path(qstat).read_text(errors="replace")[:20000].lower()
-    except OSError:
+        rc, out, err = run_command_sync([qstat, "--version"], timeout=15)
+    except (RuntimeError, OSError):
         return False
+    return "pbs_version" in out + err
+
+
+def pbs_pro() -> bool:
+    """True when qstat is OpenPBS's / PBS Pro's (JSON output, job history, -J arrays)."""
+    qstat = shutil.which("qstat")
+    return bool(qstat) and _pbs_pro_at(qstat)
+
+
+async def qstat(args: list[str]) -> list[dict[str, str]]:
+    """Jobs as qstat -f shows them (OpenPBS: JSON with ended jobs; on a malformed JSON answer, the text form)."""
+    if pbs_pro():
+        rc, out, err = await run_command(["qstat", "-f", "-F", "json", "-x", *args])
+        try:
+            return parse_qstat_json(out) if out.strip() else []
+        except ValueError:
+            pass
+    rc, out, err = await run_command(["qstat", "-f", *args])
+    return parse_qstat_full(out)
+
+
+def qstat_sync(args: list[str], history: bool = True) -> tuple[list[dict[str, str]], str | None]:
+    """Like `qstat`, blocking; also the failure in words when qstat answered nothing."""
+    json_form = pbs_pro()
+    argv = ["qstat", "-f"] + (["-F", "json"] + (["-x"] if history else []) if json_form else []) + args
+    rc, out, err, why = batch_query(argv)
+    if why and not out.strip():  # some qstat flavours exit non-zero for ended jobs yet list the others
+        return [], why
+    try:
+        return (parse_qstat_json(out) if json_form else parse_qstat_full(out)) if out.strip() else [], None
+    except ValueError:
+        rc, out, err, why = batch_query(["qstat", "-f"] + args)
+        return parse_qstat_full(out), (why if not out.strip() else None)
+
+
+def ended_state(job: dict[str, str]) -> tuple[str, str | None]:
+    """An ended job's state word and reason, as PBS reports them: its comment ("Job run at ... and exceeded
+    resource walltime", "... and terminated by user@host") and Exit_status (negative: PBS ended it; > 256: killed
+    by signal N-256). qdel'ed jobs often exit 0 (the worker stops cleanly on SIGTERM): the comment decides."""
+    code = job.get("Exit_status") or job.get("exit_status")
+    comment = job.get("comment") or ""
+    reason = "; ".join(part for part in (f"Exit_status {code}" if code is not None else "", comment) if part) or None
+    if code == EXIT_WALLTIME or "exceeded resource walltime" in comment:
+        return "TIMEOUT", reason
+    if re.search(r"\bterminated\b", comment):
+        return "CANCELLED", reason
+    if code is None or code == "0":
+        return "COMPLETED", None
+    if code.isdigit() and int(code) > 256 and int(code) - 256 in (9, 15):
+        return "CANCELLED", reason
+    return "FAILED", reason
+
+
+def job_state_word(job: dict[str, str]) -> tuple[str, str | None]:
+    """The state word and reason of one qstat record."""
+    letter = job.get("job_state", "?")
+    state = PBS_STATES.get(letter, letter)
+    comment = job.get("comment") or None
+    if state == "COMPLETED":
+        return ended_state(job)
+    if state in ("PENDING", "HELD") and comment and comment.startswith(NEVER_RUNS):
+        return "FAILED", comment  # no node can ever take it: fail now with PBS's words instead of waiting
+    return state, comment
 
 
 def _job_cls():
     from dask_jobqueue.pbs import PBSJob
 
     class LogDirPBSJob(PBSJob):
-        """qsub run from the log directory so its logs land there whatever the qsub flavour."""
+        """qsub run from the log directory so its logs land there whatever the qsub flavour; full job ids."""
+
+        job_id_regexp = JOB_ID_PATTERN
 
         async def _submit_job(self, script_filename: str) -> str:
             return await self._call(shlex.split(self.submit_command) + [script_filename], cwd=self.log_directory)
 
     return LogDirPBSJob
+
+
+def _over_slurm() -> bool:
+    """True when qstat is Slurm's PBS/Torque-compatible wrapper (slurm-wlm-torque)."""
+    qstat_path, squeue = shutil.which("qstat"), shutil.which("squeue")
+    if not (qstat_path and squeue):
+        return False
+    try:
+        return "slurm" in Path(qstat_path).read_text(errors="replace")[:20000].lower()
+    except OSError:
+        return False
 
 
 class PBSBackend(JobQueueBackend):
@@ -85,7 +185,7 @@ class PBSBackend(JobQueueBackend):
     directive_prefix = "#PBS"
     submit_command = "qsub"
     logs_in_script = True
-    array_index_variables = ("PBS_ARRAY_INDEX", "PBS_ARRAYID")  # PBS Pro/OpenPBS; Torque
+    array_index_variables = ("PBS_ARRAY_INDEX", "PBS_ARRAYID")  # OpenPBS/PBS Pro; Torque
 
     @classmethod
     def profile_job_kwargs(cls, p: Profile) -> dict:
@@ -101,21 +201,16 @@ class PBSBackend(JobQueueBackend):
         return _job_cls()
 
     async def _qstat(self, job_ids: list[str]) -> list[dict[str, str]]:
-        rc, out, err = await run_command(["qstat", "-f", *job_ids])
-        if rc != 0 and not out.strip():
-            # One unknown id makes qstat fail: ask one by one.
-            jobs: list[dict[str, str]] = []
-            for jid in job_ids if len(job_ids) > 1 else []:
-                rc1, out1, _ = await run_command(["qstat", "-f", jid])
-                if rc1 == 0:
-                    jobs += parse_qstat_full(out1)
-            return jobs
-        return parse_qstat_full(out)
+        jobs = await qstat(job_ids)
+        if not jobs and len(job_ids) > 1:
+            # One unknown id can make qstat answer nothing: ask one by one.
+            for jid in job_ids:
+                jobs += await qstat([jid])
+        return jobs
 
     @staticmethod
-    def _state(job: dict[str, str], now: float) -> JobState:
-        letter = job.get("job_state", "?")
-        state = PBS_STATES.get(letter, letter)
+    def _state(job: dict[str, str], job_id: str, now: float) -> JobState:
+        state, reason = job_state_word(job)
         left = None
         if state == "RUNNING":
             try:
@@ -128,7 +223,7 @@ class PBSBackend(JobQueueBackend):
                 left = None
         node = job.get("exec_host", "").split("/")[0] or None
         exit_code = job.get("Exit_status") or job.get("exit_status")
-        return JobState(short_id(job["Job Id"]), state, job.get("comment"), node, left, exit_code, now)
+        return JobState(job_id, state, reason, node, left, exit_code, now)
 
     async def query(self, job_ids: list[str]) -> dict[str, JobState]:
         if not job_ids:
@@ -137,25 +232,25 @@ class PBSBackend(JobQueueBackend):
         wanted = {short_id(j): j for j in job_ids}
         out = {}
         for job in await self._qstat(list(job_ids)):
-            short = short_id(job.get("Job Id", ""))
-            if short in wanted:
-                out[wanted[short]] = self._state(job, now)
+            jid = wanted.get(short_id(job.get("Job Id", "")))
+            if jid is not None:
+                out[jid] = self._state(job, jid, now)
         return out
 
     async def final_state(self, job_id: str, wait: float = 8.0) -> JobState:
         deadline = time.monotonic() + wait
         while True:
-            states = await self.query([job_id])
-            st = states.get(job_id)
+            st = (await self.query([job_id])).get(job_id)
             if st is None:
                 return JobState(job_id, "COMPLETED", "the job left the queue", fetched_at=time.monotonic())
-            if st.state == "COMPLETED" or time.monotonic() > deadline:
+            if st.state in TERMINAL_STATES or time.monotonic() > deadline:
                 return st
             await asyncio.sleep(0.25)
 
     def stderr_path(self, job_id: str) -> Path | None:
         short = short_id(job_id)
-        found = sorted(self.log_dir.glob(f"*.e{short}")) + sorted(self.log_dir.glob(f"*.e{short}.*"))
+        found = (sorted(self.log_dir.glob(f"{glob.escape(job_id)}.ER"))  # OpenPBS: DIR/12.server.ER
+                 + sorted(self.log_dir.glob(f"*.e{short}")) + sorted(self.log_dir.glob(f"*.e{short}.*")))
         return found[0] if found else None
 
     async def settle(self, job_ids: list[str], timeout: float) -> None:
@@ -177,15 +272,12 @@ class PBSBackend(JobQueueBackend):
 
     @classmethod
     def list_user_jobs(cls, user: str) -> list[tuple[str, str]]:
-        rc, out, err = run_command_sync(["qstat", "-f"], timeout=15)
-        if rc != 0 and not out.strip():
-            raise RuntimeError(f"qstat failed: {err.strip()}")
-        jobs = []
-        for job in parse_qstat_full(out):
-            owner = job.get("Job_Owner", "").split("@")[0]
-            if owner == user and PBS_STATES.get(job.get("job_state", ""), "") != "COMPLETED":
-                jobs.append((job["Job Id"], job.get("Job_Name", "")))
-        return jobs
+        jobs, why = qstat_sync([], history=False)
+        if why:
+            raise RuntimeError(why)
+        return [(job["Job Id"], job.get("Job_Name", "")) for job in jobs
+                if job.get("Job_Owner", "").split("@")[0] == user
+                and PBS_STATES.get(job.get("job_state", ""), "") != "COMPLETED"]
 
     @classmethod
     def cancel_jobs(cls, job_ids: list[str]) -> None:
@@ -204,28 +296,30 @@ class PBSBackend(JobQueueBackend):
         # passes them through a shell, so blanks in DIR would break absolute ones.
         argv = ["qsub", "-o", "scheduler.out", "-e", "scheduler.err"]
         if job.array_size is not None:
-            argv += [str(options.get("pbs-array-option") or "-J"), f"0-{job.array_size - 1}"]
+            option = str(options.get("pbs-array-option") or "-J")
+            # PBS refuses "-J 0-0": a one-task array is the range 0-1 in steps of 2.
+            argv += [option, "0-1:2" if option == "-J" and job.array_size == 1 else f"0-{job.array_size - 1}"]
         argv.append(os.path.relpath(script, job.log_dir))
         rc, out, err = run_command_sync(argv, cwd=job.log_dir, timeout=60)
         return argv, submitted_job_id("qsub", rc, out, err)
 
     @classmethod
     def batch_states(cls, records: list[dict]) -> tuple[dict[str, SchedulerView], str | None]:
-        """qstat -f's states: a job by its id, array tasks also by the submission's unique job name."""
+        """qstat's states: a job by its id, array tasks also by the submission's unique job name."""
         views = {str(r["id"]): SchedulerView() for r in records}
         if not records:
             return views, None
-        rc, out, err, why = batch_query(["qstat", "-f"])
-        if why and not out.strip():  # some qstat flavours exit non-zero for ended jobs yet list the others
+        jobs, why = qstat_sync(["-t"] if pbs_pro() else [])
+        if why:
             return views, why
         by_id = {short_id(r["id"]): r for r in records}
         by_name = {r.get("job_name"): r for r in records if r.get("job_name")}
         user = getpass.getuser()
-        for job in parse_qstat_full(out):
+        for job in jobs:
             owner = job.get("Job_Owner", "").split("@")[0]
             if owner and owner != user:
                 continue
-            state = PBS_STATES.get(job.get("job_state", ""), job.get("job_state", "UNKNOWN"))
+            state = job_state_word(job)[0]
             jid = job.get("Job Id", "")
             rec = by_id.get(short_id(jid))
             if rec is not None and rec.get("job_name") not in (None, job.get("Job_Name")):
@@ -239,7 +333,7 @@ class PBSBackend(JobQueueBackend):
                 view.by_index[None] = state
             elif m:
                 view.by_index[int(m.group(1))] = state
-            else:
+            elif job.get("array") != "True":  # OpenPBS lists the array itself beside its subjobs
                 view.unindexed.append(state)
         return views, None
 

@@ -75,7 +75,14 @@ build() {
     apt_install "${BUILD_DEPS[@]}" "${RUN_DEPS[@]}"
     rm -rf "$CACHE/src" "$STAGE" "$STAMP"
     mkdir -p "$CACHE/src"
-    tar -xzf "$tar" -C "$CACHE/src" --strip-components=1
+    tar -xzf "$tar" -C "$CACHE/src"
+    # `git archive` packs the tree at the top level; accept one top directory as well.
+    if [ ! -e "$CACHE/src/autogen.sh" ] && [ "$(ls "$CACHE/src" | wc -l)" = 1 ]; then
+        local top
+        top=$(ls "$CACHE/src")
+        mv "$CACHE/src/$top" "$CACHE/src.tmp" && rmdir "$CACHE/src" && mv "$CACHE/src.tmp" "$CACHE/src"
+    fi
+    [ -e "$CACHE/src/autogen.sh" ] || die "no autogen.sh in $tar"
     local t0=$SECONDS
     log "building $version in $CACHE/src (about 3.5 minutes on 2 cores)"
     (

@@ -1,4 +1,5 @@
-"""The PBS backend through Slurm's PBS/Torque-compatible commands (qsub/qstat/qdel of slurm-wlm-torque)."""
+"""The PBS backend with Torque-style commands (Slurm's slurm-wlm-torque wrappers): `qstat -f` text, bare job ids,
+and a qsub that drops job logs in its working directory. The real OpenPBS server is tested in *_openpbs.py."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from imjoy_hpc.cluster import ClusterManager, job_name
 from slurm_support import async_wait_for, new_session, require_slurm, scancel, settings, squeue_ids
 
-pytestmark = [pytest.mark.slurm, pytest.mark.pbs]
+pytestmark = [pytest.mark.slurm, pytest.mark.torque]
 
 
 @pytest.fixture(scope="session")

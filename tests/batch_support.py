@@ -1,0 +1,91 @@
+"""`imjoy-hpc submit` / `imjoy-hpc jobs` driven as a user would, for the batch tests of each scheduler."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from slurm_support import wait_for
+
+IMAGE = Path(__file__).resolve().parent.parent / "examples" / "image.imjoy.html"
+WAIT = 120
+
+TOOLS = '''
+import time
+from imjoy import api
+
+IMJOY_CONFIG = {"name": "Batch Tools", "type": "native-python"}
+
+
+class Tools:
+    def explode(self, n):
+        raise ValueError(f"cannot explode {n} things")
+
+    def wait(self, seconds=60):
+        api.showStatus("waiting")
+        time.sleep(seconds)
+        return "waited"
+
+
+api.export(Tools())
+'''
+
+
+class Batch:
+    """The CLI with a scheduler's environment, a test config (own state dir, one profile) and a scratch working
+    directory; `job_id` is the form the scheduler's submitted ids must have."""
+
+    def __init__(self, tmp_path: Path, env: dict, profile: dict, job_id: str = r"\d+",
+                 batch_settings: dict | None = None) -> None:
+        drop = ("IMJOY_HPC_CONFIG", "JOB_ID", "PBS_JOBID", "SLURM_JOB_ID")
+        self.tmp, self.env = tmp_path, {k: v for k, v in env.items() if k not in drop}
+        self.job_id = re.compile(job_id)
+        self.cwd = tmp_path / "cwd"
+        self.cwd.mkdir()
+        self.state = tmp_path / "state"
+        self.config = tmp_path / "imjoy-hpc.yaml"
+        name = profile["backend"]
+        section = {"state-dir": str(self.state), "default-profile": name, "profiles": {name: profile}}
+        if batch_settings:
+            section["batch"] = batch_settings
+        self.config.write_text(yaml.safe_dump({"imjoy-hpc": section}))
+        self.tools = tmp_path / "tools.py"
+        self.tools.write_text(TOOLS)
+
+    def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "imjoy_hpc", *args, "--config", str(self.config)],
+                              capture_output=True, text=True, timeout=timeout, env=self.env, cwd=self.cwd)
+
+    def submit(self, *args: str) -> str:
+        p = self.cli("submit", *args)
+        assert p.returncode == 0, p.stderr
+        assert self.job_id.fullmatch(p.stdout.strip()), p.stdout
+        return p.stdout.strip()
+
+    def jobs(self) -> dict[str, dict]:
+        p = self.cli("jobs", "--json", "--limit", "0")
+        assert p.returncode == 0, p.stderr
+        return {j["id"]: j for j in json.loads(p.stdout)}
+
+    def wait_ended(self, job_id: str, timeout: float = WAIT) -> dict:
+        def ended():
+            job = self.jobs()[job_id]
+            return job if not job["active"] else None
+
+        return wait_for(ended, timeout, interval=0.5, what=f"job {job_id} to end")
+
+    def recorded_ids(self) -> list[str]:
+        jobs_dir = self.state / "jobs"
+        return [json.loads(p.read_text())["id"] for p in jobs_dir.glob("*.json")] if jobs_dir.is_dir() else []
+
+
+def read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
