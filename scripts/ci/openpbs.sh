@@ -211,6 +211,7 @@ stop() {
         ip netns del "$NETNS" || log "warning: cannot delete namespace $NETNS"
     fi
     rm -rf "/etc/netns/$NETNS"
+    rmdir /etc/netns 2>/dev/null || true  # only if empty (ip netns may have made it for us)
     if [ -e "$SET_UP" ] || [ -x "$PREFIX/sbin/pbs_server.bin" ]; then
         rm -rf "$PREFIX" /var/spool/pbs /etc/pbs.conf /etc/init.d/pbs /etc/profile.d/pbs.sh /etc/profile.d/pbs.csh \
             /usr/lib/systemd/system/pbs.service /lib/systemd/system/pbs.service /etc/systemd/system/pbs.service
