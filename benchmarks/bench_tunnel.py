@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests"))  # sshd_support, shaped_link: shared with the tests
 
 from shaped_link import ShapedLink  # noqa: E402
 from sshd_support import ClientKey, SshServer  # noqa: E402
