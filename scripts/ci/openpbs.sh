@@ -21,7 +21,16 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
-SRC_DIR=${IMJOY_HPC_OPENPBS_SRC:-$REPO/../shared/third-party/openpbs}
+# The shared source tarball: ../shared/third-party/openpbs beside the checkout (or beside one of its parents).
+find_source() {
+    local dir=$REPO
+    while [ "$dir" != / ]; do
+        dir=$(dirname "$dir")
+        [ -d "$dir/shared/third-party/openpbs" ] && { echo "$dir/shared/third-party/openpbs"; return; }
+    done
+    echo "$REPO/../shared/third-party/openpbs"
+}
+SRC_DIR=${IMJOY_HPC_OPENPBS_SRC:-$(find_source)}
 CACHE=${IMJOY_HPC_OPENPBS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/imjoy-hpc-ci/openpbs}
 PREFIX=/opt/pbs
 NETNS=${IMJOY_HPC_PBS_NETNS:-imjoy-hpc-pbs}
@@ -57,8 +66,8 @@ apt_install() {
 
 tarball() {
     local t
-    t=$(cd "$SRC_DIR" && ls openpbs-*.tar.gz 2>/dev/null | head -1) || true
-    [ -n "$t" ] || die "no openpbs-*.tar.gz in $SRC_DIR"
+    t=$(cd "$SRC_DIR" 2>/dev/null && ls openpbs-*.tar.gz 2>/dev/null | head -1) || true
+    [ -n "$t" ] || die "no openpbs-*.tar.gz in $SRC_DIR (set IMJOY_HPC_OPENPBS_SRC to the directory that holds it)"
     echo "$SRC_DIR/$t"
 }
 
