@@ -28,7 +28,8 @@ class Tools:
 
     def wait(self, seconds=60):
         api.showStatus("waiting")
-        time.sleep(seconds)
+        for _ in range(int(seconds * 10)):
+            time.sleep(0.1)
         return "waited"
 
 
@@ -37,10 +38,10 @@ api.export(Tools())
 
 
 class Batch:
-    """The CLI with a scheduler's environment, a test config (own state dir, one profile) and a scratch working
-    directory; `job_id` is the form the scheduler's submitted ids must have."""
+    """The CLI with a scheduler's environment, a test config (own state dir; `profiles` by name, the first is the
+    default) and a scratch working directory; `job_id` is the form the scheduler's submitted ids must have."""
 
-    def __init__(self, tmp_path: Path, env: dict, profile: dict, job_id: str = r"\d+",
+    def __init__(self, tmp_path: Path, env: dict, profiles: dict[str, dict], job_id: str = r"\d+",
                  batch_settings: dict | None = None) -> None:
         drop = ("IMJOY_HPC_CONFIG", "JOB_ID", "PBS_JOBID", "SLURM_JOB_ID")
         self.tmp, self.env = tmp_path, {k: v for k, v in env.items() if k not in drop}
@@ -49,8 +50,7 @@ class Batch:
         self.cwd.mkdir()
         self.state = tmp_path / "state"
         self.config = tmp_path / "imjoy-hpc.yaml"
-        name = profile["backend"]
-        section = {"state-dir": str(self.state), "default-profile": name, "profiles": {name: profile}}
+        section = {"state-dir": str(self.state), "default-profile": next(iter(profiles)), "profiles": profiles}
         if batch_settings:
             section["batch"] = batch_settings
         self.config.write_text(yaml.safe_dump({"imjoy-hpc": section}))

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.openpbs
 def batch(tmp_path):
     profile = {"backend": "pbs", "cores": 1, "memory": "1GB", "walltime": "00:10:00", "interface": "lo",
                "job-extra-directives": jobs_env()}
-    b = Batch(tmp_path, require_openpbs(), profile, job_id=rf"\d+(\[\])?\.{HOST}")
+    b = Batch(tmp_path, require_openpbs(), {"pbs": profile}, job_id=rf"\d+(\[\])?\.{HOST}")
     yield b
     active = {j for j, rec in qstat_jobs().items() if rec.get("job_state") not in ("F", "X")}
     left = [i for i in b.recorded_ids() if i in active]

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.sge
 def batch(tmp_path):
     profile = {"backend": "sge", "cores": 1, "memory": "1GB", "walltime": "00:10:00", "interface": "lo",
                "job-extra-directives": jobs_env()}
-    b = Batch(tmp_path, require_gridengine(), profile)
+    b = Batch(tmp_path, require_gridengine(), {"sge": profile})
     yield b
     left = [i for i in b.recorded_ids() if i in qstat_jobs()]
     if left:

@@ -11,96 +11,21 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from support import expected_render
 import pytest
 
+from batch_support import IMAGE, WAIT, Batch, read
 from slurm_support import require_slurm, wait_for
 
 pytestmark = pytest.mark.slurm
 
-REPO = Path(__file__).resolve().parent.parent
-IMAGE = REPO / "examples" / "image.imjoy.html"
-WAIT = 120  # seconds any job of these tests may take to end
-
-TOOLS = '''
-import time
-from imjoy import api
-
-IMJOY_CONFIG = {"name": "Batch Tools", "type": "native-python"}
-
-
-class Tools:
-    def explode(self, n):
-        raise ValueError(f"cannot explode {n} things")
-
-    def wait(self, seconds=60):
-        api.showStatus("waiting")
-        for _ in range(int(seconds * 10)):
-            time.sleep(0.1)
-        return "waited"
-
-
-api.export(Tools())
-'''
-
-
+PROFILE = {"queue": "debug", "cores": 1, "memory": "1GB", "walltime": "00:10:00", "interface": "lo"}
+PROFILES = {"slurm": {"backend": "slurm", **PROFILE}, "pbs": {"backend": "pbs", **PROFILE},
+            "nowhere": {"backend": "slurm", "queue": "no-such-partition", "cores": 1, "memory": "1GB"},
+            "local": {"backend": "local", "processes": 1}}
 expected_image = expected_render
-
-
-class Batch:
-    """Runs the CLI with a test config (own state dir) from a scratch working directory."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        self.tmp = tmp_path
-        self.cwd = tmp_path / "cwd"
-        self.cwd.mkdir()
-        self.state = tmp_path / "state"
-        self.config = tmp_path / "imjoy-hpc.yaml"
-        profile = "{backend: %s, queue: debug, cores: 1, memory: 1GB, walltime: '00:10:00', interface: lo}"
-        self.config.write_text(
-            f"imjoy-hpc:\n  state-dir: {self.state}\n  default-profile: slurm\n  profiles:\n"
-            f"    slurm: {profile % 'slurm'}\n    pbs: {profile % 'pbs'}\n"
-            "    nowhere: {backend: slurm, queue: no-such-partition, cores: 1, memory: 1GB}\n"
-            "    local: {backend: local, processes: 1}\n"
-            "  batch: {pbs-array-option: '-t'}\n")  # Torque's array option (the wrappers take -J too)
-        self.tools = tmp_path / "tools.py"
-        self.tools.write_text(TOOLS)
-
-    def env(self) -> dict:
-        env = dict(os.environ)
-        for name in ("IMJOY_HPC_CONFIG", "SLURM_JOB_ID", "PBS_JOBID"):
-            env.pop(name, None)
-        return env
-
-    def cli(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "imjoy_hpc", *args, "--config", str(self.config)],
-                              capture_output=True, text=True, timeout=timeout, env=self.env(), cwd=self.cwd)
-
-    def submit(self, *args: str) -> str:
-        p = self.cli("submit", *args)
-        assert p.returncode == 0, p.stderr
-        job_id = p.stdout.strip()
-        assert re.fullmatch(r"\d+", job_id), p.stdout
-        return job_id
-
-    def jobs(self) -> dict[str, dict]:
-        p = self.cli("jobs", "--json", "--limit", "0")
-        assert p.returncode == 0, p.stderr
-        return {j["id"]: j for j in json.loads(p.stdout)}
-
-    def wait_ended(self, job_id: str, timeout: float = WAIT) -> dict:
-        def ended():
-            job = self.jobs()[job_id]
-            return job if not job["active"] else None
-
-        return wait_for(ended, timeout, interval=0.5, what=f"job {job_id} to end")
-
-    def recorded_ids(self) -> list[str]:
-        jobs_dir = self.state / "jobs"
-        return [json.loads(p.read_text())["id"] for p in jobs_dir.glob("*.json")] if jobs_dir.is_dir() else []
 
 
 def squeue_active(ids: list[str]) -> list[str]:
@@ -133,7 +58,7 @@ def slurm():
 @pytest.fixture
 def batch(slurm, tmp_path):
     """The CLI with a private state dir; afterwards every job it submitted is gone from squeue."""
-    b = Batch(tmp_path)
+    b = Batch(tmp_path, dict(os.environ), PROFILES, batch_settings={"pbs-array-option": "-t"})  # Torque's
     yield b
     ids = b.recorded_ids()
     left = squeue_active(ids)
@@ -239,7 +164,7 @@ def test_cancel_a_running_job(batch):
     out = batch.tmp / "cancelled"
     job_id = batch.submit(str(batch.tools), "--profile", "slurm", "--call", "wait", "--args", "[90]",
                           "--output", str(out))
-    wait_for(lambda: "status: waiting" in _read(out / "logs" / "job.err"), 60, interval=0.3,
+    wait_for(lambda: "status: waiting" in read(out / "logs" / "job.err"), 60, interval=0.3,
              what="the plugin to be in wait()")
     assert batch.jobs()[job_id]["state"] == "RUNNING"
     p = batch.cli("jobs", "--cancel", job_id)
@@ -286,10 +211,3 @@ def test_submit_refuses_bad_requests(batch):
     out.mkdir()
     p = batch.cli("submit", str(IMAGE), "--profile", "slurm", "--output", str(out))
     assert p.returncode == 2 and "already exists" in p.stderr
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text()
-    except OSError:
-        return ""

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import time
 
 import pytest
 
-from imjoy_hpc.cluster import ClusterManager, cancel_orphans, job_name
-from imjoy_hpc.cluster.sessions import record_session
+from cluster_support import assert_orphans_cancelled, checked_session, run, sleeper
+from imjoy_hpc.cluster import ClusterManager, job_name
 from openpbs_support import HOST, JOB_ID, jobs_env, qdel, qstat_ids, qstat_jobs, qsub_sleep, require_openpbs
-from slurm_support import async_wait_for, new_session, settings, wait_for
+from slurm_support import async_wait_for, settings, wait_for
 
 pytestmark = pytest.mark.openpbs
 
@@ -31,12 +30,8 @@ def pbs(monkeypatch):
 
 @pytest.fixture
 def session(pbs):
-    """A fresh gateway session name; after the test no job of it may be left in qstat."""
-    name = new_session()
-    yield name
-    left = qstat_ids(job_name(name))
-    qdel(*left)
-    assert not left, f"jobs left behind by session {name}: {left}"
+    """A fresh gateway session name; after the test no job of it may be left in the queue."""
+    yield from checked_session(qstat_ids, qdel)
 
 
 def pbs_settings(tmp_path, **profile) -> dict:
@@ -47,15 +42,6 @@ def job_env(seconds: float = 0.0) -> dict:
     """Runs inside the worker job."""
     time.sleep(seconds)
     return {"PBS_JOBID": os.environ.get("PBS_JOBID"), "pid": os.getpid()}
-
-
-def sleeper(seconds: float) -> int:
-    time.sleep(seconds)
-    return os.getpid()
-
-
-def run(coro, timeout: float = 120):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
 def test_plugins_run_in_a_pbs_job_and_share_its_worker(tmp_path, session, monkeypatch):
@@ -175,24 +161,7 @@ def test_qdel_of_the_worker_job_is_reported_from_the_job_history(tmp_path, sessi
 
 
 def test_orphan_jobs_of_a_dead_session_are_cancelled(tmp_path, session):
-    state = tmp_path / "state"
-    dead, live = f"{session}dead", session
-    proc = subprocess.Popen(["true"])
-    proc.wait(timeout=10)
-    record_session(state, dead)
-    rec = state / "sessions" / f"{dead}.json"
-    rec.write_text(rec.read_text().replace(f'"pid": {os.getpid()}', f'"pid": {proc.pid}'))
-    record_session(state, live)
-    dead_job, live_job = qsub_sleep(job_name(dead), 120), qsub_sleep(job_name(live), 120)
-    try:
-        assert cancel_orphans(state, backends=["pbs"]) == [dead_job]
-        wait_for(lambda: not qstat_ids(job_name(dead)), 20, what="the orphan to leave qstat")
-        assert qstat_ids(job_name(live)) == [live_job]
-        assert not rec.exists()
-    finally:
-        qdel(dead_job, live_job)
-        wait_for(lambda: not qstat_ids(job_name(dead)) and not qstat_ids(job_name(live)), 20,
-                 what="test jobs to leave qstat")
+    assert_orphans_cancelled(tmp_path, session, "pbs", qsub_sleep, qstat_ids, qdel)
 
 
 @pytest.mark.slow

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import time
 
 import pytest
 
+from cluster_support import assert_orphans_cancelled, checked_session, run, sleeper
 from gridengine_support import jobs_env, qdel, qstat_ids, qstat_jobs, qsub_sleep, require_gridengine
-from imjoy_hpc.cluster import ClusterManager, cancel_orphans, job_name
-from imjoy_hpc.cluster.sessions import record_session
-from slurm_support import async_wait_for, new_session, settings, wait_for
+from imjoy_hpc.cluster import ClusterManager, job_name
+from slurm_support import async_wait_for, settings, wait_for
 
 pytestmark = pytest.mark.sge
 
@@ -29,12 +28,8 @@ def ge(monkeypatch):
 
 @pytest.fixture
 def session(ge):
-    """A fresh gateway session name; after the test no job of it may be left in qstat."""
-    name = new_session()
-    yield name
-    left = qstat_ids(job_name(name))
-    qdel(*left)
-    assert not left, f"jobs left behind by session {name}: {left}"
+    """A fresh gateway session name; after the test no job of it may be left in the queue."""
+    yield from checked_session(qstat_ids, qdel)
 
 
 def sge_settings(tmp_path, **profile) -> dict:
@@ -45,15 +40,6 @@ def job_env(seconds: float = 0.0) -> dict:
     """Runs inside the worker job."""
     time.sleep(seconds)
     return {"JOB_ID": os.environ.get("JOB_ID"), "pid": os.getpid()}
-
-
-def sleeper(seconds: float) -> int:
-    time.sleep(seconds)
-    return os.getpid()
-
-
-def run(coro, timeout: float = 120):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
 def test_plugins_run_in_a_grid_engine_job_and_share_its_worker(tmp_path, session, monkeypatch):
@@ -141,21 +127,4 @@ def test_qdel_of_the_worker_job_is_reported_from_the_accounting_record(tmp_path,
 
 
 def test_orphan_jobs_of_a_dead_session_are_cancelled(tmp_path, session):
-    state = tmp_path / "state"
-    dead, live = f"{session}dead", session
-    proc = subprocess.Popen(["true"])
-    proc.wait(timeout=10)
-    record_session(state, dead)
-    rec = state / "sessions" / f"{dead}.json"
-    rec.write_text(rec.read_text().replace(f'"pid": {os.getpid()}', f'"pid": {proc.pid}'))
-    record_session(state, live)
-    dead_job, live_job = qsub_sleep(job_name(dead), 120), qsub_sleep(job_name(live), 120)
-    try:
-        assert cancel_orphans(state, backends=["sge"]) == [dead_job]
-        wait_for(lambda: not qstat_ids(job_name(dead)), 15, what="the orphan to leave qstat")
-        assert qstat_ids(job_name(live)) == [live_job]
-        assert not rec.exists()
-    finally:
-        qdel(dead_job, live_job)
-        wait_for(lambda: not qstat_ids(job_name(dead)) and not qstat_ids(job_name(live)), 15,
-                 what="test jobs to leave qstat")
+    assert_orphans_cancelled(tmp_path, session, "sge", qsub_sleep, qstat_ids, qdel)

@@ -9,10 +9,10 @@ import time
 
 import pytest
 
+from cluster_support import checked_session, orphan_sessions, run, sleeper
 from imjoy_hpc.cluster import ClusterManager, ResourceLimitError, cancel_orphans, job_name
-from imjoy_hpc.cluster.sessions import record_session
-from slurm_support import (async_wait_for, fan_out_from_a_child_process, job_state, new_session, require_slurm,
-                           sbatch_sleep, scancel, settings, squeue_ids, wait_for)
+from slurm_support import (async_wait_for, fan_out_from_a_child_process, job_state, require_slurm, sbatch_sleep,
+                           scancel, settings, squeue_ids, wait_for)
 
 pytestmark = pytest.mark.slurm
 
@@ -24,12 +24,8 @@ def slurm():
 
 @pytest.fixture
 def session(slurm):
-    """A fresh gateway session name; after the test no job of it may be left in squeue."""
-    name = new_session()
-    yield name
-    left = squeue_ids(job_name(name))
-    scancel(*left)
-    assert not left, f"jobs left behind by session {name}: {left}"
+    """A fresh gateway session name; after the test no job of it may be left in the queue."""
+    yield from checked_session(squeue_ids, scancel)
 
 
 def job_env(seconds: float = 0.0) -> dict:
@@ -37,15 +33,6 @@ def job_env(seconds: float = 0.0) -> dict:
     time.sleep(seconds)
     return {"SLURM_JOB_ID": os.environ.get("SLURM_JOB_ID"), "PBS_JOBID": os.environ.get("PBS_JOBID"),
             "pid": os.getpid(), "cwd": os.getcwd()}
-
-
-def sleeper(seconds: float) -> int:
-    time.sleep(seconds)
-    return os.getpid()
-
-
-def run(coro, timeout: float = 120):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
 def test_plugins_run_in_a_slurm_job_and_share_one_warm_worker(tmp_path, session, monkeypatch):
@@ -267,14 +254,7 @@ def test_idle_job_is_released_after_idle_timeout_and_warm_job_is_kept(tmp_path, 
 
 def test_orphan_jobs_of_a_dead_session_are_cancelled(tmp_path, session):
     state = tmp_path / "state"
-    dead, live = f"{session}dead", session
-    proc = subprocess.Popen(["true"])
-    proc.wait(timeout=10)
-    record_session(state, dead)
-    # the dead session's record names a process that has exited
-    rec = state / "sessions" / f"{dead}.json"
-    rec.write_text(rec.read_text().replace(f'"pid": {os.getpid()}', f'"pid": {proc.pid}'))
-    record_session(state, live)
+    dead, live, rec = orphan_sessions(state, session)
     unknown = f"{session}other"  # recorded elsewhere (another state dir): not ours to judge
     dead_job = sbatch_sleep(job_name(dead), 120)
     live_job = sbatch_sleep(job_name(live), 120)
