@@ -52,6 +52,9 @@ WAIT_READY=${IMJOY_HPC_GRIDENGINE_WAIT:-60}
 export SGE_ROOT=$BASE SGE_CELL=$CELL SGE_QMASTER_PORT=$QMASTER_PORT SGE_EXECD_PORT=$EXECD_PORT
 export PATH=$BIN:$PATH
 
+# shellcheck source=scripts/ci/apt.sh
+. "$(dirname "$0")/apt.sh"
+APT_LOG_PREFIX=gridengine.sh
 log() { echo "gridengine.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
@@ -87,18 +90,7 @@ execd_pidfile() {
 }
 
 install_libs() {
-    local missing=() p
-    for p in "${LIBS[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    log "installing ${missing[*]}"
-    # With the machine's package lists first; refresh them only if that fails (apt-cache look-ups cost ~1 s each).
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2; then
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 ||
-            die "apt-get install ${missing[*]} failed"
-    fi
+    apt_install_missing "${LIBS[@]}" || die "apt-get install ${LIBS[*]} failed"
 }
 
 # "/usr/lib/gridengine/%s%s\0" -> "%s%s\0" + 20 NULs (same length): dlopen("libspoolc.so") then searches RUNPATH.

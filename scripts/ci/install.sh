@@ -36,39 +36,9 @@ die() { echo "install.sh: $*" >&2; exit 1; }
 [[ "$(id -u)" == 0 ]] || die "must run as root (it installs Debian packages)"
 export DEBIAN_FRONTEND=noninteractive
 
-missing_packages() {
-    local pkg status
-    for pkg in "$@"; do
-        status="$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)"
-        [[ "$status" == "installed" ]] || echo "$pkg"
-    done
-}
-
-# Package postinst scripts must not start system services (system sshd, munged, slurmd): the project's own
-# scripts start private instances. A policy-rc.d answering 101 ("action forbidden") does that; if the machine
-# has none, put one in place for the duration of the install only.
-with_services_blocked() {
-    local created=0
-    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-        chmod 0755 /usr/sbin/policy-rc.d
-        created=1
-    fi
-    local rc=0
-    "$@" || rc=$?
-    if [[ "$created" == 1 ]]; then rm -f /usr/sbin/policy-rc.d; fi
-    return "$rc"
-}
-
-apt_install() {
-    # First try with the package lists the machine has; refresh them only if that fails
-    # (a package not found, or a stale list pointing at files that are gone).
-    if ! with_services_blocked apt-get install -y -q --no-install-recommends "$@"; then
-        say "apt-get install failed with the current package lists; running apt-get update and retrying"
-        apt-get update -q
-        with_services_blocked apt-get install -y -q --no-install-recommends "$@"
-    fi
-}
+# shellcheck source=scripts/ci/apt.sh
+. "$(dirname "$0")/apt.sh"
+APT_LOG_PREFIX=install.sh
 
 install_debian_packages() {
     local missing
@@ -78,9 +48,7 @@ install_debian_packages() {
         return
     fi
     say "installing Debian packages: ${missing[*]}"
-    apt_install "${missing[@]}"
-    mapfile -t missing < <(missing_packages "${APT_PACKAGES[@]}")
-    [[ "${#missing[@]}" == 0 ]] || die "still missing after apt-get install: ${missing[*]}"
+    apt_install_missing "${missing[@]}" || die "apt-get install ${missing[*]} failed"
     say "Debian packages installed"
 }
 

@@ -46,23 +46,12 @@ STAGE=$CACHE/stage
 STAMP=$CACHE/.built
 SET_UP=$CACHE/.installed-by-openpbs-sh
 
+# shellcheck source=scripts/ci/apt.sh
+. "$REPO/scripts/ci/apt.sh"
+APT_LOG_PREFIX=openpbs.sh
 log() { echo "openpbs.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 need_root() { [ "$(id -u)" = 0 ] || die "run as root (it installs packages, builds and starts daemons)"; }
-
-apt_install() {
-    local missing=() p
-    for p in "$@"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    log "installing ${missing[*]}"
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2; then
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 ||
-            die "apt-get install ${missing[*]} failed"
-    fi
-}
 
 tarball() {
     local t
@@ -81,7 +70,7 @@ build() {
         return 0
     fi
     (cd "$SRC_DIR" && sha256sum --check --quiet SHA256SUMS) || die "SHA256SUMS check of $SRC_DIR failed"
-    apt_install "${BUILD_DEPS[@]}" "${RUN_DEPS[@]}"
+    apt_install_missing "${BUILD_DEPS[@]}" "${RUN_DEPS[@]}" || die "installing the build packages failed"
     rm -rf "$CACHE/src" "$STAGE" "$STAMP"
     mkdir -p "$CACHE/src"
     tar -xzf "$tar" -C "$CACHE/src"
@@ -166,7 +155,7 @@ qmgr_set() { echo "set server $1" | in_ns_env qmgr >/dev/null; }
 start() {
     need_root
     build
-    apt_install "${RUN_DEPS[@]}"
+    apt_install_missing "${RUN_DEPS[@]}" || die "installing the run-time packages failed"
     if status >/dev/null 2>&1; then
         log "OpenPBS already runs in namespace $NETNS"
         return 0

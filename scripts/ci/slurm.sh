@@ -20,6 +20,9 @@ PBS_SPANK_CONF=/etc/slurm/plugstack.conf.d/imjoy-hpc-pbs.conf
 MARKER="# written by imjoy-hpc scripts/ci/slurm.sh"
 WAIT_IDLE=${IMJOY_HPC_SLURM_WAIT:-60}
 
+# shellcheck source=scripts/ci/apt.sh
+. "$(dirname "$0")/apt.sh"
+APT_LOG_PREFIX=slurm.sh
 log() { echo "slurm.sh: $*" >&2; }
 die() { log "error: $*"; exit 1; }
 
@@ -36,26 +39,7 @@ pid_of() {
 }
 
 install_packages() {
-    local missing=() p
-    for p in "${PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    log "installing ${missing[*]}"
-    local known=1
-    for p in "${missing[@]}"; do apt-cache show "$p" >/dev/null 2>&1 || known=0; done
-    [ $known = 1 ] || apt-get update -qq
-    # Keep package scripts from starting daemons with their default configuration; we start our own.
-    local policy=/usr/sbin/policy-rc.d made_policy=0
-    if [ ! -e $policy ]; then
-        printf '#!/bin/sh\nexit 101\n' >$policy && chmod 755 $policy && made_policy=1
-    fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || {
-        [ $made_policy = 1 ] && rm -f $policy
-        die "apt-get install ${missing[*]} failed"
-    }
-    [ $made_policy = 1 ] && rm -f $policy
-    return 0
+    apt_install_missing "${PACKAGES[@]}" || die "apt-get install ${PACKAGES[*]} failed"
 }
 
 start_munge() {
