@@ -79,6 +79,17 @@ class Batch:
 
         return wait_for(ended, timeout, interval=0.5, what=f"job {job_id} to end")
 
+    def cancel_while_waiting(self, out: Path, *submit_args: str) -> str:
+        """Submit the tools' wait(90), cancel it with `imjoy-hpc jobs --cancel` once the plugin is inside wait()
+        and the job RUNNING; its id."""
+        job_id = self.submit(str(self.tools), *submit_args, "--call", "wait", "--args", "[90]", "--output", str(out))
+        wait_for(lambda: "status: waiting" in read(out / "logs" / "job.err"), 60, interval=0.3,
+                 what="the plugin to be in wait()")
+        assert self.jobs()[job_id]["state"] == "RUNNING"
+        p = self.cli("jobs", "--cancel", job_id)
+        assert p.returncode == 0 and f"cancelled job {job_id}" in p.stdout, p.stderr
+        return job_id
+
     def recorded_ids(self) -> list[str]:
         jobs_dir = self.state / "jobs"
         return [json.loads(p.read_text())["id"] for p in jobs_dir.glob("*.json")] if jobs_dir.is_dir() else []

@@ -10,10 +10,11 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from imjoy_hpc.cluster import cancel_orphans, job_name
 from imjoy_hpc.cluster.sessions import record_session
-from slurm_support import new_session, wait_for
+from slurm_support import async_wait_for, new_session, wait_for
 
 Listed = Callable[[str], list[str]]  # ids of the jobs whose name contains the given part
 Cancel = Callable[..., None]
@@ -66,3 +67,54 @@ def assert_orphans_cancelled(tmp_path: Path, session: str, backend: str, submit:
         cancel(dead_job, live_job)
         wait_for(lambda: not listed(job_name(dead)) and not listed(job_name(live)), timeout,
                  what="test jobs to leave the queue")
+
+
+# --- scenarios the scheduler tests run on a ClusterManager `m` (each returns what its test checks) -------------
+async def two_plugins_in_one_job(m, profile: str, fn: Callable, listed_now: Callable[[], Any]) -> tuple:
+    """A first plugin runs (its status and the queue as listed then), a second joins its warm job; both results
+    and the manager's job ids."""
+    p = m.resolve(profile)
+    f1 = await m.launch(p, fn, 1.0, key="first")
+    await async_wait_for(lambda: m.status("first")["state"] == "running", 60, what="first plugin running")
+    running, listed = m.status("first"), listed_now()
+    f2 = await m.launch(p, fn, 0.0, key="second")
+    r1, r2 = await asyncio.wait_for((await m.client(p)).gather([f1, f2]), 60)
+    return running, listed, r1, r2, m.job_ids()
+
+
+async def queued_until_freed(m, profile: str, fn: Callable, free: Callable[[], None], *args: Any) -> tuple:
+    """A plugin waits in a full queue (its pending status), runs once `free()` made room; (pending, result)."""
+    p = m.resolve(profile)
+    fut = await m.launch(p, fn, *args, key="waiting")
+    pending = await async_wait_for(
+        lambda: (s := m.status("waiting"))["scheduler_state"] == "PENDING" and s["reason"] and s,
+        30, what="the pending reason")
+    free()
+    return pending, await asyncio.wait_for((await m.client(p)).gather(fut), 60)
+
+
+async def job_killed_under_a_plugin(m, profile: str, events: list, kill: Callable[[str], None]) -> tuple:
+    """A running plugin's job is killed by `kill(job_id)`; (job id, the plugin future's status, its status)."""
+    p = m.resolve(profile)
+    fut = await m.launch(p, sleeper, 120, key="victim")
+    await async_wait_for(lambda: m.status("victim")["state"] == "running", 60, what="plugin running")
+    jid = m.status("victim")["job_id"]
+    kill(jid)
+    await async_wait_for(lambda: events, 30, interval=0.1, what="the worker-lost event")
+    await async_wait_for(fut.done, 10, what="the plugin's future to fail")
+    return jid, fut.status, m.status("victim")
+
+
+def with_manager(conf: dict, session: str, tmp_path: Path, scenario: Callable, *args: Any,
+                 on_event: Callable | None = None, timeout: float = 120) -> Any:
+    """Run `scenario(manager, *args)` on a fresh ClusterManager (logs in tmp_path/logs), closed afterwards."""
+    from imjoy_hpc.cluster import ClusterManager
+
+    async def body():
+        m = ClusterManager(conf, session=session, log_dir=tmp_path / "logs", on_event=on_event)
+        try:
+            return await scenario(m, *args)
+        finally:
+            await m.close()
+
+    return run(body(), timeout)

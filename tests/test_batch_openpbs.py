@@ -8,9 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from batch_support import IMAGE, Batch, read
+from batch_support import IMAGE, Batch
 from openpbs_support import HOST, jobs_env, qdel, qstat_jobs, require_openpbs
-from slurm_support import wait_for
 from support import expected_render
 
 pytestmark = pytest.mark.openpbs
@@ -74,12 +73,7 @@ def test_a_failing_plugin_makes_a_failed_pbs_job(batch):
 
 def test_cancel_a_running_pbs_job(batch):
     out = batch.tmp / "cancelled"
-    job_id = batch.submit(str(batch.tools), "--call", "wait", "--args", "[90]", "--output", str(out))
-    wait_for(lambda: "status: waiting" in read(out / "logs" / "job.err"), 60, interval=0.3,
-             what="the plugin to be in wait()")
-    assert batch.jobs()[job_id]["state"] == "RUNNING"
-    p = batch.cli("jobs", "--cancel", job_id)
-    assert p.returncode == 0 and f"cancelled job {job_id}" in p.stdout, p.stderr
+    job_id = batch.cancel_while_waiting(out)
     job = batch.wait_ended(job_id, timeout=60)
     assert job["state"] == "CANCELLED", job
     assert not (out / "COMPLETE").exists()

@@ -8,7 +8,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from batch_support import IMAGE, Batch, read
+from batch_support import IMAGE, Batch
 from gridengine_support import jobs_env, qstat_jobs, require_gridengine
 from slurm_support import wait_for
 from support import expected_render
@@ -57,12 +57,7 @@ def test_submit_one_job_and_an_array_to_grid_engine(batch):
 
 def test_cancel_a_running_grid_engine_job(batch):
     out = batch.tmp / "cancelled"
-    job_id = batch.submit(str(batch.tools), "--call", "wait", "--args", "[90]", "--output", str(out))
-    wait_for(lambda: "status: waiting" in read(out / "logs" / "job.err"), 60, interval=0.3,
-             what="the plugin to be in wait()")
-    assert batch.jobs()[job_id]["state"] == "RUNNING"
-    p = batch.cli("jobs", "--cancel", job_id)
-    assert p.returncode == 0 and f"cancelled job {job_id}" in p.stdout, p.stderr
+    job_id = batch.cancel_while_waiting(out)
     wait_for(lambda: job_id not in qstat_jobs(), 30, what="the job to leave qstat")
     job = batch.wait_ended(job_id, timeout=30)
     assert job["state"] == "CANCELLED", job

@@ -16,7 +16,7 @@ import numpy as np
 from support import expected_render
 import pytest
 
-from batch_support import IMAGE, WAIT, Batch, read
+from batch_support import IMAGE, WAIT, Batch
 from slurm_support import require_slurm, wait_for
 
 pytestmark = pytest.mark.slurm
@@ -162,13 +162,7 @@ def test_a_failing_plugin_makes_a_failed_job(batch):
 
 def test_cancel_a_running_job(batch):
     out = batch.tmp / "cancelled"
-    job_id = batch.submit(str(batch.tools), "--profile", "slurm", "--call", "wait", "--args", "[90]",
-                          "--output", str(out))
-    wait_for(lambda: "status: waiting" in read(out / "logs" / "job.err"), 60, interval=0.3,
-             what="the plugin to be in wait()")
-    assert batch.jobs()[job_id]["state"] == "RUNNING"
-    p = batch.cli("jobs", "--cancel", job_id)
-    assert p.returncode == 0 and f"cancelled job {job_id}" in p.stdout, p.stderr
+    job_id = batch.cancel_while_waiting(out, "--profile", "slurm")
     job = batch.wait_ended(job_id, timeout=60)
     assert job["state"] == "CANCELLED", job
     assert not squeue_active([job_id])

@@ -5,13 +5,13 @@ walltime warning then the end. The node has 2 CPUs."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 
 import pytest
 
-from cluster_support import assert_orphans_cancelled, checked_session, run, sleeper
+from cluster_support import (assert_orphans_cancelled, checked_session, job_killed_under_a_plugin, queued_until_freed,
+                             run, sleeper, two_plugins_in_one_job, with_manager)
 from imjoy_hpc.cluster import ClusterManager, job_name
 from openpbs_support import HOST, JOB_ID, jobs_env, qdel, qstat_ids, qstat_jobs, qsub_sleep, require_openpbs
 from slurm_support import async_wait_for, settings, wait_for
@@ -50,21 +50,8 @@ def test_plugins_run_in_a_pbs_job_and_share_its_worker(tmp_path, session, monkey
     monkeypatch.chdir(cwd)
     conf = pbs_settings(tmp_path, **{"plugin-slots": 2, "max-jobs": 1})
 
-    async def body():
-        m = ClusterManager(conf, session=session, log_dir=tmp_path / "logs")
-        try:
-            p = m.resolve("pbs")
-            f1 = await m.launch(p, job_env, 1.0, key="first")
-            await async_wait_for(lambda: m.status("first")["state"] == "running", 60, what="first plugin running")
-            running = m.status("first")
-            listed = qstat_jobs()
-            f2 = await m.launch(p, job_env, 0.0, key="second")
-            r1, r2 = await asyncio.wait_for((await m.client(p)).gather([f1, f2]), 60)
-            return running, listed, r1, r2, m.job_ids()
-        finally:
-            await m.close()
-
-    running, listed, r1, r2, ids = run(body())
+    running, listed, r1, r2, ids = with_manager(conf, session, tmp_path, two_plugins_in_one_job, "pbs", job_env,
+                                                qstat_jobs)
     jid = running["job_id"]
     assert JOB_ID.fullmatch(jid), f"{jid!r} is no OpenPBS job id (N.{HOST}): did the test reach Slurm's qsub?"
     assert listed[jid]["Job_Name"] == job_name(session) and listed[jid]["job_state"] == "R"
@@ -81,21 +68,8 @@ def test_job_pending_behind_a_full_node_reports_queued_with_the_scheduler_commen
     try:
         wait_for(lambda: qstat_jobs().get(filler, {}).get("job_state") == "R", 30, what="the filler job to run")
 
-        async def body():
-            m = ClusterManager(pbs_settings(tmp_path), session=session, log_dir=tmp_path / "logs")
-            try:
-                p = m.resolve("pbs")
-                fut = await m.launch(p, job_env, key="waiting")
-                pending = await async_wait_for(
-                    lambda: (s := m.status("waiting"))["scheduler_state"] == "PENDING" and s["reason"] and s,
-                    30, what="the pending reason")
-                qdel(filler)
-                result = await asyncio.wait_for((await m.client(p)).gather(fut), 60)
-                return pending, result
-            finally:
-                await m.close()
-
-        pending, result = run(body())
+        pending, result = with_manager(pbs_settings(tmp_path), session, tmp_path, queued_until_freed, "pbs", job_env,
+                                       lambda: qdel(filler))
     finally:
         qdel(filler)
     assert pending["state"] == "queued"
@@ -135,22 +109,8 @@ def test_a_request_this_server_cannot_serve_fails_the_plugin_with_pbs_words(tmp_
 def test_qdel_of_the_worker_job_is_reported_from_the_job_history(tmp_path, session):
     events: list[dict] = []
 
-    async def body():
-        m = ClusterManager(pbs_settings(tmp_path), session=session, log_dir=tmp_path / "logs",
-                           on_event=events.append)
-        try:
-            p = m.resolve("pbs")
-            fut = await m.launch(p, sleeper, 120, key="victim")
-            await async_wait_for(lambda: m.status("victim")["state"] == "running", 60, what="plugin running")
-            jid = m.status("victim")["job_id"]
-            qdel(jid)
-            await async_wait_for(lambda: events, 30, interval=0.1, what="the worker-lost event")
-            await async_wait_for(fut.done, 10, what="the plugin's future to fail")
-            return jid, fut.status, m.status("victim")
-        finally:
-            await m.close()
-
-    jid, status, st = run(body())
+    jid, status, st = with_manager(pbs_settings(tmp_path), session, tmp_path, job_killed_under_a_plugin, "pbs", events,
+                                   qdel, on_event=events.append)
     (event,) = events
     assert event["type"] == "worker-lost" and event["key"] == "victim" and event["job_id"] == jid
     assert event["scheduler_state"] == "CANCELLED" and "cancelled" in event["reason"], event

@@ -3,16 +3,16 @@ reasons from `qstat -j`, qdel reported from the accounting record, orphans cance
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 
 import pytest
 
-from cluster_support import assert_orphans_cancelled, checked_session, run, sleeper
+from cluster_support import (assert_orphans_cancelled, checked_session, job_killed_under_a_plugin, queued_until_freed,
+                             two_plugins_in_one_job, with_manager)
 from gridengine_support import jobs_env, qdel, qstat_ids, qstat_jobs, qsub_sleep, require_gridengine
-from imjoy_hpc.cluster import ClusterManager, job_name
-from slurm_support import async_wait_for, settings, wait_for
+from imjoy_hpc.cluster import job_name
+from slurm_support import settings, wait_for
 
 pytestmark = pytest.mark.sge
 
@@ -48,21 +48,8 @@ def test_plugins_run_in_a_grid_engine_job_and_share_its_worker(tmp_path, session
     monkeypatch.chdir(cwd)
     conf = sge_settings(tmp_path, **{"plugin-slots": 2, "max-jobs": 1})
 
-    async def body():
-        m = ClusterManager(conf, session=session, log_dir=tmp_path / "logs")
-        try:
-            p = m.resolve("sge")
-            f1 = await m.launch(p, job_env, 1.0, key="first")
-            await async_wait_for(lambda: m.status("first")["state"] == "running", 60, what="first plugin running")
-            running = m.status("first")
-            listed = qstat_jobs()
-            f2 = await m.launch(p, job_env, 0.0, key="second")
-            r1, r2 = await asyncio.wait_for((await m.client(p)).gather([f1, f2]), 60)
-            return running, listed, r1, r2, m.job_ids()
-        finally:
-            await m.close()
-
-    running, listed, r1, r2, ids = run(body())
+    running, listed, r1, r2, ids = with_manager(conf, session, tmp_path, two_plugins_in_one_job, "sge", job_env,
+                                                qstat_jobs)
     jid = running["job_id"]
     assert listed[jid][0] == job_name(session) and "r" in listed[jid][1]  # qstat: our job, running
     assert running["scheduler_state"] == "RUNNING" and running["node"]
@@ -79,21 +66,8 @@ def test_job_pending_behind_a_full_queue_reports_queued_with_the_scheduling_info
         wait_for(lambda: all("r" in qstat_jobs().get(f, ("", ""))[1] for f in fillers), 30,
                  what="the filler jobs to run")
 
-        async def body():
-            m = ClusterManager(sge_settings(tmp_path), session=session, log_dir=tmp_path / "logs")
-            try:
-                p = m.resolve("sge")
-                fut = await m.launch(p, job_env, key="waiting")
-                pending = await async_wait_for(
-                    lambda: (s := m.status("waiting"))["scheduler_state"] == "PENDING" and s["reason"] and s,
-                    30, what="the pending reason")
-                qdel(*fillers)
-                result = await asyncio.wait_for((await m.client(p)).gather(fut), 60)
-                return pending, result
-            finally:
-                await m.close()
-
-        pending, result = run(body())
+        pending, result = with_manager(sge_settings(tmp_path), session, tmp_path, queued_until_freed, "sge", job_env,
+                                       lambda: qdel(*fillers))
     finally:
         qdel(*fillers)
     assert pending["state"] == "queued"
@@ -104,22 +78,8 @@ def test_job_pending_behind_a_full_queue_reports_queued_with_the_scheduling_info
 def test_qdel_of_the_worker_job_is_reported_from_the_accounting_record(tmp_path, session):
     events: list[dict] = []
 
-    async def body():
-        m = ClusterManager(sge_settings(tmp_path), session=session, log_dir=tmp_path / "logs",
-                           on_event=events.append)
-        try:
-            p = m.resolve("sge")
-            fut = await m.launch(p, sleeper, 120, key="victim")
-            await async_wait_for(lambda: m.status("victim")["state"] == "running", 60, what="plugin running")
-            jid = m.status("victim")["job_id"]
-            qdel(jid)
-            await async_wait_for(lambda: events, 30, interval=0.1, what="the worker-lost event")
-            await async_wait_for(fut.done, 10, what="the plugin's future to fail")
-            return jid, fut.status, m.status("victim")
-        finally:
-            await m.close()
-
-    jid, status, st = run(body())
+    jid, status, st = with_manager(sge_settings(tmp_path), session, tmp_path, job_killed_under_a_plugin, "sge", events,
+                                   qdel, on_event=events.append)
     (event,) = events
     assert event["type"] == "worker-lost" and event["key"] == "victim" and event["job_id"] == jid
     assert event["scheduler_state"] == "CANCELLED" and "cancelled" in event["reason"]
