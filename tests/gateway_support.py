@@ -104,3 +104,28 @@ async def disconnect(server) -> None:
         await asyncio.sleep(0.02)
         if not sio.connected:
             break
+
+
+async def walltime_expiry(gateway: RunningGateway, source: str) -> tuple[list[str], dict]:
+    """Load `source` on a gateway whose profile has a short walltime; (the messages the plugin's owner was shown,
+    the first `failed` status), once the job has ended at its walltime."""
+    from slurm_support import async_wait_for
+
+    messages: list[str] = []
+    statuses: list[dict] = []
+
+    async def show_message(text):
+        messages.append(text)
+
+    async def on_status(info):
+        statuses.append(info)
+
+    client = await connect(gateway, api={"showMessage": show_message, "onPluginStatus": on_status})
+    try:
+        await client.load_plugin(source)
+        await async_wait_for(lambda: messages, 60, what="the walltime warning")
+        failed = await async_wait_for(lambda: next((s for s in statuses if s["state"] == "failed"), None), 150,
+                                      what="the plugin to be reported failed")
+        return messages, failed
+    finally:
+        await disconnect(client)

@@ -6,7 +6,7 @@ import signal
 
 import numpy as np
 import pytest
-from gateway_support import connect, disconnect, start_gateway
+from gateway_support import connect, disconnect, start_gateway, walltime_expiry
 from openpbs_support import HOST, JOB_ID, PBS_BIN, jobs_env, qdel, qstat_ids, qstat_jobs, qsub_sleep, require_openpbs, run
 from slurm_support import async_wait_for, wait_for
 
@@ -126,23 +126,10 @@ async def test_walltime_expiry_warns_first_then_fails(tmp_path):
     env = require_openpbs()
     profile = {**PROFILE, "walltime": "00:00:40", "walltime-warning": 30}
     gw = start_gateway(tmp_path, {"default-profile": "pbs", "profiles": {"pbs": profile}}, env=env)
-    messages, statuses = [], []
-
-    async def show_message(text):
-        messages.append(text)
-
-    async def on_status(info):
-        statuses.append(info)
-
     try:
-        client = await connect(gw, api={"showMessage": show_message, "onPluginStatus": on_status})
-        await client.load_plugin(SLEEPER)
-        await async_wait_for(lambda: messages, 60, what="the walltime warning")
+        messages, failed = await walltime_expiry(gw, SLEEPER)
         assert "walltime" in messages[0]
-        failed = await async_wait_for(lambda: next((s for s in statuses if s["state"] == "failed"), None), 120,
-                                      what="the plugin to be reported failed")
         assert "TIMEOUT" in (failed.get("error") or "") or failed.get("scheduler_state") == "TIMEOUT", failed
-        await disconnect(client)
     finally:
         gw.stop()
     assert not imjoy_jobs()

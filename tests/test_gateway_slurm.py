@@ -6,7 +6,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from gateway_support import connect, disconnect, start_gateway
+from gateway_support import connect, disconnect, start_gateway, walltime_expiry
 from slurm_support import async_wait_for, job_state, require_slurm, sbatch_sleep, scancel
 
 pytestmark = [pytest.mark.slurm, pytest.mark.timeout(300)]
@@ -128,23 +128,10 @@ async def test_walltime_expiry_warns_first_then_fails(tmp_path):
     require_slurm()
     profile = {**SLURM_PROFILE, "walltime": "00:01:00", "walltime-warning": 50}
     gw = start_gateway(tmp_path, {"default-profile": "slurm", "profiles": {"slurm": profile}})
-    messages, statuses = [], []
-
-    async def show_message(text):
-        messages.append(text)
-
-    async def on_status(info):
-        statuses.append(info)
-
     try:
-        client = await connect(gw, api={"showMessage": show_message, "onPluginStatus": on_status})
-        await client.load_plugin(SLEEPER)
-        await async_wait_for(lambda: messages, 60, what="the walltime warning")
+        messages, failed = await walltime_expiry(gw, SLEEPER)
         assert "walltime" in messages[0]
-        failed = await async_wait_for(lambda: next((s for s in statuses if s["state"] == "failed"), None), 150,
-                                      what="the plugin to be reported failed")
         assert "TIMEOUT" in (failed.get("error") or "") or failed.get("scheduler_state") == "TIMEOUT", failed
-        await disconnect(client)
     finally:
         gw.stop()
     assert not squeue_ids()
