@@ -4,8 +4,11 @@ Both work on the plugin catalog and the instance manager only."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
+
+from imjoy_hpc.gateway.imjoy_interface import app_functions
 
 if TYPE_CHECKING:
     from imjoy_hpc.gateway.instances import InstanceManager, PluginInstance
@@ -38,9 +41,28 @@ class ClientAPI:
     async def load_plugin(self, name_or_source: str, options: dict | None = None) -> dict:
         """Start a plugin (name, file or source) on its profile's cluster; returns its API once it is ready."""
         options = dict(options or {})
+        interface = options.pop("interface", None)  # ImJoy's API bound to this plugin (the engine passes it)
         spec = self.catalog.load(name_or_source, options.get("tag"))
-        instance = await self.instances.load(spec, self.session, options)
-        return plugin_api_for(instance)
+        instance = await self.instances.load(spec, self.session, options, interface=interface)
+        api = plugin_api_for(instance)
+        if interface:
+            api["exit"] = self._exit_and_stop(instance)
+        return api
+
+    def _exit_and_stop(self, instance: "PluginInstance"):
+        """ImJoy unloads a plugin by calling its `exit()`: run the plugin's own exit, then stop its process."""
+        own_exit = (instance.api or {}).get("exit")
+
+        async def exit() -> None:  # noqa: A001 - ImJoy's name
+            try:
+                if callable(own_exit):
+                    await asyncio.wait_for(own_exit(), 10)
+            except Exception:  # noqa: BLE001 - the plugin's own exit failing must not keep it running
+                logger.info("exit() of plugin %s failed", instance.id, exc_info=True)
+            finally:
+                await self.instances.kill(instance, "unloaded by the ImJoy app")
+
+        return exit
 
     async def get_plugin(self, name: str, options: dict | None = None) -> dict:
         """The API of a running plugin with this name or id (started for this client, shared or detached),
@@ -116,8 +138,21 @@ class PluginHostAPI:
             api[name] = self._forwarder(name, required=True)
         api["info"] = api["log"]
         api["getPlugin"] = api["get_plugin"] = self.get_plugin
+        # Started by an ImJoy app (through the engine): every ImJoy API function goes to the app itself.
+        for name, fn in app_functions(self.instance.interface).items():
+            api[name] = self._app_forwarder(name, fn)
         api["startupFailed"] = self.startup_failed
         return api
+
+    def _app_forwarder(self, name: str, fn: Any):
+        async def forward(*args: Any, **kwargs: Any) -> Any:
+            self.instance.logs.append(f"{name}: {' '.join(map(_short, args))}")
+            # ImJoy's functions take one config object: keyword arguments (api.createWindow(type=..., data=...))
+            # become that object, as the JS side of imjoy-rpc hands them to ImJoy.
+            return await fn(*args, kwargs) if kwargs else await fn(*args)
+
+        forward.__name__ = name
+        return forward
 
     def _forwarder(self, name: str, required: bool):
         async def forward(*args: Any, **kwargs: Any) -> Any:
@@ -135,3 +170,9 @@ class PluginHostAPI:
 
     def startup_failed(self, text: str) -> None:
         self.instances.startup_failed(self.instance, str(text))
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    """An argument as a log line shows it (arrays and long configs cut)."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "..."
