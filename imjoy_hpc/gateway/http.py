@@ -12,6 +12,8 @@ from imjoy_hpc import __version__
 from imjoy_hpc.gateway.auth import tokens_match
 
 STATIC_DIR = Path(__file__).with_name("static")
+ENGINE_DIR = Path(__file__).with_name("engine")
+ENGINE_MARKER = "/*IMJOY_HPC_ENGINE_JS*/"
 SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
@@ -75,8 +77,53 @@ class InfoHandler(GuardedMixin, tornado.web.RequestHandler):
         self.write(json.dumps({"success": True, "version": __version__, **self.info()}, default=str))
 
 
+def engine_plugin_source() -> str:
+    """The engine plugin file: its template with the engine's JS (shared with the workspace page) inlined."""
+    template = (ENGINE_DIR / "engine.imjoy.html").read_text()
+    return template.replace(ENGINE_MARKER, (ENGINE_DIR / "engine.js").read_text().strip())
+
+
+class EnginePluginHandler(GuardedMixin, tornado.web.RequestHandler):
+    """GET /imjoy/engine.imjoy.html: the ImJoy engine plugin, for ImJoy apps on the gateway's own origin or on a
+    configured `allowed-origins` one (CORS); a browser request from any other origin is refused."""
+
+    def initialize(self, host_allowed: Callable[[str], bool], origin_allowed: Callable[[str | None, dict], bool]) -> None:
+        self.host_allowed = host_allowed
+        self.origin_allowed = origin_allowed
+
+    def set_default_headers(self) -> None:
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Referrer-Policy", "no-referrer")
+        # a plugin file is data for ImJoy, never a page of this origin
+        self.set_header("Content-Security-Policy", "default-src 'none'; sandbox")
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("Vary", "Origin")
+
+    def _cors(self) -> bool:
+        origin = self.request.headers.get("Origin")
+        environ = {"wsgi.url_scheme": self.request.protocol, "HTTP_HOST": self.request.host}
+        if origin is not None and not self.origin_allowed(origin, environ):
+            self.set_status(403, reason="Origin not allowed")
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            self.write(f"origin {origin} is not allowed: add it to imjoy-hpc.server.allowed-origins\n")
+            return False
+        if origin is not None:
+            self.set_header("Access-Control-Allow-Origin", origin)
+        return True
+
+    def get(self) -> None:
+        if self._cors():
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            self.write(engine_plugin_source())
+
+    def options(self) -> None:
+        if self._cors():
+            self.set_header("Access-Control-Allow-Methods", "GET")
+            self.set_status(204)
+
+
 def handlers(socket_handler: type, *, host_allowed: Callable[[str], bool], token: str,
-             info: Callable[[], Any]) -> list:
+             info: Callable[[], Any], origin_allowed: Callable[[str | None, dict], bool]) -> list:
     """Routes of the front door."""
 
     class GuardedSocket(socket_handler):  # type: ignore[misc, valid-type]
@@ -91,4 +138,5 @@ def handlers(socket_handler: type, *, host_allowed: Callable[[str], bool], token
         (r"/", PageHandler, guard),
         (r"/static/(.*)", StaticHandler, {"path": str(STATIC_DIR), **guard}),
         (r"/api/info", InfoHandler, {**guard, "token": token, "info": info}),
+        (r"/imjoy/engine.imjoy.html", EnginePluginHandler, {**guard, "origin_allowed": origin_allowed}),
     ]
