@@ -5,7 +5,9 @@ Both work on the plugin catalog and the instance manager only."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from imjoy_hpc.gateway.imjoy_interface import app_functions
@@ -72,6 +74,22 @@ class ClientAPI:
             return plugin_api_for(instance)
         return await self.load_plugin(name, options)
 
+    async def plugin_source(self, name: str) -> str:
+        """The ImJoy plugin file of a catalog plugin, for an ImJoy app to load (a plain .py plugin comes wrapped in
+        an .imjoy.html file of type native-python)."""
+        entry = next((e for e in self.catalog.list() if e["name"] == name and not e.get("error")), None)
+        if entry is None:
+            raise KeyError(f"no plugin {name!r} in the catalog")
+        path = Path(entry["file"])
+        text = path.read_text()
+        if path.suffix == ".py":
+            config = {"name": entry["name"], "type": "native-python", "version": entry.get("version") or "0.1.0",
+                      "description": entry.get("description") or "", "tags": entry.get("tags") or [],
+                      "flags": entry.get("flags") or []}
+            text = (f'<config lang="json">\n{json.dumps(config)}\n</config>\n'
+                    f'<script lang="python">\n{text}\n</script>\n')
+        return text
+
     async def list_instances(self) -> list[dict]:
         """Every plugin instance of this gateway with its state."""
         return self.instances.list()
@@ -81,6 +99,16 @@ class ClientAPI:
         instance = self.instances.get(instance_id)
         await self.instances.kill(instance, "killed by request")
         return instance.info()
+
+    async def plugin_log(self, instance_id: str, lines: int = 60) -> dict:
+        """What a plugin said (its api.* calls and status lines) and the tail of its process's log file."""
+        instance = self.instances.get(instance_id)
+        try:
+            tail = instance.log_file.read_text(errors="replace").splitlines()[-int(lines):]
+        except OSError:
+            tail = []
+        return {"id": instance.id, "messages": list(instance.logs), "log_tail": "\n".join(tail),
+                "log_file": str(instance.log_file)}
 
     async def list_jobs(self) -> list[dict]:
         """Batch jobs (or local workers) the gateway owns."""
@@ -98,6 +126,7 @@ class ClientAPI:
         names = {
             "list_plugins": self.list_plugins, "load_plugin": self.load_plugin, "get_plugin": self.get_plugin,
             "list_instances": self.list_instances, "kill_plugin": self.kill_plugin, "list_jobs": self.list_jobs,
+            "plugin_source": self.plugin_source, "plugin_log": self.plugin_log,
         }
         api: dict[str, Any] = {"log": self.log, "info": self.info, "error": self.error}
         for snake, fn in names.items():
