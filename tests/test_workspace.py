@@ -228,3 +228,68 @@ def test_each_path_gets_the_headers_it_needs(gateway):
     loader = headers("/imjoy-loader.js", f"localhost:{port}")
     assert loader["content-type"].startswith("application/javascript")
     assert "access-control-allow-origin" not in headers("/imjoy/engine.imjoy.html", f"127.0.0.1:{port}")
+
+
+BROKEN = """
+<config lang="json">
+{"name": "Broken Start", "type": "native-python", "version": "0.1.0", "api_version": "0.1.8", "tags": [], "ui": "",
+ "description": "Fails at import", "requirements": [], "dependencies": [], "flags": []}
+</config>
+<script lang="python">
+from imjoy import api
+print("about to fail")
+undefined_name_here
+api.export({})
+</script>
+"""
+
+
+def test_a_failed_start_is_shown_with_its_reason_and_log(browser_page, gateway):
+    page = browser_page
+    open_workspace(page, gateway)
+    page.fill("#plugin-source", BROKEN)
+    page.click("#load-source")
+    page.wait_for_function("() => [...document.querySelectorAll('#messages li')].some("
+                           "l => l.textContent.includes('Broken Start failed to start'))", timeout=RUN_MS)
+    message = page.evaluate("() => [...document.querySelectorAll('#messages li')].find("
+                            "l => l.textContent.includes('Broken Start failed to start')).textContent")
+    assert "NameError" in message and "undefined_name_here" in message
+    page.wait_for_function("() => [...document.querySelectorAll('#jobs tr')].some(r => "
+                           "r.textContent.includes('Broken Start') && r.dataset.state === 'failed' && "
+                           "r.querySelector('.log').textContent.includes('about to fail'))", timeout=60_000)
+    row = page.locator("#jobs tr", has_text="Broken Start").first
+    assert "NameError" in row.locator(".where").text_content()
+    assert row.locator("button.stop").is_hidden()
+
+
+def test_image_viewer_decodes_every_js_mappable_dtype(browser_page, gateway):
+    page = browser_page
+    open_workspace(page, gateway)
+    cases = {"int8": [-3, 5], "uint8": [0, 255], "int16": [-300, 7], "uint16": [1, 65535], "int32": [-70000, 1],
+             "uint32": [4000000000, 2], "float32": [0.5, -2.25], "float64": [1e-9, 3.5], "bool": [1, 0],
+             "int64": [-(2 ** 40), 9], "uint64": [2 ** 41, 3]}
+    for dtype, values in cases.items():
+        raw = np.array(values, dtype=dtype).tobytes()
+        decoded = page.evaluate("""([dtype, bytes]) => {
+            const nd = {_rtype: 'ndarray', _rdtype: dtype, _rshape: [1, 2],
+                        _rvalue: [new Uint8Array(bytes.slice(0, 1)).buffer, new Uint8Array(bytes.slice(1)).buffer]};
+            const image = ndarrayView.decode(nd);
+            return {values: Array.from(image.values, Number), shape: image.shape};
+        }""", [dtype, list(raw)])
+        assert decoded["shape"] == [1, 2]
+        np.testing.assert_allclose(decoded["values"], np.array(values, dtype=dtype).astype(float), rtol=1e-7,
+                                   err_msg=dtype)
+    refused = page.evaluate("""() => { try { ndarrayView.decode({_rtype: 'ndarray', _rdtype: 'complex64',
+        _rshape: [1], _rvalue: new ArrayBuffer(8)}); return 'decoded'; } catch (e) { return e.message; } }""")
+    assert "complex64" in refused
+    # an RGB float image is drawn with its channels
+    rgb = page.evaluate("""() => {
+        const box = document.createElement('div');
+        document.body.appendChild(box);
+        const viewer = ndarrayView.createViewer(box);
+        const data = new Float32Array([0, 0.5, 1, 1, 0.5, 0]);
+        viewer.setImage({_rtype: 'ndarray', _rdtype: 'float32', _rshape: [1, 2, 3], _rvalue: data.buffer});
+        const c = box.querySelector('canvas');
+        return Array.from(c.getContext('2d').getImageData(0, 0, 2, 1).data);
+    }""")
+    assert rgb == [0, 128, 255, 255, 255, 128, 0, 255]  # 127.5 rounds up in a Uint8ClampedArray
