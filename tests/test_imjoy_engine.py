@@ -18,6 +18,10 @@ pytest_plugins = ["browser_support"]
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 START_MS = 180_000
+BROKEN = """<config lang="json">{"name": "Broken", "type": "native-python", "version": "0.1.0", "api_version": "0.1.8"}</config>
+<script lang="python">
+1 / 0
+</script>"""
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +96,20 @@ def test_python_plugin_draws_an_array_in_a_js_window_through_the_engine(browser_
     page.evaluate("async () => { await imjoy.pm.unloadPlugin(imjoy.pm.plugin_names['Window Driver']); }")
     page.wait_for_function("""async () => (await imjoy.em.engines.find((e) => e.name === 'imjoy-hpc')
         .getEngineStatus()).plugin_processes.length === 0""", timeout=30_000)
+    # the engine's status lists a running plugin and killPluginProcess stops it
+    page.evaluate("(code) => imjoy.pm.reloadPlugin({code})", PYTHON_DRIVER)
+    stopped = page.evaluate("""async () => {
+        const engine = imjoy.em.engines.find((e) => e.name === 'imjoy-hpc');
+        const [process] = (await engine.getEngineStatus()).plugin_processes;
+        await engine.killPluginProcess(process);
+        return [process.name, (await engine.getEngineStatus()).plugin_processes.length];
+    }""")
+    assert stopped == ["Window Driver", 0]
+    # a plugin that fails to start is reported to the user with the reason (ImJoy itself would wait forever)
+    page.evaluate("(code) => { imjoy.pm.reloadPlugin({code}); }", BROKEN)
+    page.wait_for_function("() => [...document.querySelectorAll('#messages li')].some("
+                           "(l) => l.textContent.includes('Broken failed to start on imjoy-hpc'))", timeout=60_000)
+    assert "ZeroDivisionError" in page.inner_text("#messages")
 
 
 def test_engine_is_refused_on_an_origin_the_gateway_does_not_allow(browser_page, tmp_path, host_origin):

@@ -127,6 +127,12 @@ def test_catalog_is_listed_and_a_catalog_plugin_runs(browser_page, gateway):
 def test_python_plugin_drives_windows_dialogs_plugins_and_prompts(browser_page, gateway):
     page = browser_page
     open_workspace(page, gateway)
+    drive_windows_dialogs_plugins_and_prompts(page)
+
+
+def drive_windows_dialogs_plugins_and_prompts(page) -> None:
+    """Load the JS plugins and the driver, run the driver through its ui form and a prompt, check what the windows
+    computed, the image viewer, closing windows, and stop the driver from the jobs panel."""
     load_source(page, WINDOW_PLUGIN, "Array Summer")
     load_source(page, ECHO_PLUGIN, "JS Echo")
     load_source(page, DRIVER, "Workspace Driver")
@@ -150,6 +156,7 @@ def test_python_plugin_drives_windows_dialogs_plugins_and_prompts(browser_page, 
     sums = sorted(f.text_content("#sum") for f in frame_with(page, "#sum"))
     assert sums == ["15", "4", "60"]
     assert page.locator("#windows .window").count() >= 3 and page.locator("#dialogs .window").count() == 1
+    assert page.eval_on_selector('#windows .window[data-name="first"]', "w => getComputedStyle(w).resize") == "both"
     # the image viewer: a 3-D uint16 stack at plane 2, auto contrast over the whole stack
     viewer = page.locator('.image-viewer[data-name="stack"]')
     viewer.wait_for(timeout=RUN_MS)

@@ -10,7 +10,7 @@ import gateway_support
 import pytest
 from imjoy_plugins import WINDOW_PLUGIN
 from slurm_support import job_state, require_slurm, sbatch_sleep, scancel, wait_for
-from test_workspace import load_source, open_workspace
+from test_workspace import drive_windows_dialogs_plugins_and_prompts, load_source, open_workspace
 
 pytest_plugins = ["browser_support"]
 pytestmark = [pytest.mark.browser, pytest.mark.slurm, pytest.mark.timeout(300)]
@@ -100,3 +100,11 @@ def test_jobs_panel_follows_a_plugin_from_pending_to_running_to_stopped(browser_
                  what=f"job {job_id} to end")
     finally:
         scancel(filler)
+
+
+def test_a_plugin_in_a_slurm_job_drives_windows_dialogs_plugins_and_prompts(browser_page, slurm_gateway):
+    page = browser_page
+    open_workspace(page, slurm_gateway)
+    drive_windows_dialogs_plugins_and_prompts(page)
+    row = page.locator("#jobs tr", has_text="Workspace Driver").first
+    assert row.locator(".job").text_content().startswith("job "), "it ran in a SLURM job"
