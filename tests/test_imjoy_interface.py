@@ -40,6 +40,9 @@ class Plugin:
             failure = str(exc)
         return {"total": total, "again": again, "answer": answer, "echo": echo, "name": name, "failure": failure}
 
+    async def file_dialog(self):
+        return await api.showFileDialog(type="file")
+
     def sync_window(self):
         return api.createWindow(type="viewer", data={"image": np.ones((2, 2), "float32")}).result().total().result()
 
@@ -107,6 +110,8 @@ async def test_api_calls_go_to_the_interface(gateway):
         assert isinstance(image, np.ndarray) and image.dtype == np.uint16 and image.shape == (2, 3, 4)
         assert windows[0]["type"] == "viewer" and windows[0]["name"] == "w1"
         assert ("log", ("driver ready",)) in app.calls
+        with pytest.raises(Exception, match="the ImJoy app that started plugin 'Window Driver' does not provide it"):
+            await plugin.file_dialog()
     finally:
         await disconnect(server)
 

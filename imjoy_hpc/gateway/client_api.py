@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from imjoy_hpc.gateway.imjoy_interface import app_functions
+from imjoy_hpc.plugins.shim import IMJOY_APP_FUNCTIONS
 
 if TYPE_CHECKING:
     from imjoy_hpc.gateway.instances import InstanceManager, PluginInstance
@@ -168,10 +169,22 @@ class PluginHostAPI:
         api["info"] = api["log"]
         api["getPlugin"] = api["get_plugin"] = self.get_plugin
         # Started by an ImJoy app (through the engine): every ImJoy API function goes to the app itself.
-        for name, fn in app_functions(self.instance.interface).items():
+        served = app_functions(self.instance.interface)
+        for name, fn in served.items():
             api[name] = self._app_forwarder(name, fn)
+        if self.instance.interface:
+            for name in set(IMJOY_APP_FUNCTIONS) - set(served):
+                api[name] = self._not_in_app(name)
         api["startupFailed"] = self.startup_failed
         return api
+
+    def _not_in_app(self, name: str):
+        async def missing(*args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError(f"api.{name} is not available: the ImJoy app that started plugin "
+                               f"{self.instance.spec.name!r} does not provide it")
+
+        missing.__name__ = name
+        return missing
 
     def _app_forwarder(self, name: str, fn: Any):
         async def forward(*args: Any, **kwargs: Any) -> Any:
