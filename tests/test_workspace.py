@@ -300,3 +300,44 @@ def test_image_viewer_decodes_every_js_mappable_dtype(browser_page, gateway):
         return Array.from(c.getContext('2d').getImageData(0, 0, 2, 1).data);
     }""")
     assert rgb == [0, 128, 255, 255, 255, 128, 0, 255]  # 127.5 rounds up in a Uint8ClampedArray
+
+
+def test_the_workspace_keeps_its_plugins_across_a_cut_connection(browser_page, tmp_path):
+    from proxy_support import FlakyProxy
+
+    gateway = gateway_support.start_gateway(tmp_path, {"sessions": {"grace-period": 600},
+                                                       "server": {"ping-interval": 2, "ping-timeout": 2}})
+    relay = FlakyProxy(gateway.port)
+    try:
+        page = browser_page
+        page.goto(relay.url + "/#token=" + gateway.token)
+        page.wait_for_function("() => document.getElementById('status').dataset.state === 'connected'",
+                               timeout=60_000)
+        load_source(page, WINDOW_PLUGIN, "Array Summer")
+        load_source(page, ECHO_PLUGIN, "JS Echo")
+        load_source(page, DRIVER, "Workspace Driver")
+        before = page.evaluate("() => [...imjoyHpcWorkspace.jobs.values()].find(j => j.name === 'Workspace Driver').id")
+        relay.cut(8)
+        page.wait_for_function("() => document.getElementById('status').dataset.state === 'reconnecting'",
+                               timeout=30_000)
+        page.wait_for_function("() => imjoyHpcWorkspace.reattached >= 1", timeout=90_000)
+        assert "re-attached" in page.inner_text("#status")
+        # the same instance, driven from ImJoy again: its api.* calls reach this workspace over the new connection
+        drive_again = page.evaluate("""async () => {
+            const plugin = imjoyHpcWorkspace.imjoy.pm.plugin_names['Workspace Driver'];
+            return plugin.api.id;
+        }""")
+        assert drive_again == before
+        page.click('#plugins li[data-name="Workspace Driver"] button.run')
+        page.locator(".ui-form").wait_for(timeout=RUN_MS)
+        page.click(".ui-form button.run-form")
+        page.locator(".prompt-input").wait_for(timeout=RUN_MS)
+        page.click(".dialog button.ok")
+        page.wait_for_function("() => [...document.querySelectorAll('#messages li')].some("
+                               "l => l.textContent.includes('Workspace Driver returned'))", timeout=RUN_MS)
+        states = {i["id"]: i["state"] for i in page.evaluate("async () => await imjoyHpcWorkspace.server"
+                                                              ".list_instances()")}
+        assert states[before] == "running"
+    finally:
+        relay.close()
+        assert gateway.stop() == 0, gateway.log()[-3000:]

@@ -70,9 +70,15 @@ class ClientAPI:
     async def get_plugin(self, name: str, options: dict | None = None) -> dict:
         """The API of a running plugin with this name or id (started for this client, shared or detached),
         else start it."""
+        options = dict(options or {})
         instance = self.instances.take_over(name, self.session)
         if instance is not None:
-            return plugin_api_for(instance)
+            api = plugin_api_for(instance)
+            if options.get("interface"):
+                # an ImJoy app re-attaching its plugin on a new connection: its api.* calls go to the new interface
+                instance.interface = options["interface"]
+                api["exit"] = self._exit_and_stop(instance)
+            return api
         return await self.load_plugin(name, options)
 
     async def plugin_source(self, name: str) -> str:
@@ -170,8 +176,8 @@ class PluginHostAPI:
         api["getPlugin"] = api["get_plugin"] = self.get_plugin
         # Started by an ImJoy app (through the engine): every ImJoy API function goes to the app itself.
         served = app_functions(self.instance.interface)
-        for name, fn in served.items():
-            api[name] = self._app_forwarder(name, fn)
+        for name in served:
+            api[name] = self._app_forwarder(name)
         if self.instance.interface:
             for name in set(IMJOY_APP_FUNCTIONS) - set(served):
                 api[name] = self._not_in_app(name)
@@ -186,9 +192,14 @@ class PluginHostAPI:
         missing.__name__ = name
         return missing
 
-    def _app_forwarder(self, name: str, fn: Any):
+    def _app_forwarder(self, name: str):
         async def forward(*args: Any, **kwargs: Any) -> Any:
             self.instance.logs.append(f"{name}: {' '.join(map(_short, args))}")
+            # looked up at each call: an app that re-attached the plugin hands over a new interface
+            fn = app_functions(self.instance.interface).get(name)
+            if fn is None:
+                raise RuntimeError(f"api.{name} is not available: the ImJoy app that started plugin "
+                                   f"{self.instance.spec.name!r} does not provide it (any more)")
             # ImJoy's functions take one config object: keyword arguments (api.createWindow(type=..., data=...))
             # become that object, as the JS side of imjoy-rpc hands them to ImJoy.
             return await fn(*args, kwargs) if kwargs else await fn(*args)

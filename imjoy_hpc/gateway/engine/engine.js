@@ -8,6 +8,15 @@
   const PROMPT = "URL of your imjoy-hpc gateway, as `imjoy-hpc serve` or `imjoy-hpc connect` prints it " +
     "(http://127.0.0.1:PORT/#token=...)";
   const ACTIVE = ["queued", "installing", "starting", "running"];
+  // While the connection is down (a cut tunnel), the engine still counts as alive for this long, so ImJoy keeps
+  // its plugins; the gateway keeps them for its sessions.grace-period and the engine re-attaches them.
+  const RECONNECT_GRACE_MS = 120000;
+
+  function newSessionId() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
 
   /** The gateway's base URL and token from the URL the gateway prints (`.../#token=...`). */
   function parseGatewayUrl(text) {
@@ -53,7 +62,75 @@
     let server = null;
     let base = null;
     let connecting = null;
-    const started = new Map(); // instance id -> plugin name, for getEngineStatus
+    let lostAt = null;
+    const sessionId = options.sessionId || newSessionId();
+    const started = new Map(); // instance id -> {name, iface, handle}: to list and to re-attach them
+    const lostWaiters = [];
+
+    /** A call that fails at once when the connection drops (its answer cannot come back on the old peer). */
+    function whileConnected(promise) {
+      let fail;
+      const lost = new Promise((_, reject) => {
+        fail = () => reject(new Error("connection to the gateway lost during the call; the plugin is still running"));
+        lostWaiters.push(fail);
+      });
+      return Promise.race([promise, lost]).finally(() => {
+        const i = lostWaiters.indexOf(fail);
+        if (i >= 0) lostWaiters.splice(i, 1);
+      });
+    }
+
+    /** The plugin's API as ImJoy keeps it: every method goes to the plugin's current remote API, which
+     * re-attaching replaces. */
+    function stableApi(id, remote) {
+      const handle = { current: remote };
+      const api = { _rintf: true };
+      for (const key of Object.keys(remote)) {
+        if (key === "_rintf") continue;
+        if (typeof remote[key] === "function") {
+          api[key] = (...args) => whileConnected(Promise.resolve(handle.current[key](...args)));
+        } else {
+          api[key] = remote[key];
+        }
+      }
+      return { api, handle };
+    }
+
+    function watch(connection) {
+      const socket = connection._rpc && connection._rpc._connection;
+      if (!socket || typeof socket.on !== "function") return;
+      socket.on("disconnected", () => {
+        if (lostAt !== null) return;
+        lostAt = Date.now();
+        for (const fail of lostWaiters.splice(0)) fail();
+        if (options.onConnectionLost) options.onConnectionLost();
+      });
+      // The socket.io client reconnects by itself and registers again with this session id: the gateway hands the
+      // session's plugins back; each gets the plugin's ImJoy interface again over the new connection.
+      if (socket.rpc && typeof socket.rpc.on === "function") {
+        socket.rpc.on("remoteReady", () => {
+          if (lostAt === null) return;
+          reattach(socket.rpc.getRemote() || server).catch((e) => {
+            console.error("imjoy-hpc: re-attaching failed", e);
+            if (options.onReattached) options.onReattached(e);
+          });
+        });
+      }
+    }
+
+    async function reattach(remote) {
+      server = remote; // the client exports this page's own API (clientApi) again by itself
+      for (const [id, record] of started) {
+        try {
+          record.handle.current = await server.get_plugin(id, { interface: record.iface });
+        } catch (e) {
+          started.delete(id); // it ended meanwhile; ImJoy learns it at its next call
+        }
+      }
+      lostAt = null;
+      if (options.onConnected) options.onConnected(server);
+      if (options.onReattached) options.onReattached(null);
+    }
 
     async function askUrl(reason) {
       if (options.gatewayUrl && !reason) return options.gatewayUrl;
@@ -79,8 +156,9 @@
         try {
           const connectToServer = await loadClient(target.base);
           const connection = await connectToServer({
-            server_url: target.base, token: target.token, name: "imjoy-hpc engine",
+            server_url: target.base, token: target.token, name: "imjoy-hpc engine", session_id: sessionId,
           });
+          watch(connection);
           if (options.clientApi) await connection.export(Object.assign({ _rintf: true }, options.clientApi));
           server = connection;
           base = target.base;
@@ -126,6 +204,7 @@
       },
       async heartbeat() {
         if (!server) return false;
+        if (lostAt !== null) return Date.now() - lostAt < RECONNECT_GRACE_MS;
         try {
           await Promise.race([server.list_instances(),
             new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), 4000))]);
@@ -137,13 +216,13 @@
       async startPlugin(config, imjoyInterface, engineUtils) {
         try {
           await connect();
-          const plugin = await server.load_plugin(config.code, {
-            tag: config.tag || undefined,
-            // the ImJoy API bound to this plugin: the gateway sends the plugin's api.* calls to it
-            interface: Object.assign({}, imjoyInterface, { _rintf: true }),
-          });
-          started.set(plugin.id, config.name);
-          return Object.assign({ _rintf: true }, plugin);
+          // the ImJoy API bound to this plugin: the gateway sends the plugin's api.* calls to it
+          const iface = Object.assign({}, imjoyInterface, { _rintf: true });
+          const plugin = await whileConnected(server.load_plugin(config.code, { tag: config.tag || undefined,
+            interface: iface }));
+          const { api: stable, handle } = stableApi(plugin.id, plugin);
+          started.set(plugin.id, { name: config.name, iface, handle });
+          return stable;
         } catch (e) {
           // ImJoy core never settles loadPlugin when startPlugin fails: tell the user here.
           const text = `Plugin ${config.name} failed to start on imjoy-hpc: ${firstLine(e)}`;

@@ -6,6 +6,7 @@
   "use strict";
 
   const TOKEN_KEY = "imjoy-hpc-token";
+  const SESSION_KEY = "imjoy-hpc-workspace-session";
   const VIEWER = "imjoy-hpc/image-viewer";
   const $ = (id) => document.getElementById(id);
   const state = { imjoy: null, engine: null, server: null, plugins: new Map(), jobs: new Map() };
@@ -188,7 +189,15 @@
       { prompt: (text) => textDialog(text, true, "", true), showMessage: say },
       {
         gatewayUrl: `${location.origin}/#token=${encodeURIComponent(token)}`,
+        sessionId: tabSession(),
         clientApi: { onPluginStatus: updateJob, showMessage: say },
+        onConnectionLost: () => setStatus("reconnecting",
+          "connection lost; reconnecting (your plugins keep running on the gateway)…"),
+        onReattached: (error) => {
+          state.reattached = (state.reattached || 0) + (error ? 0 : 1);
+          if (error) setStatus("failed", `re-attaching failed: ${error}`);
+          else setStatus("connected", "connected (re-attached)");
+        },
         onConnected: (server) => { state.server = server; },
         onStartFailed: (config, reason) => say(`${config.name} failed to start: ${reason}`),
       });
@@ -327,6 +336,18 @@
   }
 
   // ------------------------------------------------------------------ start
+  /** This tab's session on the gateway: its plugins outlive a cut connection and come back to this tab. */
+  function tabSession() {
+    let id = sessionStorage.getItem(SESSION_KEY);
+    if (!id) {
+      const bytes = new Uint8Array(16);
+      crypto.getRandomValues(bytes);
+      id = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+      sessionStorage.setItem(SESSION_KEY, id);
+    }
+    return id;
+  }
+
   function tokenFromAddress() {
     const token = new URLSearchParams(location.hash.slice(1)).get("token");
     if (token) {
