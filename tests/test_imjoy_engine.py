@@ -18,7 +18,9 @@ pytest_plugins = ["browser_support"]
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 START_MS = 180_000
-BROKEN = """<config lang="json">{"name": "Broken", "type": "native-python", "version": "0.1.0", "api_version": "0.1.8"}</config>
+BROKEN = """<config lang="json">
+{"name": "Broken", "type": "native-python", "version": "0.1.0", "api_version": "0.1.8"}
+</config>
 <script lang="python">
 1 / 0
 </script>"""

@@ -21,7 +21,7 @@ DRIVER = """
 <config lang="json">
 {"name": "Workspace Driver", "type": "native-python", "version": "0.1.0", "api_version": "0.1.8", "tags": [],
  "description": "Uses the ImJoy API of the workspace", "requirements": [], "dependencies": [], "flags": [],
- "ui": "Scale: {id: 'scale', type: 'number', min: 1, max: 10, placeholder: 2}<br>Label: {id: 'label', type: 'string', placeholder: 'cells'}"}
+ "ui": "Scale: {id: 'scale', type: 'number', min: 1, max: 10, placeholder: 2}<br>DRIVER_LABEL"}
 </config>
 <script lang="python">
 import numpy as np
@@ -33,7 +33,8 @@ class Plugin:
 
     async def run(self, ctx):
         scale = ctx.config["scale"]
-        first = await api.createWindow(type="Array Summer", name="first", data={"image": np.full((4, 5), scale, "int32")})
+        first = await api.createWindow(type="Array Summer", name="first",
+                                       data={"image": np.full((4, 5), scale, "int32")})
         second = await api.createWindow({"type": "Array Summer", "name": "second",
                                          "data": {"image": np.arange(6, dtype="float32")}})
         dialog = await api.showDialog(type="Array Summer", name="in a dialog", data={"image": np.ones((2, 2), "uint8")})
@@ -47,7 +48,7 @@ class Plugin:
 
 api.export(Plugin())
 </script>
-"""
+""".replace("DRIVER_LABEL", "Label: {id: 'label', type: 'string', placeholder: 'cells'}")
 
 SPY_WINDOW = """
 <config lang="json">

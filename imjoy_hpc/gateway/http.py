@@ -162,7 +162,8 @@ class EnginePluginHandler(GuardedMixin, tornado.web.RequestHandler):
     """GET /imjoy/engine.imjoy.html: the ImJoy engine plugin, for ImJoy apps on the gateway's own origin or on a
     configured `allowed-origins` one (CORS); a browser request from any other origin is refused."""
 
-    def initialize(self, host_allowed: Callable[[str], bool], origin_allowed: Callable[[str | None, dict], bool]) -> None:
+    def initialize(self, host_allowed: Callable[[str], bool],
+                   origin_allowed: Callable[[str | None, dict], bool]) -> None:
         self.host_allowed = host_allowed
         self.origin_allowed = origin_allowed
 

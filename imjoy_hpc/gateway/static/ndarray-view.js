@@ -120,7 +120,11 @@
         $(".info").textContent = `${image.shape.join("×")} ${image.dtype}`;
         draw();
       },
-      setPlane(i) { plane = Math.max(0, Math.min(Number(i), image.layout.planes - 1)); $(".plane").value = plane; draw(); },
+      setPlane(i) {
+        plane = Math.max(0, Math.min(Number(i), image.layout.planes - 1));
+        $(".plane").value = plane;
+        draw();
+      },
       setContrast(min, max) { lo = Number(min); hi = Number(max); $(".lo").value = lo; $(".hi").value = hi; draw(); },
       state() { return image ? { shape: image.shape, dtype: image.dtype, plane, lo, hi } : null; },
     };

@@ -277,7 +277,11 @@
         const load = document.createElement("button");
         load.textContent = "Load";
         load.onclick = async () => {
-          try { await loadCode(await state.server.plugin_source(entry.name)); } catch (e) { say(`${entry.name}: ${e}`); }
+          try {
+            await loadCode(await state.server.plugin_source(entry.name));
+          } catch (e) {
+            say(`${entry.name}: ${e}`);
+          }
         };
         li.appendChild(load);
       }
