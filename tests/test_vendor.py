@@ -97,3 +97,11 @@ def test_check_mode_of_the_core_script_accepts_the_files() -> None:
     result = subprocess.run(["bash", str(CORE_SCRIPT), "--check"], check=False, capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_workspace_loads_the_vendored_core_and_no_other_origin() -> None:
+    page = (STATIC / "workspace.html").read_text()
+    assert 'src="static/vendor/imjoy-core/imjoy-core.min.js"' in page
+    scripts = re.findall(r'<script[^>]*src="([^"]+)"', page)
+    assert scripts and all(not s.startswith(("http:", "https:", "//")) for s in scripts), scripts
+    assert 'default_rpc_base_url: "/static/vendor/imjoy-core/"' in (STATIC / "workspace.js").read_text()

@@ -190,7 +190,7 @@
       {
         gatewayUrl: `${location.origin}/#token=${encodeURIComponent(token)}`,
         sessionId: tabSession(),
-        clientApi: { onPluginStatus: updateJob, showMessage: say },
+        clientApi: { onPluginStatus: updateJob, showMessage: say, showStatus: say },
         onConnectionLost: () => setStatus("reconnecting",
           "connection lost; reconnecting (your plugins keep running on the gateway)…"),
         onReattached: (error) => {
