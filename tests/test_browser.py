@@ -63,7 +63,7 @@ def error_text(page) -> str:
 
 def open_connected(page, gateway) -> None:
     """Open the page with the token in the fragment and wait until it is connected."""
-    page.goto(base_url(gateway) + "#token=" + gateway.token)
+    page.goto(base_url(gateway) + "console#token=" + gateway.token)
     page.wait_for_function(
         "() => ['connected', 'failed'].includes(document.getElementById('status').dataset.state)",
         timeout=CONNECT_TIMEOUT_MS,
@@ -170,7 +170,7 @@ def test_plugin_log_reaches_the_page(gateway, browser_page) -> None:
 def test_wrong_token_is_refused(gateway, browser_page) -> None:
     page = browser_page
     wrong = "wrong-" + secrets.token_urlsafe(12)
-    page.goto(base_url(gateway) + "#token=" + wrong)
+    page.goto(base_url(gateway) + "console#token=" + wrong)
     page.wait_for_selector("#error", state="visible", timeout=CONNECT_TIMEOUT_MS)
     text = page.inner_text("#error")
     assert "Could not connect to the gateway" in text
@@ -188,7 +188,7 @@ def test_wrong_token_page_does_not_keep_retrying(gateway, browser_page) -> None:
     page = browser_page
     handshakes: list[str] = []
     page.on("request", lambda r: handshakes.append(r.url) if "/socket.io/" in r.url and "sid=" not in r.url else None)
-    page.goto(base_url(gateway) + "#token=wrong-" + secrets.token_urlsafe(12))
+    page.goto(base_url(gateway) + "console#token=wrong-" + secrets.token_urlsafe(12))
     page.wait_for_selector("#error", state="visible", timeout=CONNECT_TIMEOUT_MS)
     before = len(handshakes)
     page.wait_for_timeout(6000)

@@ -25,7 +25,7 @@ def gateway_behind_relay(tmp_path):
 def test_the_page_reattaches_by_itself_after_a_cut(gateway_behind_relay, browser_page) -> None:
     gateway, relay = gateway_behind_relay
     page = browser_page
-    page.goto(relay.url + "/#token=" + gateway.token)
+    page.goto(relay.url + "/console#token=" + gateway.token)
     page.wait_for_function("() => document.getElementById('status').dataset.state === 'connected'",
                            timeout=CONNECT_TIMEOUT_MS)
     load_plugin(page, "Hello")

@@ -218,7 +218,9 @@ async def test_disconnecting_client_ends_its_plugins(gateway):
 async def test_http_guards(gateway):
     http = tornado.httpclient.AsyncHTTPClient()
     page = await http.fetch(gateway.url + "/")
-    assert b"imjoy-rpc-socketio.js" in page.body
+    assert b"imjoy-core.min.js" in page.body
+    console = await http.fetch(gateway.url + "/console")
+    assert b"imjoy-rpc-socketio.js" in console.body
     assert page.headers.get("Access-Control-Allow-Origin") is None
     rebound = await http.fetch(gateway.url + "/", headers={"Host": "evil.example:80"}, raise_error=False)
     assert rebound.code == 403

@@ -54,3 +54,54 @@ def test_page_loads_the_vendored_client() -> None:
     index = (STATIC / "index.html").read_text()
     assert 'src="static/vendor/imjoy-rpc-socketio.js"' in index
     assert "imjoyRPCSocketIO.connectToServer" in (STATIC / "app.js").read_text()
+
+
+CORE_SCRIPT = REPO / "scripts" / "vendor-imjoy-core.sh"
+CORE = VENDOR / "imjoy-core"
+CORE_FILES = ("imjoy-core.min.js", "imjoy-loader.js", "imjoy-rpc.min.js", "default_base_frame.html")
+
+
+def core_pinned(name: str) -> str:
+    match = re.search(rf'^{name}="([^"]+)"$', CORE_SCRIPT.read_text(), re.MULTILINE)
+    assert match, f"{CORE_SCRIPT} has no {name}=..."
+    return match.group(1)
+
+
+def test_imjoy_core_is_the_pinned_package() -> None:
+    assert core_pinned("PACKAGE") == "imjoy-core" and core_pinned("VERSION") == "0.14.5"
+    assert core_pinned("INTEGRITY") == ("sha512-G0ybhLq57vOSM+4DhJ7A/3WSjJdbzk+WoEqg4+c5clkRhLOYY5VfI6oJ4MI664ZsVVgIinsw"
+                                        "sEJWbHAWQOBxFg==")
+    for name in CORE_FILES:
+        expected = core_pinned("SHA256_" + re.sub(r"[.-]", "_", name))
+        assert re.fullmatch(r"[0-9a-f]{64}", expected)
+        assert sha256(CORE / name) == expected, name
+    assert sorted(p.name for p in CORE.iterdir()) == sorted(CORE_FILES + ("LICENSE", "README.md",
+                                                                          "THIRD-PARTY-LICENSES.txt"))
+
+
+def test_imjoy_core_ships_its_license_and_those_of_its_bundle() -> None:
+    assert sha256(CORE / "LICENSE") == core_pinned("LICENSE_SHA256")
+    assert "MIT License" in (CORE / "LICENSE").read_text()
+    notice = (CORE / "THIRD-PARTY-LICENSES.txt").read_text()
+    assert sha256(CORE / "THIRD-PARTY-LICENSES.txt") == core_pinned("NOTICE_SHA256")
+    for package in ("lodash@", "js-yaml@", "ajv@", "dompurify@", "pouchdb-browser@", "socket.io-client@", "axios@"):
+        assert f"\n{package}" in notice, package
+    assert "Apache License" in notice  # DOMPurify's dual license, verbatim
+    readme = (CORE / "README.md").read_text()
+    for name in CORE_FILES + ("LICENSE", "THIRD-PARTY-LICENSES.txt"):
+        assert name in readme
+    assert core_pinned("INTEGRITY") in readme
+
+
+def test_check_mode_of_the_core_script_accepts_the_files() -> None:
+    result = subprocess.run(["bash", str(CORE_SCRIPT), "--check"], check=False, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_workspace_loads_the_vendored_core_and_no_other_origin() -> None:
+    page = (STATIC / "workspace.html").read_text()
+    assert 'src="static/vendor/imjoy-core/imjoy-core.min.js"' in page
+    scripts = re.findall(r'<script[^>]*src="([^"]+)"', page)
+    assert scripts and all(not s.startswith(("http:", "https:", "//")) for s in scripts), scripts
+    assert 'default_rpc_base_url: "/static/vendor/imjoy-core/"' in (STATIC / "workspace.js").read_text()

@@ -197,7 +197,8 @@ class Gateway:
         if not front:
             return
         front_app = tornado.web.Application(
-            http.handlers(self.front.handler(), host_allowed=self.host_allowed, token=self.token, info=self.info),
+            http.handlers(self.front.handler(), host_allowed=self.host_allowed, token=self.token, info=self.info,
+                          origin_allowed=self.origin_allowed),
             websocket_max_message_size=self.max_bytes,
         )
         cap = connection_cap(raise_descriptor_limit(), self.max_connections)

@@ -4,8 +4,14 @@ Both work on the plugin catalog and the instance manager only."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from imjoy_hpc.gateway.imjoy_interface import app_functions
+from imjoy_hpc.plugins.shim import IMJOY_APP_FUNCTIONS
 
 if TYPE_CHECKING:
     from imjoy_hpc.gateway.instances import InstanceManager, PluginInstance
@@ -38,17 +44,58 @@ class ClientAPI:
     async def load_plugin(self, name_or_source: str, options: dict | None = None) -> dict:
         """Start a plugin (name, file or source) on its profile's cluster; returns its API once it is ready."""
         options = dict(options or {})
+        interface = options.pop("interface", None)  # ImJoy's API bound to this plugin (the engine passes it)
         spec = self.catalog.load(name_or_source, options.get("tag"))
-        instance = await self.instances.load(spec, self.session, options)
-        return plugin_api_for(instance)
+        instance = await self.instances.load(spec, self.session, options, interface=interface)
+        api = plugin_api_for(instance)
+        if interface:
+            api["exit"] = self._exit_and_stop(instance)
+        return api
+
+    def _exit_and_stop(self, instance: "PluginInstance"):
+        """ImJoy unloads a plugin by calling its `exit()`: run the plugin's own exit, then stop its process."""
+        own_exit = (instance.api or {}).get("exit")
+
+        async def exit() -> None:  # noqa: A001 - ImJoy's name
+            try:
+                if callable(own_exit):
+                    await asyncio.wait_for(own_exit(), 10)
+            except Exception:  # noqa: BLE001 - the plugin's own exit failing must not keep it running
+                logger.info("exit() of plugin %s failed", instance.id, exc_info=True)
+            finally:
+                await self.instances.kill(instance, "unloaded by the ImJoy app")
+
+        return exit
 
     async def get_plugin(self, name: str, options: dict | None = None) -> dict:
         """The API of a running plugin with this name or id (started for this client, shared or detached),
         else start it."""
+        options = dict(options or {})
         instance = self.instances.take_over(name, self.session)
         if instance is not None:
-            return plugin_api_for(instance)
+            api = plugin_api_for(instance)
+            if options.get("interface"):
+                # an ImJoy app re-attaching its plugin on a new connection: its api.* calls go to the new interface
+                instance.interface = options["interface"]
+                api["exit"] = self._exit_and_stop(instance)
+            return api
         return await self.load_plugin(name, options)
+
+    async def plugin_source(self, name: str) -> str:
+        """The ImJoy plugin file of a catalog plugin, for an ImJoy app to load (a plain .py plugin comes wrapped in
+        an .imjoy.html file of type native-python)."""
+        entry = next((e for e in self.catalog.list() if e["name"] == name and not e.get("error")), None)
+        if entry is None:
+            raise KeyError(f"no plugin {name!r} in the catalog")
+        path = Path(entry["file"])
+        text = path.read_text()
+        if path.suffix == ".py":
+            config = {"name": entry["name"], "type": "native-python", "version": entry.get("version") or "0.1.0",
+                      "description": entry.get("description") or "", "tags": entry.get("tags") or [],
+                      "flags": entry.get("flags") or []}
+            text = (f'<config lang="json">\n{json.dumps(config)}\n</config>\n'
+                    f'<script lang="python">\n{text}\n</script>\n')
+        return text
 
     async def list_instances(self) -> list[dict]:
         """Every plugin instance of this gateway with its state."""
@@ -59,6 +106,16 @@ class ClientAPI:
         instance = self.instances.get(instance_id)
         await self.instances.kill(instance, "killed by request")
         return instance.info()
+
+    async def plugin_log(self, instance_id: str, lines: int = 60) -> dict:
+        """What a plugin said (its api.* calls and status lines) and the tail of its process's log file."""
+        instance = self.instances.get(instance_id)
+        try:
+            tail = instance.log_file.read_text(errors="replace").splitlines()[-int(lines):]
+        except OSError:
+            tail = []
+        return {"id": instance.id, "messages": list(instance.logs), "log_tail": "\n".join(tail),
+                "log_file": str(instance.log_file)}
 
     async def list_jobs(self) -> list[dict]:
         """Batch jobs (or local workers) the gateway owns."""
@@ -76,6 +133,7 @@ class ClientAPI:
         names = {
             "list_plugins": self.list_plugins, "load_plugin": self.load_plugin, "get_plugin": self.get_plugin,
             "list_instances": self.list_instances, "kill_plugin": self.kill_plugin, "list_jobs": self.list_jobs,
+            "plugin_source": self.plugin_source, "plugin_log": self.plugin_log,
         }
         api: dict[str, Any] = {"log": self.log, "info": self.info, "error": self.error}
         for snake, fn in names.items():
@@ -116,8 +174,38 @@ class PluginHostAPI:
             api[name] = self._forwarder(name, required=True)
         api["info"] = api["log"]
         api["getPlugin"] = api["get_plugin"] = self.get_plugin
+        # Started by an ImJoy app (through the engine): every ImJoy API function goes to the app itself.
+        served = app_functions(self.instance.interface)
+        for name in served:
+            api[name] = self._app_forwarder(name)
+        if self.instance.interface:
+            for name in set(IMJOY_APP_FUNCTIONS) - set(served):
+                api[name] = self._not_in_app(name)
         api["startupFailed"] = self.startup_failed
         return api
+
+    def _not_in_app(self, name: str):
+        async def missing(*args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError(f"api.{name} is not available: the ImJoy app that started plugin "
+                               f"{self.instance.spec.name!r} does not provide it")
+
+        missing.__name__ = name
+        return missing
+
+    def _app_forwarder(self, name: str):
+        async def forward(*args: Any, **kwargs: Any) -> Any:
+            self.instance.logs.append(f"{name}: {' '.join(map(_short, args))}")
+            # looked up at each call: an app that re-attached the plugin hands over a new interface
+            fn = app_functions(self.instance.interface).get(name)
+            if fn is None:
+                raise RuntimeError(f"api.{name} is not available: the ImJoy app that started plugin "
+                                   f"{self.instance.spec.name!r} does not provide it (any more)")
+            # ImJoy's functions take one config object: keyword arguments (api.createWindow(type=..., data=...))
+            # become that object, as the JS side of imjoy-rpc hands them to ImJoy.
+            return await fn(*args, kwargs) if kwargs else await fn(*args)
+
+        forward.__name__ = name
+        return forward
 
     def _forwarder(self, name: str, required: bool):
         async def forward(*args: Any, **kwargs: Any) -> Any:
@@ -135,3 +223,9 @@ class PluginHostAPI:
 
     def startup_failed(self, text: str) -> None:
         self.instances.startup_failed(self.instance, str(text))
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    """An argument as a log line shows it (arrays and long configs cut)."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "..."

@@ -12,6 +12,9 @@ from imjoy_hpc import __version__
 from imjoy_hpc.gateway.auth import tokens_match
 
 STATIC_DIR = Path(__file__).with_name("static")
+ENGINE_DIR = Path(__file__).with_name("engine")
+ENGINE_MARKER = "/*IMJOY_HPC_ENGINE_JS*/"
+CORE_DIR = STATIC_DIR / "vendor" / "imjoy-core"
 SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
@@ -33,7 +36,62 @@ class GuardedMixin:
             raise tornado.web.HTTPError(403, reason="Host not allowed")
 
 
+def frame_origin(scheme: str, host_header: str) -> str:
+    """Where plugin iframes live for a workspace opened at `host_header`: the same port under the other loopback
+    name (127.0.0.1 <-> localhost), a different origin that reaches the same door through the same tunnel."""
+    name, sep, port = host_header.rpartition(":")
+    if not sep or not port.isdigit():
+        name, port = host_header, ""
+    other = "localhost" if name != "localhost" else "127.0.0.1"
+    return f"{scheme}://{other}{':' + port if port else ''}"
+
+
+def workspace_headers(scheme: str, host_header: str) -> dict[str, str]:
+    """The workspace page: scripts from here only, frames only from the plugin-frame origin, never framed itself,
+    no workers (a web worker would run on this origin)."""
+    frames = frame_origin(scheme, host_header)
+    return {
+        **SECURITY_HEADERS,
+        "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-eval'; connect-src 'self' ws: wss:; "
+                                   "img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+                                   f"frame-src {frames}; child-src {frames}; worker-src 'none'; "
+                                   "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    }
+
+
+def frame_headers(scheme: str, host_header: str) -> dict[str, str]:
+    """ImJoy's base frame (the page every plugin iframe loads): framed only by the workspace on the other
+    loopback name of this port."""
+    return {
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+        "Content-Security-Policy": f"frame-ancestors {frame_origin(scheme, host_header)}",
+    }
+
+
 class PageHandler(GuardedMixin, tornado.web.RequestHandler):
+    """The workspace page (`/`) or the console (`/console`)."""
+
+    def initialize(self, host_allowed: Callable[[str], bool], page: str = "workspace.html") -> None:
+        self.host_allowed = host_allowed
+        self.page = page
+
+    def set_default_headers(self) -> None:
+        for key, value in SECURITY_HEADERS.items():
+            self.set_header(key, value)
+
+    def get(self) -> None:
+        if self.page == "workspace.html":
+            for key, value in workspace_headers(self.request.protocol, self.request.host).items():
+                self.set_header(key, value)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.write((STATIC_DIR / self.page).read_bytes())
+
+
+class EngineScriptHandler(GuardedMixin, tornado.web.RequestHandler):
+    """GET /imjoy/engine.js: the engine's code, as the workspace page loads it."""
+
     def initialize(self, host_allowed: Callable[[str], bool]) -> None:
         self.host_allowed = host_allowed
 
@@ -42,8 +100,27 @@ class PageHandler(GuardedMixin, tornado.web.RequestHandler):
             self.set_header(key, value)
 
     def get(self) -> None:
-        self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.write((STATIC_DIR / "index.html").read_bytes())
+        self.set_header("Content-Type", "application/javascript; charset=utf-8")
+        self.write((ENGINE_DIR / "engine.js").read_bytes())
+
+
+class FrameHandler(GuardedMixin, tornado.web.RequestHandler):
+    """ImJoy core's base frame and the loader it asks for at `/imjoy-loader.js`, unmodified from the vendored
+    package."""
+
+    FILES = {"default_base_frame.html": "text/html; charset=utf-8",
+             "imjoy-loader.js": "application/javascript; charset=utf-8"}
+
+    def initialize(self, host_allowed: Callable[[str], bool]) -> None:
+        self.host_allowed = host_allowed
+
+    def set_default_headers(self) -> None:
+        for key, value in frame_headers(self.request.protocol, self.request.host).items():
+            self.set_header(key, value)
+
+    def get(self, name: str) -> None:
+        self.set_header("Content-Type", self.FILES[name])
+        self.write((CORE_DIR / name).read_bytes())
 
 
 class StaticHandler(GuardedMixin, tornado.web.StaticFileHandler):
@@ -75,8 +152,54 @@ class InfoHandler(GuardedMixin, tornado.web.RequestHandler):
         self.write(json.dumps({"success": True, "version": __version__, **self.info()}, default=str))
 
 
+def engine_plugin_source() -> str:
+    """The engine plugin file: its template with the engine's JS (shared with the workspace page) inlined."""
+    template = (ENGINE_DIR / "engine.imjoy.html").read_text()
+    return template.replace(ENGINE_MARKER, (ENGINE_DIR / "engine.js").read_text().strip())
+
+
+class EnginePluginHandler(GuardedMixin, tornado.web.RequestHandler):
+    """GET /imjoy/engine.imjoy.html: the ImJoy engine plugin, for ImJoy apps on the gateway's own origin or on a
+    configured `allowed-origins` one (CORS); a browser request from any other origin is refused."""
+
+    def initialize(self, host_allowed: Callable[[str], bool],
+                   origin_allowed: Callable[[str | None, dict], bool]) -> None:
+        self.host_allowed = host_allowed
+        self.origin_allowed = origin_allowed
+
+    def set_default_headers(self) -> None:
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Referrer-Policy", "no-referrer")
+        # a plugin file is data for ImJoy, never a page of this origin
+        self.set_header("Content-Security-Policy", "default-src 'none'; sandbox")
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("Vary", "Origin")
+
+    def _cors(self) -> bool:
+        origin = self.request.headers.get("Origin")
+        environ = {"wsgi.url_scheme": self.request.protocol, "HTTP_HOST": self.request.host}
+        if origin is not None and not self.origin_allowed(origin, environ):
+            self.set_status(403, reason="Origin not allowed")
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            self.write(f"origin {origin} is not allowed: add it to imjoy-hpc.server.allowed-origins\n")
+            return False
+        if origin is not None:
+            self.set_header("Access-Control-Allow-Origin", origin)
+        return True
+
+    def get(self) -> None:
+        if self._cors():
+            self.set_header("Content-Type", "text/plain; charset=utf-8")
+            self.write(engine_plugin_source())
+
+    def options(self) -> None:
+        if self._cors():
+            self.set_header("Access-Control-Allow-Methods", "GET")
+            self.set_status(204)
+
+
 def handlers(socket_handler: type, *, host_allowed: Callable[[str], bool], token: str,
-             info: Callable[[], Any]) -> list:
+             info: Callable[[], Any], origin_allowed: Callable[[str | None, dict], bool]) -> list:
     """Routes of the front door."""
 
     class GuardedSocket(socket_handler):  # type: ignore[misc, valid-type]
@@ -89,6 +212,10 @@ def handlers(socket_handler: type, *, host_allowed: Callable[[str], bool], token
     return [
         (r"/socket.io/", GuardedSocket),
         (r"/", PageHandler, guard),
+        (r"/console", PageHandler, {**guard, "page": "index.html"}),
+        (r"/imjoy/engine.js", EngineScriptHandler, guard),
+        (r"/(default_base_frame\.html|imjoy-loader\.js)", FrameHandler, guard),
         (r"/static/(.*)", StaticHandler, {"path": str(STATIC_DIR), **guard}),
         (r"/api/info", InfoHandler, {**guard, "token": token, "info": info}),
+        (r"/imjoy/engine.imjoy.html", EnginePluginHandler, {**guard, "origin_allowed": origin_allowed}),
     ]

@@ -71,6 +71,7 @@ class PluginInstance:
     changed: asyncio.Future = field(default_factory=_future, repr=False)  # resolved (and replaced) at each change
     ended: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     releasing: asyncio.Task | None = field(default=None, repr=False)  # freeing its slot, once ended
+    interface: Any = field(default=None, repr=False)  # ImJoy's API bound to it, when an ImJoy app started it
 
     def owner_function(self, name: str) -> Any:
         """A function the launching client exported (showProgress, onPluginStatus...), or None."""
@@ -129,8 +130,10 @@ class InstanceManager:
         return self.cluster.list_jobs()
 
     # ------------------------------------------------------------------ start
-    async def load(self, spec: PluginSpec, owner: Session | None, options: dict | None = None) -> PluginInstance:
-        """Start `spec` (or share a running single-instance one) and return it once its API is ready."""
+    async def load(self, spec: PluginSpec, owner: Session | None, options: dict | None = None, *,
+                   interface: Any = None) -> PluginInstance:
+        """Start `spec` (or share a running single-instance one) and return it once its API is ready;
+        `interface` (ImJoy's API for the plugin, from an engine) serves the plugin's `api.*` calls."""
         options = dict(options or {})
         if "single-instance" in spec.flags:
             for other in self.instances.values():
@@ -141,7 +144,7 @@ class InstanceManager:
         instance_id = f"{_slug(spec.name)}-{uuid.uuid4().hex[:8]}"
         instance = PluginInstance(
             id=instance_id, spec=spec, profile=profile, owner=owner, secret=secrets.token_urlsafe(32),
-            log_file=self.log_dir / f"plugin-{instance_id}.log",
+            log_file=self.log_dir / f"plugin-{instance_id}.log", interface=interface or None,
         )
         self.instances[instance_id] = instance
         self._notify(instance)
