@@ -342,3 +342,57 @@ def test_the_workspace_keeps_its_plugins_across_a_cut_connection(browser_page, t
     finally:
         relay.close()
         assert gateway.stop() == 0, gateway.log()[-3000:]
+
+
+REMOTE_STACK = """
+<config lang="json">
+{"name": "Remote Stack", "type": "native-python", "version": "0.1.0", "api_version": "0.1.8", "tags": [], "ui": "",
+ "description": "Shows a stack that stays in the plugin", "requirements": [], "dependencies": [], "flags": []}
+</config>
+<script lang="python">
+import numpy as np
+from imjoy import api
+from imjoy_hpc.plugins.remote_array import remote_array
+
+class Plugin:
+    async def setup(self):
+        pass
+
+    async def run(self, ctx):
+        planes = np.arange(200, dtype="uint16")[:, None, None] * 300
+        self.stack = planes + np.arange(64 * 80, dtype="uint16").reshape(1, 64, 80)  # 2 MB, 200 planes
+        viewer = await api.createWindow(type="imjoy-hpc/image-viewer", name="remote",
+                                        data={"image": remote_array(self.stack)})
+        await viewer.setContrast(0, 64819)
+        await viewer.setPlane(150)
+        return await viewer.getState()
+
+api.export(Plugin())
+</script>
+"""
+
+
+def test_image_viewer_reads_a_remote_stack_plane_by_plane(browser_page, gateway):
+    page = browser_page
+    open_workspace(page, gateway)
+    load_source(page, REMOTE_STACK, "Remote Stack")
+    page.click('#plugins li[data-name="Remote Stack"] button.run')
+    page.wait_for_function("() => [...document.querySelectorAll('#messages li')].some("
+                           "l => l.textContent.includes('Remote Stack returned'))", timeout=RUN_MS)
+    viewer = page.locator('.image-viewer[data-name="remote"]')
+    assert viewer.locator(".viewer").get_attribute("data-plane") == "150"
+    assert viewer.locator(".viewer").get_attribute("data-fetched") == "2"  # plane 0 (shown first) and plane 150
+    assert "200×64×80 uint16 (read plane by plane)" in viewer.locator(".info").inner_text()
+    stack = np.arange(200, dtype="uint16")[:, None, None] * 300 + np.arange(64 * 80, dtype="uint16").reshape(1, 64, 80)
+
+    def pixels() -> np.ndarray:
+        return np.array(page.evaluate("""() => {
+            const c = document.querySelector('.image-viewer[data-name="remote"] canvas');
+            return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
+        }""")).reshape(64, 80, 4)
+
+    np.testing.assert_allclose(pixels()[..., 0], stack[150].astype(float) * 255 / 64819, atol=1)
+    page.locator('.image-viewer[data-name="remote"] input.plane').fill("7")  # the slider fetches plane 7 only
+    page.wait_for_function("""() => document.querySelector('.image-viewer[data-name="remote"] .viewer')
+                              .dataset.fetched === '3'""", timeout=RUN_MS)
+    np.testing.assert_allclose(pixels()[..., 0], stack[7].astype(float) * 255 / 64819, atol=1)

@@ -1,6 +1,7 @@
 /* The workspace's built-in image viewer: draws imjoy-rpc ndarray values (2-D, RGB/RGBA, 3-D stacks with a
  * slider) into a canvas with a contrast range. Every dtype that maps to a JS TypedArray is shown; bool is shown
- * as 0/1, int64/uint64 through BigInt arrays. */
+ * as 0/1, int64/uint64 through BigInt arrays. A remote array (a plugin's `remote_array(x)`: shape, dtype, get)
+ * is read plane by plane as the slider moves, so a large stack never travels whole. */
 (function (root) {
   "use strict";
 
@@ -45,6 +46,13 @@
     }
     throw new Error(`the image viewer shows 2-D, RGB(A) and 3-D arrays, not shape [${shape}]`);
   }
+
+  /** A plugin's remote_array: read on demand with get(region). */
+  function isRemote(source) {
+    return !!source && typeof source.get === "function" && Array.isArray(source.shape) && !source._rtype;
+  }
+
+  const PLANE_CACHE = 16;
 
   function range(values) {
     let lo = Infinity;
@@ -92,41 +100,79 @@
     let plane = 0;
     let lo = 0;
     let hi = 1;
+    let remote = null; // a remote array: planes are fetched into `cache` (the last PLANE_CACHE kept)
+    const cache = new Map();
+    let fetched = 0;
 
-    function draw() {
+    async function remotePlane(i) {
+      if (!cache.has(i)) {
+        const nd = await remote.get(image.layout.planes > 1 ? [i] : null);
+        fetched += 1;
+        container.dataset.fetched = String(fetched);
+        cache.set(i, decode(nd).values);
+        if (cache.size > PLANE_CACHE) cache.delete(cache.keys().next().value);
+      }
+      return cache.get(i);
+    }
+
+    async function draw() {
       if (!image) return;
+      const shown = remote ? { layout: image.layout, values: await remotePlane(plane) } : image;
       canvas.width = image.layout.width;
       canvas.height = image.layout.height;
-      canvas.getContext("2d").putImageData(render(image, plane, lo, hi), 0, 0);
+      canvas.getContext("2d").putImageData(render(shown, remote ? 0 : plane, lo, hi), 0, 0);
       $(".plane-label").textContent = image.layout.planes > 1 ? `${plane + 1}/${image.layout.planes}` : "";
       container.dataset.plane = String(plane);
     }
 
-    $(".plane").addEventListener("input", (e) => { plane = Number(e.target.value); draw(); });
-    $(".lo").addEventListener("change", (e) => { lo = Number(e.target.value); draw(); });
-    $(".hi").addEventListener("change", (e) => { hi = Number(e.target.value); draw(); });
+    function failed(error) {
+      $(".info").textContent = `cannot show this image: ${error && error.message ? error.message : error}`;
+      container.dataset.error = $(".info").textContent;
+    }
+
+    $(".plane").addEventListener("input", (e) => { plane = Number(e.target.value); draw().catch(failed); });
+    $(".lo").addEventListener("change", (e) => { lo = Number(e.target.value); draw().catch(failed); });
+    $(".hi").addEventListener("change", (e) => { hi = Number(e.target.value); draw().catch(failed); });
+
+    function showControls() {
+      $(".plane").max = String(image.layout.planes - 1);
+      $(".plane").value = "0";
+      $(".plane").parentElement.hidden = image.layout.planes <= 1;
+      $(".lo").value = String(lo);
+      $(".hi").value = String(hi);
+      $(".info").textContent = `${image.shape.join("×")} ${image.dtype}${remote ? " (read plane by plane)" : ""}`;
+    }
 
     return {
-      setImage(nd) {
-        const decoded = decode(nd);
-        image = Object.assign(decoded, { layout: layout(decoded.shape) });
-        [lo, hi] = range(image.values);
+      async setImage(source) {
         plane = 0;
-        $(".plane").max = String(image.layout.planes - 1);
-        $(".plane").value = "0";
-        $(".plane").parentElement.hidden = image.layout.planes <= 1;
-        $(".lo").value = String(lo);
-        $(".hi").value = String(hi);
-        $(".info").textContent = `${image.shape.join("×")} ${image.dtype}`;
-        draw();
+        cache.clear();
+        if (isRemote(source)) {
+          remote = source;
+          const shape = Array.from(source.shape, Number);
+          image = { shape, dtype: String(source.dtype), layout: layout(shape), values: null };
+          [lo, hi] = range(await remotePlane(0)); // contrast from the first plane: the stack is not read whole
+        } else {
+          remote = null;
+          const decoded = decode(source);
+          image = Object.assign(decoded, { layout: layout(decoded.shape) });
+          [lo, hi] = range(image.values);
+        }
+        showControls();
+        await draw();
       },
-      setPlane(i) {
+      async setPlane(i) {
         plane = Math.max(0, Math.min(Number(i), image.layout.planes - 1));
         $(".plane").value = plane;
-        draw();
+        await draw();
       },
-      setContrast(min, max) { lo = Number(min); hi = Number(max); $(".lo").value = lo; $(".hi").value = hi; draw(); },
-      state() { return image ? { shape: image.shape, dtype: image.dtype, plane, lo, hi } : null; },
+      async setContrast(min, max) {
+        lo = Number(min); hi = Number(max); $(".lo").value = lo; $(".hi").value = hi;
+        await draw();
+      },
+      state() {
+        return image ? { shape: image.shape, dtype: image.dtype, plane, lo, hi, remote: !!remote, fetched } : null;
+      },
     };
   }
 

@@ -134,7 +134,7 @@
     box.dataset.name = config.name || "";
     const viewer = ndarrayView.createViewer(body);
     const data = config.data || {};
-    if (data.image) viewer.setImage(data.image);
+    if (data.image) viewer.setImage(data.image).catch((e) => say(`image viewer: ${e.message || e}`));
     let closed = false;
     closeButton.onclick = () => { closed = true; removeBox(box); };
     box.viewer = viewer;
