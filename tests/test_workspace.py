@@ -396,3 +396,74 @@ def test_image_viewer_reads_a_remote_stack_plane_by_plane(browser_page, gateway)
     page.wait_for_function("""() => document.querySelector('.image-viewer[data-name="remote"] .viewer')
                               .dataset.fetched === '3'""", timeout=RUN_MS)
     np.testing.assert_allclose(pixels()[..., 0], stack[7].astype(float) * 255 / 64819, atol=1)
+
+
+FILE_PICKER = """
+<config lang="json">
+{"name": "File Picker", "type": "native-python", "version": "0.1.0", "api_version": "0.1.8", "tags": [], "ui": "",
+ "description": "Asks for files", "requirements": [], "dependencies": [], "flags": []}
+</config>
+<script lang="python">
+from imjoy import api
+
+ROOT = "PICK_ROOT"
+
+class Plugin:
+    async def setup(self):
+        pass
+
+    async def run(self, ctx):
+        one = await api.showFileDialog(type="file", title="Pick one", root=ROOT)
+        many = await api.showFileDialog(type="file", mode="multiple", root=ROOT + "/sub")
+        folder = await api.showFileDialog(type="directory", root=ROOT)
+        try:
+            await api.showFileDialog(root=ROOT)
+            cancelled = "not cancelled"
+        except Exception as e:
+            cancelled = str(e)
+        return {"one": one, "many": many, "folder": folder, "cancelled": cancelled}
+
+api.export(Plugin())
+</script>
+"""
+
+
+def test_show_file_dialog_browses_the_gateway_host(browser_page, gateway, tmp_path):
+    root = tmp_path / "pick"
+    (root / "sub").mkdir(parents=True)
+    for name in ("a.txt", "sub/b.npy", "sub/c.npy"):
+        (root / name).write_text(name)
+    page = browser_page
+    open_workspace(page, gateway)
+    load_source(page, FILE_PICKER.replace("PICK_ROOT", str(root)), "File Picker")
+    page.click('#plugins li[data-name="File Picker"] button.run')
+
+    def dialog_at(path) -> object:
+        box = page.locator(f'.file-dialog[data-path="{path}"]')
+        box.wait_for(timeout=RUN_MS)
+        return box
+
+    box = dialog_at(root)
+    assert box.locator("h3").inner_text() == "Pick one"
+    assert box.locator("li").all_inner_texts() == ["sub/", "a.txt"]  # directories first
+    box.locator('li[data-name="sub"]').click()
+    box = dialog_at(root / "sub")
+    box.locator("button.up").click()
+    box = dialog_at(root)
+    box.locator('li[data-name="a.txt"]').click()
+    box.locator("button.ok").click()
+    box = dialog_at(root / "sub")  # multiple
+    box.locator('li[data-name="b.npy"]').click()
+    box.locator('li[data-name="c.npy"]').click()
+    box.locator("button.ok").click()
+    box = dialog_at(root)  # a directory
+    box.locator('li[data-name="sub"]').click()
+    box.locator("button.ok").click()
+    dialog_at(root).locator("button.cancel").click()
+    page.wait_for_function("() => [...document.querySelectorAll('#messages li')].some("
+                           "l => l.textContent.includes('File Picker returned'))", timeout=RUN_MS)
+    result = page.evaluate("() => [...document.querySelectorAll('#messages li')].find("
+                           "l => l.textContent.includes('File Picker returned')).textContent")
+    assert f'"one":"{root}/a.txt"' in result
+    assert f'"many":["{root}/sub/b.npy","{root}/sub/c.npy"]' in result
+    assert f'"folder":"{root}/sub"' in result and "the file dialog was cancelled" in result

@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from imjoy_hpc.gateway.browse import list_directory
 from imjoy_hpc.gateway.imjoy_interface import app_functions
 from imjoy_hpc.plugins.shim import IMJOY_APP_FUNCTIONS
 
@@ -121,6 +122,10 @@ class ClientAPI:
         """Batch jobs (or local workers) the gateway owns."""
         return self.instances.jobs()
 
+    async def list_files(self, path: str | None = None) -> dict:
+        """A directory of the gateway's host (default: home), for a file dialog."""
+        return await asyncio.to_thread(list_directory, path)
+
     def log(self, *message: Any) -> None:
         logger.info("[%s] %s", self.session.name, " ".join(map(str, message)))
 
@@ -133,7 +138,7 @@ class ClientAPI:
         names = {
             "list_plugins": self.list_plugins, "load_plugin": self.load_plugin, "get_plugin": self.get_plugin,
             "list_instances": self.list_instances, "kill_plugin": self.kill_plugin, "list_jobs": self.list_jobs,
-            "plugin_source": self.plugin_source, "plugin_log": self.plugin_log,
+            "plugin_source": self.plugin_source, "plugin_log": self.plugin_log, "list_files": self.list_files,
         }
         api: dict[str, Any] = {"log": self.log, "info": self.info, "error": self.error}
         for snake, fn in names.items():

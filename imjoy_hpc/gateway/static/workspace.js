@@ -86,6 +86,65 @@
     });
   }
 
+  /** ImJoy's showFileDialog over the gateway host's files (list_files): a path, or a list in "multiple" mode;
+   * for type "directory" the directory shown (or the one selected). Cancel rejects. */
+  function fileDialog(config) {
+    const multiple = config.mode === "multiple";
+    const directories = config.type === "directory";
+    return modal((box, close) => {
+      box.classList.add("file-dialog");
+      box.innerHTML = '<h3></h3><div class="where"><button class="up">↑</button> <code class="path"></code></div>' +
+        '<ul class="entries"></ul><p class="error"></p>' +
+        '<button class="ok">OK</button> <button class="cancel">Cancel</button>';
+      const q = (sel) => box.querySelector(sel);
+      q("h3").textContent = config.title || (directories ? "Choose a directory" : "Choose a file");
+      let listing = null;
+      let chosen = [];
+      async function show(path) {
+        try {
+          listing = await state.server.list_files(path || null);
+        } catch (e) {
+          q(".error").textContent = String(e && e.message ? e.message : e);
+          return;
+        }
+        chosen = [];
+        q(".error").textContent = "";
+        q(".path").textContent = listing.path;
+        box.dataset.path = listing.path;
+        const ul = q(".entries");
+        ul.innerHTML = "";
+        for (const entry of listing.entries) {
+          const li = document.createElement("li");
+          li.textContent = entry.type === "dir" ? `${entry.name}/` : entry.name;
+          li.dataset.name = entry.name;
+          li.dataset.type = entry.type;
+          li.onclick = () => {
+            if (entry.type === "dir" && !directories) { show(entry.path); return; }
+            if (entry.type === "file" && directories) return;
+            if (!multiple) { chosen = []; ul.querySelectorAll(".chosen").forEach((e) => e.classList.remove("chosen")); }
+            const at = chosen.indexOf(entry.path);
+            if (at >= 0) chosen.splice(at, 1);
+            else chosen.push(entry.path);
+            li.classList.toggle("chosen", at < 0);
+          };
+          if (entry.type === "dir" && directories) li.ondblclick = () => show(entry.path);
+          ul.appendChild(li);
+        }
+      }
+      q(".up").onclick = () => { if (listing && listing.parent) show(listing.parent); };
+      q(".cancel").onclick = () => close({ cancelled: true });
+      q(".ok").onclick = () => {
+        const picked = chosen.length ? chosen.slice() : (directories && listing ? [listing.path] : []);
+        if (!picked.length) { q(".error").textContent = "nothing chosen"; return; }
+        close({ picked });
+      };
+      show(config.root);
+    }).then((answer) => {
+      if (answer.cancelled) throw new Error("the file dialog was cancelled");
+      return multiple ? answer.picked : answer.picked[0];
+    });
+  }
+
   // ------------------------------------------------------------------ windows
   function windowFrame(title, dialog) {
     const box = document.createElement("div");
@@ -162,6 +221,7 @@
       alert(plugin, text) { return textDialog(text, false); },
       confirm(plugin, text) { return textDialog(text, false, null, true); },
       prompt(plugin, text, value) { return textDialog(text, true, value, true); },
+      showFileDialog(plugin, config) { return fileDialog(config || {}); },
       createWindow(plugin, config, extra) {
         if (config && config.type === VIEWER) return openViewer(config, false);
         return state.imjoy.pm.createWindow(plugin, config, extra);
