@@ -127,7 +127,7 @@ make_namespace() {
 }
 
 install_tree() {
-    [ -x "$PREFIX/sbin/pbs_server.bin" ] && return 0
+    [ -e "$SET_UP" ] && [ -x "$PREFIX/sbin/pbs_server.bin" ] && return 0
     [ -e "$PREFIX" ] && die "$PREFIX exists but is no OpenPBS install of this script: not touching it"
     cp -a "$STAGE$PREFIX" "$PREFIX"
     touch "$SET_UP"
@@ -210,7 +210,8 @@ stop() {
     fi
     rm -rf "/etc/netns/$NETNS"
     rmdir /etc/netns 2>/dev/null || true  # only if empty (ip netns may have made it for us)
-    if [ -e "$SET_UP" ] || [ -x "$PREFIX/sbin/pbs_server.bin" ]; then
+    # Only what this script installed (its marker): a site's own PBS under /opt/pbs is never touched.
+    if [ -e "$SET_UP" ]; then
         rm -rf "$PREFIX" /var/spool/pbs /etc/pbs.conf /etc/init.d/pbs /etc/profile.d/pbs.sh /etc/profile.d/pbs.csh \
             /usr/lib/systemd/system/pbs.service /lib/systemd/system/pbs.service /etc/systemd/system/pbs.service
         find /etc/rc?.d -name '*pbs' -delete 2>/dev/null || true
