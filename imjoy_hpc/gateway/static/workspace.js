@@ -430,6 +430,12 @@
       setStatus("failed", "no token: open the URL that imjoy-hpc serve printed (…/#token=…)");
       return;
     }
+    if (!["127.0.0.1", "localhost"].includes(location.hostname)) {
+      // Plugin frames live on the other loopback name of this port, away from the token: reachable only when the
+      // page itself is opened on a loopback name (through imjoy-hpc connect or ssh -L).
+      say(`plugin windows need this page opened at http://127.0.0.1:${location.port || 80}/ (imjoy-hpc connect ` +
+          `or ssh -L); at ${location.hostname} they cannot be shown`);
+    }
     try {
       await startCore(token);
       await showCatalog();
