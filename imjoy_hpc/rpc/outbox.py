@@ -9,13 +9,13 @@ from typing import Any, Awaitable, Callable
 class Outbox:
     """A queue drained by one task calling `emit(message)`; it stops at the first failure, reported to `on_error`."""
 
-    def __init__(self, emit: Callable[[dict], Awaitable[Any]], on_error: Callable[[BaseException], Any]) -> None:
+    def __init__(self, emit: Callable[[Any], Awaitable[Any]], on_error: Callable[[BaseException], Any]) -> None:
         self._emit = emit
         self._on_error = on_error
         self._queue: asyncio.Queue = asyncio.Queue()
         self._writer: asyncio.Task | None = None
 
-    def put(self, message: dict) -> None:
+    def put(self, message: Any) -> None:
         self._queue.put_nowait(message)
         if self._writer is None:
             self._writer = asyncio.get_running_loop().create_task(self._run())

@@ -238,6 +238,9 @@ class RPCPeer:
                 )
             args, kwargs = self._arguments(msg)
         except Exception as exc:  # noqa: BLE001
+            if getattr(fn, "_rpc_internal", False):  # a result we cannot decode fails our call, it must not hang
+                fn._rpc_reject(RemoteError(f"the result could not be received: {type(exc).__name__}: {exc}"))
+                return
             self._fail(exc, reject, "a callback")
             return
         if getattr(fn, "_rpc_internal", False):  # our own resolve/reject: settle at once, in order
@@ -365,6 +368,7 @@ class RPCPeer:
                 future.set_exception(error if isinstance(error, BaseException) else RemoteError(str(error)))
 
         resolve._rpc_internal = reject._rpc_internal = True  # type: ignore[attr-defined]
+        resolve._rpc_reject = reject._rpc_reject = reject  # type: ignore[attr-defined]
         self._pending.add(future)
         ids = self.callbacks.put_pair(resolve, reject)
         return [

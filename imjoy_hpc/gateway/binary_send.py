@@ -1,0 +1,141 @@
+"""Sending socket.io events that carry binary attachments with bounded memory and back-pressure.
+
+python-socketio would encode an event with all its attachments in memory and engine.io's tornado driver writes
+them without waiting for the socket: a slow client makes the gateway buffer everything. Here:
+
+* `emit_event` builds the same BINARY_EVENT python-socketio would (JSON with placeholders, then one binary
+  websocket message per attachment), but an attachment may be a spooled chunk that is read from its file only
+  when the writer gets to it, or a memoryview that is never copied into a packet;
+* `DrainingWebSocket` (engine.io's tornado driver, one change) waits until each message has left for the socket
+  before the next is written, so engine.io's writer holds one attachment at a time and a slow reader slows only
+  its own connection;
+* `FrameWriter` writes a binary websocket frame as its header plus the payload's own buffer (tornado would copy
+  the payload into a new frame first).
+
+Ordering is engine.io's: the header and every attachment go into the connection's queue in one step, so nothing
+else (an ack, another event) can land between the attachments of one event.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+from typing import Any
+
+import socketio
+import tornado.websocket
+from engineio import exceptions as eio_exceptions
+from engineio import packet as eio_packet
+from engineio.async_drivers.tornado import WebSocket as TornadoWebSocket
+from tornado.iostream import StreamClosedError
+
+from imjoy_hpc.rpc.spool import SpoolSlice
+
+BINARY = (bytes, bytearray, memoryview, SpoolSlice)
+
+
+def deconstruct(data: Any, attachments: list) -> Any:
+    """`data` with every binary value replaced by a socket.io placeholder (the values go to `attachments`)."""
+    if isinstance(data, BINARY):
+        attachments.append(data)
+        return {"_placeholder": True, "num": len(attachments) - 1}
+    if isinstance(data, (list, tuple)):
+        return [deconstruct(item, attachments) for item in data]
+    if isinstance(data, dict):
+        return {key: deconstruct(value, attachments) for key, value in data.items()}
+    return data
+
+
+class AttachmentPacket(eio_packet.Packet):
+    """An engine.io binary message whose bytes are produced when the writer sends it."""
+
+    def __init__(self, source: bytes | bytearray | memoryview | SpoolSlice) -> None:
+        super().__init__(eio_packet.MESSAGE, data=None)
+        self.binary = True
+        self.source = source
+
+    def encode(self, b64: bool = False) -> Any:
+        source, self.source = self.source, None  # sent once; the writer drops the bytes after writing them
+        data = source.read() if isinstance(source, SpoolSlice) else source
+        if b64:  # long-polling transport
+            return "b" + base64.b64encode(data).decode("ascii")
+        return data
+
+
+async def emit_event(sio: socketio.AsyncServer, sid: str, event: str, data: Any, namespace: str = "/") -> None:
+    """Emit `event` to one client; binary values (bytes, memoryviews, spooled chunks) travel as attachments."""
+    attachments: list = []
+    payload = deconstruct(data, attachments)
+    if not attachments:
+        await sio.emit(event, data, to=sid, namespace=namespace)
+        return
+    eio_sid = sio.manager.eio_sid_from_sid(sid, namespace)
+    if eio_sid is None:
+        return
+    header = f"{socketio.packet.BINARY_EVENT}{len(attachments)}-"
+    if namespace != "/":
+        header += namespace + ","
+    header += sio.packet_class.json.dumps([event, payload], separators=(",", ":"))
+    await sio.eio.send_packet(eio_sid, eio_packet.Packet(eio_packet.MESSAGE, data=header))
+    for attachment in attachments:
+        await sio.eio.send_packet(eio_sid, AttachmentPacket(attachment))
+
+
+class FrameWriter(tornado.websocket.WebSocketProtocol13):
+    """tornado's websocket protocol, writing binary frames without copying their payload."""
+
+    def write_binary(self, data: bytes | bytearray | memoryview) -> Any:
+        """Send one binary message; the future resolves once it has been handed to the socket."""
+        if self._compressor is not None or self.mask_outgoing:
+            return self.write_message(bytes(data), binary=True)
+        if self.is_closing():
+            raise tornado.websocket.WebSocketClosedError()
+        size = memoryview(data).nbytes
+        if size < 126:
+            header = struct.pack("!BB", self.FIN | 0x2, size)
+        elif size <= 0xFFFF:
+            header = struct.pack("!BBH", self.FIN | 0x2, 126, size)
+        else:
+            header = struct.pack("!BBQ", self.FIN | 0x2, 127, size)
+        self._message_bytes_out += size
+        self._wire_bytes_out += len(header) + size
+        try:
+            self.stream.write(header).add_done_callback(_retrieve)
+            written = self.stream.write(data)
+        except StreamClosedError:
+            raise tornado.websocket.WebSocketClosedError() from None
+
+        async def wait() -> None:
+            try:
+                await written
+            except StreamClosedError:
+                raise tornado.websocket.WebSocketClosedError() from None
+
+        return wait()
+
+
+def _retrieve(future: Any) -> None:
+    """Mark a write's failure as seen (the payload's write reports it)."""
+    if not future.cancelled():
+        future.exception()
+
+
+class DrainingWebSocket(TornadoWebSocket):
+    """engine.io's tornado websocket wrapper, waiting for each message to be written before the next."""
+
+    async def send(self, message: Any) -> None:
+        handler = self.tornado_handler
+        try:
+            if isinstance(message, str):
+                await handler.write_message(message)
+            elif isinstance(handler.ws_connection, FrameWriter):
+                await handler.ws_connection.write_binary(message)
+            else:
+                await handler.write_message(bytes(message), binary=True)
+        except (tornado.websocket.WebSocketClosedError, StreamClosedError):
+            raise eio_exceptions.EngineIOError() from None
+
+
+def use_draining_writes(sio: socketio.AsyncServer) -> None:
+    """Make this server's engine.io write through DrainingWebSocket (its own copy of the driver table)."""
+    sio.eio._async = {**sio.eio._async, "websocket": DrainingWebSocket}
