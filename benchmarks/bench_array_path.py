@@ -1,11 +1,15 @@
 """Array throughput plugin -> gateway -> client, beside python-socketio's direct server -> client, in one run;
 and the round trip of a small call client -> gateway -> plugin -> back beside a direct socket.io ack round trip.
 
-    .venv/bin/python benchmarks/bench_array_path.py [--runs 5] [--sizes 1,16,64]
+    .venv/bin/python benchmarks/bench_array_path.py [--runs 5] [--sizes 1,16,64] [--browser-sizes 16,64]
+                                                    [--big-mb 1024] [--slow-mb 128]
 
 Ours: a real `imjoy-hpc serve` (local Dask cluster); the Image Filter example's `big(mb)` makes a float32 array in
-the plugin process, which travels plugin -> gateway -> client in chunks. Clients: imjoy-hpc's own socket.io client
-and the real imjoy-rpc 0.5.59 Python client (its chunk joining copies quadratically, so it is slower).
+the plugin process, which travels plugin -> gateway -> client in chunks. Clients: imjoy-hpc's own socket.io client,
+the real imjoy-rpc 0.5.59 Python client (its chunk joining copies quadratically, so it is slower), and the real
+page in headless Chromium (the vendored imjoy-rpc JS client; the page joins the chunks into a Float32Array).
+Also: the gateway's peak RSS growth while one 1 GB array passes, and while a client reading at 10 MB/s receives
+one (with another client's small-call latency meanwhile).
 Baseline: a python-socketio 5 + tornado server in its own process sending the same number of bytes as one binary
 message to a python-socketio AsyncClient (compression off, limits raised, TCP_NODELAY), i.e. the transport alone.
 The gateway and plugin processes raise glibc's mmap threshold (imjoy_hpc/tuning.py); the baseline server and
@@ -25,7 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
+from browser_rows import chromium_rates
 from common import p50_row, row
+from slow_client_row import slow_client
 
 MB = 2**20
 SMALL_CALLS = 300
@@ -133,8 +139,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sizes", default="1,16,64")
     parser.add_argument("--big-mb", type=int, default=1024, help="one array this large (0: skip)")
+    parser.add_argument("--browser-sizes", default="16,64", help="sizes for headless Chromium ('': skip)")
+    parser.add_argument("--slow-mb", type=int, default=128, help="array for the 10 MB/s client (0: skip)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    browser_sizes = [int(s) for s in args.browser_sizes.split(",") if s]
+    baseline_sizes = sorted(set(sizes) | set(browser_sizes))
     from gateway_support import start_gateway
     from support import free_port
 
@@ -143,10 +153,14 @@ def main() -> None:
     gateway = start_gateway(Path(tempfile.mkdtemp(prefix="imjoy-hpc-bench-")))
     try:
         assert server.stdout.readline().strip() == "ready"
-        baseline = asyncio.run(direct(port, sizes, args.runs))
+        baseline = asyncio.run(direct(port, baseline_sizes, args.runs))
         ours = asyncio.run(through_gateway(gateway.url, gateway.token, sizes, args.runs, real_client=False,
                                            big_mb=args.big_mb, gateway_pid=gateway.proc.pid))
         theirs = asyncio.run(through_gateway(gateway.url, gateway.token, sizes, args.runs, real_client=True))
+        browser = chromium_rates(gateway.url, gateway.token, browser_sizes, args.runs,
+                                 Path(tempfile.mkdtemp(prefix="imjoy-hpc-bench-chromium-"))) if browser_sizes else {}
+        slow = asyncio.run(slow_client(gateway.url, gateway.port, gateway.token, gateway.proc.pid,
+                                       args.slow_mb)) if args.slow_mb else None
     finally:
         server.terminate()
         server.wait(10)
@@ -157,11 +171,17 @@ def main() -> None:
         print(row(f"{mb:3d} MB, imjoy-hpc client", ours[mb], baseline[mb], "MB/s"))
     for mb in sizes:
         print(row(f"{mb:3d} MB, imjoy-rpc client", theirs[mb], baseline[mb], "MB/s"))
+    for mb in browser_sizes:
+        print(row(f"{mb:3d} MB, Chromium page", browser[mb], baseline[mb], "MB/s"))
     if "big" in ours:
         big = ours["big"]
         print(f"{args.big_mb} MB array through the gateway: {'intact' if big['intact'] else 'CORRUPTED'} in "
               f"{big['seconds']:.1f} s ({args.big_mb / big['seconds']:.0f} MB/s); gateway RSS grew by "
-              f"{big['growth_mb']:.0f} MB at peak (goal < 256 MB)")
+              f"{big['growth_mb']:.0f} MB at peak (goal < 128 MB)")
+    if slow is not None:
+        print(f"{args.slow_mb} MB to a client reading at 10 MB/s: {'intact' if slow['intact'] else 'CORRUPTED'} in "
+              f"{slow['seconds']:.1f} s; gateway RSS grew by {slow['growth_mb']:.0f} MB at peak (goal: bounded)")
+        print(p50_row("  another client meanwhile", slow["during"], slow["idle"]).replace("baseline", "idle"))
     print(p50_row("small call p50, imjoy-hpc", ours["rtt"], baseline["rtt"]))
     print(p50_row("small call p50, imjoy-rpc", theirs["rtt"], baseline["rtt"]))
     print("hypha's published figure for 4 MB arrays: about 1-2 MB/s")

@@ -121,7 +121,44 @@ def _retrieve(future: Any) -> None:
 
 
 class DrainingWebSocket(TornadoWebSocket):
-    """engine.io's tornado websocket wrapper, waiting for each message to be written before the next."""
+    """engine.io's tornado websocket wrapper, waiting for each message to be written before the next.
+
+    Two consequences are handled here: a ping would wait behind every attachment queued before it (and the
+    client, never pinged, would be dropped during a long slow transfer), so pings skip the queue once the socket
+    is a websocket (engine.io messages are whole frames, and a socket.io client takes engine.io pings between the
+    attachments of an event); and when the connection ends, what is still queued for it is dropped at once (its
+    spooled arrays with it).
+    """
+
+    async def __call__(self, environ: dict) -> None:
+        socket = getattr(self.handler, "__self__", None)  # the engine.io socket this websocket serves
+        if socket is not None and hasattr(socket, "queue"):
+            self._prioritise_pings(socket)
+        try:
+            await super().__call__(environ)
+        finally:
+            if socket is not None and hasattr(socket, "queue"):
+                _drop_queued(socket.queue)
+
+    def _prioritise_pings(self, socket: Any) -> None:
+        queued_send = socket.send
+
+        async def send(pkt: Any) -> None:
+            if pkt.packet_type == eio_packet.PING and socket.upgraded and self.tornado_handler is not None:
+                try:
+                    self.tornado_handler.write_message(pkt.encode()).add_done_callback(_retrieve)
+                except (tornado.websocket.WebSocketClosedError, StreamClosedError):
+                    pass
+                return
+            await queued_send(pkt)
+
+        socket.send = send
+
+    async def close(self) -> None:
+        await super().close()
+        socket = getattr(self.handler, "__self__", None)
+        if socket is not None and hasattr(socket, "queue"):
+            _drop_queued(socket.queue)
 
     async def send(self, message: Any) -> None:
         handler = self.tornado_handler
@@ -134,6 +171,17 @@ class DrainingWebSocket(TornadoWebSocket):
                 await handler.write_message(bytes(message), binary=True)
         except (tornado.websocket.WebSocketClosedError, StreamClosedError):
             raise eio_exceptions.EngineIOError() from None
+
+
+def _drop_queued(queue: Any) -> None:
+    """Empty an engine.io socket's send queue of everything but its end marker (None)."""
+    ended = False
+    while not queue.empty():
+        item = queue.get_nowait()
+        queue.task_done()
+        ended = ended or item is None
+    if ended:
+        queue.put_nowait(None)
 
 
 def use_draining_writes(sio: socketio.AsyncServer) -> None:

@@ -25,9 +25,13 @@ class Outbox:
         self._queue.put_nowait(None)
 
     async def _run(self) -> None:
-        while (message := await self._queue.get()) is not None:
+        while True:
+            message = await self._queue.get()
+            if message is None:
+                return
             try:
                 await self._emit(message)
             except Exception as exc:  # noqa: BLE001 - a broken socket ends the connection
                 self._on_error(exc)
                 return
+            del message  # not kept while waiting: it may hold a spooled array's file

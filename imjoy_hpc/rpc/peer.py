@@ -239,7 +239,7 @@ class RPCPeer:
             args, kwargs = self._arguments(msg)
         except Exception as exc:  # noqa: BLE001
             if getattr(fn, "_rpc_internal", False):  # a result we cannot decode fails our call, it must not hang
-                fn._rpc_reject(RemoteError(f"the result could not be received: {type(exc).__name__}: {exc}"))
+                getattr(fn, "_rpc_reject", fn)(RemoteError(f"the result could not be received: {type(exc).__name__}: {exc}"))
                 return
             self._fail(exc, reject, "a callback")
             return
@@ -368,7 +368,7 @@ class RPCPeer:
                 future.set_exception(error if isinstance(error, BaseException) else RemoteError(str(error)))
 
         resolve._rpc_internal = reject._rpc_internal = True  # type: ignore[attr-defined]
-        resolve._rpc_reject = reject._rpc_reject = reject  # type: ignore[attr-defined]
+        resolve._rpc_reject = reject  # type: ignore[attr-defined] (not on reject itself: no cycle holding results)
         self._pending.add(future)
         ids = self.callbacks.put_pair(resolve, reject)
         return [
