@@ -3,14 +3,15 @@
 python-socketio would encode an event with all its attachments in memory and engine.io's tornado driver writes
 them without waiting for the socket: a slow client makes the gateway buffer everything. Here:
 
-* `emit_event` builds the same BINARY_EVENT python-socketio would (JSON with placeholders, then one binary
-  websocket message per attachment), but an attachment may be a spooled chunk that is read from its file only
-  when the writer gets to it, or a memoryview that is never copied into a packet;
+* `queue_event` builds the same EVENT / BINARY_EVENT python-socketio would (JSON with placeholders, then one
+  binary websocket message per attachment) and queues it at once (no task of its own: a small call is not
+  delayed by a scheduling round per hop), but an attachment may be a spooled chunk that is read from its file
+  only when the writer gets to it, or a memoryview that is never copied into a packet;
 * `DrainingWebSocket` (engine.io's tornado driver, one change) waits until each message has left for the socket
   before the next is written, so engine.io's writer holds one attachment at a time and a slow reader slows only
   its own connection;
-* `FrameWriter` writes a binary websocket frame as its header plus the payload's own buffer (tornado would copy
-  the payload into a new frame first).
+* `FrameWriter` writes a websocket frame as its header plus the payload's own buffer (tornado would copy the
+  payload into a new frame first, and hand back a task to await).
 
 Ordering is engine.io's: the header and every attachment go into the connection's queue in one step, so nothing
 else (an ack, another event) can land between the attachments of one event.
@@ -62,46 +63,56 @@ class AttachmentPacket(eio_packet.Packet):
         return data
 
 
-async def emit_event(sio: socketio.AsyncServer, sid: str, event: str, data: Any, namespace: str = "/") -> None:
-    """Emit `event` to one client; binary values (bytes, memoryviews, spooled chunks) travel as attachments."""
+def queue_event(sio: socketio.AsyncServer, sid: str, event: str, data: Any, namespace: str = "/") -> bool:
+    """Put `event` for one client on its engine.io queue now, in order with everything queued before (False when
+    the client is gone). Binary values (bytes, memoryviews, spooled chunks) travel as attachments, read when sent."""
+    eio_sid = sio.manager.eio_sid_from_sid(sid, namespace)
+    try:
+        socket = sio.eio._get_socket(eio_sid) if eio_sid is not None else None
+    except KeyError:
+        socket = None
+    if socket is None or socket.closing:
+        return False
     attachments: list = []
     payload = deconstruct(data, attachments)
-    if not attachments:
-        await sio.emit(event, data, to=sid, namespace=namespace)
-        return
-    eio_sid = sio.manager.eio_sid_from_sid(sid, namespace)
-    if eio_sid is None:
-        return
-    header = f"{socketio.packet.BINARY_EVENT}{len(attachments)}-"
-    if namespace != "/":
-        header += namespace + ","
-    header += sio.packet_class.json.dumps([event, payload], separators=(",", ":"))
-    await sio.eio.send_packet(eio_sid, eio_packet.Packet(eio_packet.MESSAGE, data=header))
+    kind = f"{socketio.packet.BINARY_EVENT}{len(attachments)}-" if attachments else str(socketio.packet.EVENT)
+    prefix = kind + (namespace + "," if namespace != "/" else "")
+    header = prefix + sio.packet_class.json.dumps([event, payload], separators=(",", ":"))
+    socket.queue.put_nowait(eio_packet.Packet(eio_packet.MESSAGE, data=header))
     for attachment in attachments:
-        await sio.eio.send_packet(eio_sid, AttachmentPacket(attachment))
+        socket.queue.put_nowait(AttachmentPacket(attachment))
+    return True
 
 
 class FrameWriter(tornado.websocket.WebSocketProtocol13):
     """tornado's websocket protocol, writing binary frames without copying their payload."""
 
-    def write_binary(self, data: bytes | bytearray | memoryview) -> Any:
-        """Send one binary message; the future resolves once it has been handed to the socket."""
+    def write_data(self, data: str | bytes | bytearray | memoryview) -> Any:
+        """Send one text (str) or binary message; the awaitable is done once it has been handed to the socket
+        (at once when the socket takes it: no task, no scheduling round)."""
+        binary = not isinstance(data, str)
         if self._compressor is not None or self.mask_outgoing:
-            return self.write_message(bytes(data), binary=True)
+            return self.write_message(bytes(data) if binary else data, binary=binary)
         if self.is_closing():
             raise tornado.websocket.WebSocketClosedError()
+        opcode = 0x2 if binary else 0x1
+        if not binary:
+            data = data.encode("utf-8")
         size = memoryview(data).nbytes
         if size < 126:
-            header = struct.pack("!BB", self.FIN | 0x2, size)
+            header = struct.pack("!BB", self.FIN | opcode, size)
         elif size <= 0xFFFF:
-            header = struct.pack("!BBH", self.FIN | 0x2, 126, size)
+            header = struct.pack("!BBH", self.FIN | opcode, 126, size)
         else:
-            header = struct.pack("!BBQ", self.FIN | 0x2, 127, size)
+            header = struct.pack("!BBQ", self.FIN | opcode, 127, size)
         self._message_bytes_out += size
         self._wire_bytes_out += len(header) + size
         try:
-            self.stream.write(header).add_done_callback(_retrieve)
-            written = self.stream.write(data)
+            if size <= 4096:  # one small write
+                written = self.stream.write(header + bytes(data))
+            else:
+                self.stream.write(header).add_done_callback(_retrieve)
+                written = self.stream.write(data)
         except StreamClosedError:
             raise tornado.websocket.WebSocketClosedError() from None
 
@@ -163,10 +174,10 @@ class DrainingWebSocket(TornadoWebSocket):
     async def send(self, message: Any) -> None:
         handler = self.tornado_handler
         try:
-            if isinstance(message, str):
+            if isinstance(handler.ws_connection, FrameWriter):
+                await handler.ws_connection.write_data(message)
+            elif isinstance(message, str):
                 await handler.write_message(message)
-            elif isinstance(handler.ws_connection, FrameWriter):
-                await handler.ws_connection.write_binary(message)
             else:
                 await handler.write_message(bytes(message), binary=True)
         except (tornado.websocket.WebSocketClosedError, StreamClosedError):

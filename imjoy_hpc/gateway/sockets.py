@@ -7,18 +7,17 @@ import gc
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 import socketio
 import tornado.websocket
 
-from imjoy_hpc.gateway.binary_send import FrameWriter, emit_event, use_draining_writes
+from imjoy_hpc.gateway.binary_send import FrameWriter, queue_event, use_draining_writes
 from imjoy_hpc.gateway.causes import CauseLog
 from imjoy_hpc.gateway.receivers import receiver_chunk_bytes
 from imjoy_hpc.gateway.uploads import UPLOAD_PATH, Uploads
 from imjoy_hpc.rpc import ProtocolError, RPCPeer
-from imjoy_hpc.rpc.outbox import Outbox
 
 logger = logging.getLogger("imjoy_hpc.gateway")
 REGISTER_TIMEOUT = 15.0
@@ -66,13 +65,8 @@ class Session:
     session_id: str = ""                       # the client's session, kept across connections
     suspended_at: float | None = None          # its connection dropped; its client may re-attach within the grace
     replaced: bool = False                     # re-attached on a newer connection: this one just closes
-    outbox: Outbox = field(init=False)
     uploads: Any = None                        # arrays this session's plugin streamed to the door (UploadBox)
     _expiry: Any = None
-
-    def __post_init__(self) -> None:
-        self.outbox = Outbox(lambda message: emit_event(self.door.sio, self.sid, "plugin_message", message),
-                             lambda exc: logger.warning("sending to %s failed: %s", self.name, exc))
 
     @property
     def kind(self) -> str:
@@ -104,7 +98,7 @@ class Session:
         if self.closed or self.suspended_at is not None:
             return
         message["peer_id"] = self.peer_id
-        self.outbox.put(message)
+        queue_event(self.door.sio, self.sid, "plugin_message", message)
 
     def suspend(self, grace: float, expire: Callable[["Session"], Any]) -> None:
         """The connection dropped: keep the session's plugins for `grace` seconds, for its client to re-attach."""
@@ -122,7 +116,6 @@ class Session:
         self.closed = True
         if self._expiry is not None:
             self._expiry.cancel()
-        self.outbox.close()
         if self.uploads is not None:
             self.door.uploads.close_box(self.uploads)
         if self.peer is not None and not self.registration.defer_peer_close:
@@ -219,6 +212,7 @@ class SocketDoor:
             engineio_logger=False,
             ping_interval=ping_interval,
             ping_timeout=ping_timeout,
+            async_handlers=False,  # handled as read, in order, without a task per event (small-call latency)
         )
         use_draining_writes(self.sio)
         self.sessions: dict[str, Session] = {}

@@ -14,6 +14,12 @@ class Outbox:
         self._on_error = on_error
         self._queue: asyncio.Queue = asyncio.Queue()
         self._writer: asyncio.Task | None = None
+        self._busy = False
+
+    @property
+    def idle(self) -> bool:
+        """Nothing queued or being emitted: a message sent another way now stays in order."""
+        return not self._busy and self._queue.empty()
 
     def put(self, message: Any) -> None:
         self._queue.put_nowait(message)
@@ -29,9 +35,12 @@ class Outbox:
             message = await self._queue.get()
             if message is None:
                 return
+            self._busy = True
             try:
                 await self._emit(message)
             except Exception as exc:  # noqa: BLE001 - a broken socket ends the connection
                 self._on_error(exc)
                 return
+            finally:
+                self._busy = False
             del message  # not kept while waiting: it may hold a spooled array's file

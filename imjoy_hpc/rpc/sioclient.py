@@ -7,6 +7,7 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
+import engineio
 import socketio
 
 from imjoy_hpc.rpc.dotdict import DotDict
@@ -114,7 +115,20 @@ class SocketIOPeer:
         if self._streams:  # those of this message (a message whose encoding failed leaves its own behind)
             streams = [self._streams[i] for i in _stream_ids(message) if i in self._streams]
             self._streams.clear()
-        self._outbox.put((message, streams))
+        if streams or not self._outbox.idle or not self._queue_now(message):
+            self._outbox.put((message, streams))
+
+    def _queue_now(self, message: dict) -> bool:
+        """Put the message on engine.io's queue at once, as `emit` would (no task and no scheduling round of
+        its own); False when the connection is not in a state to take it that way."""
+        eio = self.sio.eio
+        if eio.state != "connected" or "/" not in self.sio.namespaces:
+            return False
+        encoded = self.sio.packet_class(socketio.packet.EVENT, namespace="/",
+                                        data=["plugin_message", message]).encode()
+        for part in encoded if isinstance(encoded, list) else [encoded]:
+            eio.queue.put_nowait(engineio.packet.Packet(engineio.packet.MESSAGE, data=part))
+        return True
 
     async def _emit(self, item: tuple[dict, list[tuple[dict, memoryview]]]) -> None:
         message, streams = item
