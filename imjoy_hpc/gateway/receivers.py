@@ -2,8 +2,11 @@
 
 * the imjoy-rpc Python client (aiohttp) refuses websocket messages of 4 MiB or more and joins chunks with
   repeated `+` (quadratic): chunks just under its limit, as few as possible;
-* browsers (the imjoy-rpc JS client, `lang: "javascript"`) take any size: larger chunks, fewer messages;
-* a client that states `chunk_bytes` in its registration (imjoy-hpc's own) gets that, within bounds.
+* browsers (the imjoy-rpc JS client, `lang: "javascript"`) take any size and join chunks linearly: 2 MiB, which
+  measured as fast as 8 MiB or faster in headless Chromium here (the sender reads and writes one chunk at a time,
+  so smaller chunks overlap reading the spool, the socket and the receiver better);
+* a client that states `chunk_bytes` in its registration (imjoy-hpc's own asks for 2 MiB) gets that, within
+  bounds.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 MiB = 2**20
-BROWSER_CHUNK_BYTES = 8 * MiB
+BROWSER_CHUNK_BYTES = 2 * MiB
 MIN_CHUNK_BYTES = 64 * 1024
 MAX_CHUNK_BYTES = 64 * MiB
 
@@ -22,5 +25,5 @@ def receiver_chunk_bytes(config: dict[str, Any], default: int) -> int:
     if isinstance(wanted, int) and not isinstance(wanted, bool) and wanted > 0:
         return max(MIN_CHUNK_BYTES, min(wanted, MAX_CHUNK_BYTES))
     if config.get("lang") == "javascript":
-        return max(default, BROWSER_CHUNK_BYTES)
+        return BROWSER_CHUNK_BYTES
     return default

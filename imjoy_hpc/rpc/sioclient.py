@@ -22,7 +22,7 @@ logger = logging.getLogger("imjoy_hpc.rpc")
 
 
 ATTEMPT_SECONDS = 10.0  # one try to open the socket.io connection; a server that does not answer gets another
-RECEIVE_CHUNK_BYTES = 8 * 2**20  # arrays sent to this client may come in chunks this large (no message limit)
+RECEIVE_CHUNK_BYTES = 2 * 2**20  # arrays sent to this client may come in chunks this large (no message limit)
 
 
 class RegistrationError(RPCError):
