@@ -1,11 +1,15 @@
 """Array throughput plugin -> gateway -> client, beside python-socketio's direct server -> client, in one run;
 and the round trip of a small call client -> gateway -> plugin -> back beside a direct socket.io ack round trip.
 
-    .venv/bin/python benchmarks/bench_array_path.py [--runs 5] [--sizes 1,16,64]
+    .venv/bin/python benchmarks/bench_array_path.py [--runs 5] [--sizes 1,16,64] [--browser-sizes 16,64]
+                                                    [--big-mb 1024] [--slow-mb 128]
 
 Ours: a real `imjoy-hpc serve` (local Dask cluster); the Image Filter example's `big(mb)` makes a float32 array in
-the plugin process, which travels plugin -> gateway -> client in chunks. Clients: imjoy-hpc's own socket.io client
-and the real imjoy-rpc 0.5.59 Python client (its chunk joining copies quadratically, so it is slower).
+the plugin process, which travels plugin -> gateway -> client in chunks. Clients: imjoy-hpc's own socket.io client,
+the real imjoy-rpc 0.5.59 Python client (its chunk joining copies quadratically, so it is slower), and the real
+page in headless Chromium (the vendored imjoy-rpc JS client; the page joins the chunks into a Float32Array).
+Also: the gateway's peak RSS growth while one 1 GB array passes, and while a client reading at 10 MB/s receives
+one (with another client's small-call latency meanwhile).
 Baseline: a python-socketio 5 + tornado server in its own process sending the same number of bytes as one binary
 message to a python-socketio AsyncClient (compression off, limits raised, TCP_NODELAY), i.e. the transport alone.
 The gateway and plugin processes raise glibc's mmap threshold (imjoy_hpc/tuning.py); the baseline server and
@@ -25,7 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
+from browser_rows import chromium_rates
 from common import p50_row, row
+from slow_client_row import slow_client
 
 MB = 2**20
 SMALL_CALLS = 300
@@ -63,11 +69,6 @@ async def direct(port: int, sizes: list[int], runs: int) -> dict[int, list[float
             t = time.perf_counter()
             data = await client.call("get", mb * MB, timeout=120)
             out[mb].append(len(data) / MB / (time.perf_counter() - t))
-    out["rtt"] = []
-    for _ in range(SMALL_CALLS):
-        t = time.perf_counter()
-        await client.call("get", 16, timeout=10)
-        out["rtt"].append((time.perf_counter() - t) * 1000)
     await client.disconnect()
     return out
 
@@ -95,7 +96,9 @@ async def _big_transfer(plugin, mb: int, gateway_pid: int) -> dict:
 
 
 async def through_gateway(url: str, token: str, sizes: list[int], runs: int, real_client: bool,
-                          big_mb: int = 0, gateway_pid: int = 0) -> dict:
+                          big_mb: int = 0, gateway_pid: int = 0, direct_port: int = 0) -> dict:
+    """Array rates through the gateway; small-call round trips alternate with direct acks on `direct_port` (the
+    baseline), so that both see the same load of this shared machine."""
     if real_client:
         import imjoy_rpc
 
@@ -118,11 +121,20 @@ async def through_gateway(url: str, token: str, sizes: list[int], runs: int, rea
         out["big"] = await _big_transfer(plugin, big_mb, gateway_pid)
     hello = await api.load_plugin("Hello")
     await hello.echo(b"\0" * 16)
-    out["rtt"] = []
+    import socketio
+
+    direct_client = socketio.AsyncClient()
+    await direct_client.connect(f"http://127.0.0.1:{direct_port}", transports=["websocket"])
+    await direct_client.call("get", 16, timeout=10)
+    out["rtt"], out["direct_rtt"] = [], []
     for _ in range(SMALL_CALLS):
         t = time.perf_counter()
         await hello.echo(b"\0" * 16)
         out["rtt"].append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        await direct_client.call("get", 16, timeout=10)
+        out["direct_rtt"].append((time.perf_counter() - t) * 1000)
+    await direct_client.disconnect()
     if not real_client:
         await connection.disconnect()
     return out
@@ -133,8 +145,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sizes", default="1,16,64")
     parser.add_argument("--big-mb", type=int, default=1024, help="one array this large (0: skip)")
+    parser.add_argument("--browser-sizes", default="16,64", help="sizes for headless Chromium ('': skip)")
+    parser.add_argument("--slow-mb", type=int, default=128, help="array for the 10 MB/s client (0: skip)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    browser_sizes = [int(s) for s in args.browser_sizes.split(",") if s]
+    baseline_sizes = sorted(set(sizes) | set(browser_sizes))
     from gateway_support import start_gateway
     from support import free_port
 
@@ -143,10 +159,16 @@ def main() -> None:
     gateway = start_gateway(Path(tempfile.mkdtemp(prefix="imjoy-hpc-bench-")))
     try:
         assert server.stdout.readline().strip() == "ready"
-        baseline = asyncio.run(direct(port, sizes, args.runs))
+        baseline = asyncio.run(direct(port, baseline_sizes, args.runs))
         ours = asyncio.run(through_gateway(gateway.url, gateway.token, sizes, args.runs, real_client=False,
-                                           big_mb=args.big_mb, gateway_pid=gateway.proc.pid))
-        theirs = asyncio.run(through_gateway(gateway.url, gateway.token, sizes, args.runs, real_client=True))
+                                           big_mb=args.big_mb, gateway_pid=gateway.proc.pid, direct_port=port))
+        theirs = asyncio.run(through_gateway(gateway.url, gateway.token, sizes, args.runs, real_client=True,
+                                             direct_port=port))
+        browser, browser_raw = chromium_rates(gateway.url, gateway.token, browser_sizes, args.runs,
+                                              Path(tempfile.mkdtemp(prefix="imjoy-hpc-bench-chromium-"))) \
+            if browser_sizes else ({}, {})
+        slow = asyncio.run(slow_client(gateway.url, gateway.port, gateway.token, gateway.proc.pid,
+                                       args.slow_mb)) if args.slow_mb else None
     finally:
         server.terminate()
         server.wait(10)
@@ -157,13 +179,24 @@ def main() -> None:
         print(row(f"{mb:3d} MB, imjoy-hpc client", ours[mb], baseline[mb], "MB/s"))
     for mb in sizes:
         print(row(f"{mb:3d} MB, imjoy-rpc client", theirs[mb], baseline[mb], "MB/s"))
+    for mb in browser_sizes:
+        print(row(f"{mb:3d} MB, Chromium page", browser[mb], baseline[mb], "MB/s"))
+    if browser_sizes:
+        print("  the same Chromium's ceiling here: a plain tornado websocket, one binary message, into a page:")
+    for mb in browser_sizes:
+        print(row(f"{mb:3d} MB, Chromium page", browser[mb], browser_raw[mb], "MB/s").replace("baseline", "plain ws"))
     if "big" in ours:
         big = ours["big"]
         print(f"{args.big_mb} MB array through the gateway: {'intact' if big['intact'] else 'CORRUPTED'} in "
               f"{big['seconds']:.1f} s ({args.big_mb / big['seconds']:.0f} MB/s); gateway RSS grew by "
-              f"{big['growth_mb']:.0f} MB at peak (goal < 256 MB)")
-    print(p50_row("small call p50, imjoy-hpc", ours["rtt"], baseline["rtt"]))
-    print(p50_row("small call p50, imjoy-rpc", theirs["rtt"], baseline["rtt"]))
+              f"{big['growth_mb']:.0f} MB at peak (goal < 128 MB)")
+    if slow is not None:
+        print(f"{args.slow_mb} MB to a client reading at 10 MB/s: {'intact' if slow['intact'] else 'CORRUPTED'} in "
+              f"{slow['seconds']:.1f} s; gateway RSS grew by {slow['growth_mb']:.0f} MB at peak (goal: bounded)")
+        print(p50_row("  another client meanwhile", slow["during"], slow["idle"]).replace("baseline", "idle"))
+    print(f"small calls ({SMALL_CALLS}), each alternating with a direct socket.io ack (the baseline):")
+    print(p50_row("small call p50, imjoy-hpc", ours["rtt"], ours["direct_rtt"]))
+    print(p50_row("small call p50, imjoy-rpc", theirs["rtt"], theirs["direct_rtt"]))
     print("hypha's published figure for 4 MB arrays: about 1-2 MB/s")
 
 

@@ -25,6 +25,8 @@ from imjoy_hpc.gateway.client_api import ClientAPI, PluginHostAPI
 from imjoy_hpc.gateway.instances import InstanceManager
 from imjoy_hpc.gateway.limits import CappedHTTPServer, connection_cap, raise_descriptor_limit
 from imjoy_hpc.gateway.sockets import Registration, RegistrationRefused, Session, SocketDoor
+from imjoy_hpc.gateway.uploads import UPLOAD_PATH, ArrayUploadHandler, Uploads
+from imjoy_hpc.rpc.spool import make_spool_dir, remove_spool_dir
 from imjoy_hpc.plugins.catalog import Catalog
 from imjoy_hpc.settings import Settings
 
@@ -32,6 +34,7 @@ logger = logging.getLogger("imjoy_hpc.gateway")
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 SOCKET_FILE = "gateway.sock"
 MAX_SOCKET_PATH = 107  # bytes of sun_path, less its terminating NUL
+UPLOAD_READ_BYTES = 1 << 20  # the plugin door reads uploaded arrays in pieces of this size
 
 
 def _hostname_of(host_header: str) -> str:
@@ -100,9 +103,12 @@ class Gateway:
                                 ping_interval=server.ping_interval, ping_timeout=server.ping_timeout)
         self.max_connections = server.max_connections
         self.max_foreign = server.max_foreign_connections
+        # Arrays held while they pass through wait in a private (0700) directory of the system's temporary
+        # directory ($TMPDIR): local disk on a login node, unlike a home directory on NFS.
+        self.spool_dir = make_spool_dir()
         self.door = SocketDoor("plugin", register=self._register_plugin, max_message_bytes=self.max_bytes,
                                chunk_bytes=self.chunk_bytes, origin_allowed=lambda origin, environ: origin is None,
-                               relay_arrays=relay_arrays)
+                               relay_arrays=relay_arrays, uploads=Uploads(self.spool_dir))
         self._servers: list[tornado.httpserver.HTTPServer] = []
         self.door_port: int | None = None
 
@@ -179,9 +185,12 @@ class Gateway:
         self.cluster = ClusterManager(self.settings.with_state_dir(self.state_dir), session=self.session_id,
                                       log_dir=self.log_dir, on_event=lambda e: self.instances.on_cluster_event(e),
                                       on_status=lambda e: self.instances.on_cluster_event(e))
-        door_app = tornado.web.Application([(r"/socket.io/", self.door.handler())],
-                                           websocket_max_message_size=self.max_bytes)
-        door_server = tornado.httpserver.HTTPServer(door_app, max_buffer_size=self.max_bytes * 2)
+        door_app = tornado.web.Application(
+            [(r"/socket.io/", self.door.handler()),
+             (UPLOAD_PATH + r"([0-9a-f]{32})", ArrayUploadHandler, {"uploads": self.door.uploads})],
+            websocket_max_message_size=self.max_bytes)
+        door_server = tornado.httpserver.HTTPServer(door_app, max_buffer_size=self.max_bytes * 2,
+                                                    chunk_size=UPLOAD_READ_BYTES)
         door_socket = tornado.netutil.bind_sockets(0, self.plugin_host)
         door_server.add_sockets(door_socket)
         self.door_port = door_socket[0].getsockname()[1]
@@ -246,4 +255,5 @@ class Gateway:
                 pass
         if self.socket_path is not None:
             self.socket_path.unlink(missing_ok=True)
+        remove_spool_dir(self.spool_dir)
 

@@ -7,14 +7,17 @@ import gc
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 import socketio
+import tornado.websocket
 
+from imjoy_hpc.gateway.binary_send import FrameWriter, queue_event, use_draining_writes
 from imjoy_hpc.gateway.causes import CauseLog
+from imjoy_hpc.gateway.receivers import receiver_chunk_bytes
+from imjoy_hpc.gateway.uploads import UPLOAD_PATH, Uploads
 from imjoy_hpc.rpc import ProtocolError, RPCPeer
-from imjoy_hpc.rpc.outbox import Outbox
 
 logger = logging.getLogger("imjoy_hpc.gateway")
 REGISTER_TIMEOUT = 15.0
@@ -62,12 +65,8 @@ class Session:
     session_id: str = ""                       # the client's session, kept across connections
     suspended_at: float | None = None          # its connection dropped; its client may re-attach within the grace
     replaced: bool = False                     # re-attached on a newer connection: this one just closes
-    outbox: Outbox = field(init=False)
+    uploads: Any = None                        # arrays this session's plugin streamed to the door (UploadBox)
     _expiry: Any = None
-
-    def __post_init__(self) -> None:
-        self.outbox = Outbox(lambda message: self.door.sio.emit("plugin_message", message, to=self.sid),
-                             lambda exc: logger.warning("sending to %s failed: %s", self.name, exc))
 
     @property
     def kind(self) -> str:
@@ -99,7 +98,7 @@ class Session:
         if self.closed or self.suspended_at is not None:
             return
         message["peer_id"] = self.peer_id
-        self.outbox.put(message)
+        queue_event(self.door.sio, self.sid, "plugin_message", message)
 
     def suspend(self, grace: float, expire: Callable[["Session"], Any]) -> None:
         """The connection dropped: keep the session's plugins for `grace` seconds, for its client to re-attach."""
@@ -117,7 +116,8 @@ class Session:
         self.closed = True
         if self._expiry is not None:
             self._expiry.cancel()
-        self.outbox.close()
+        if self.uploads is not None:
+            self.door.uploads.close_box(self.uploads)
         if self.peer is not None and not self.registration.defer_peer_close:
             self.peer.close(reason)
         try:
@@ -136,6 +136,15 @@ def uncompressed_handler(sio: socketio.AsyncServer, allow: Callable[[str | None,
     class Handler(base):  # type: ignore[misc, valid-type]
         def get_compression_options(self):
             return None
+
+        def get_websocket_protocol(self):
+            """tornado's protocol 13, writing binary frames without copying them (binary_send.FrameWriter)."""
+            if self.request.headers.get("Sec-WebSocket-Version") != "13":
+                return None
+            params = tornado.websocket._WebSocketParams(
+                ping_interval=self.ping_interval, ping_timeout=self.ping_timeout,
+                max_message_size=self.max_message_size, compression_options=None)
+            return FrameWriter(self, False, params)
 
         @property
         def max_message_size(self) -> int:  # read by tornado at the websocket handshake
@@ -174,8 +183,9 @@ class SocketDoor:
                  origin_allowed: Callable[[str | None, dict], bool], relay_arrays: bool = True,
                  preauth_max_bytes: int = PREAUTH_MAX_BYTES, max_pending: int = MAX_PENDING,
                  registrations_per_second: float = REGISTRATIONS_PER_SECOND, grace: float = 0.0,
-                 ping_interval: float = 25, ping_timeout: float = 20) -> None:
+                 ping_interval: float = 25, ping_timeout: float = 20, uploads: Uploads | None = None) -> None:
         self.name = name
+        self.uploads = uploads                 # plugin door: large arrays arrive as HTTP uploads into spool files
         self.grace = grace                     # seconds a dropped client session waits for its client
         self.suspended: dict[str, Session] = {}  # by session_id
         self.closing = False
@@ -202,7 +212,9 @@ class SocketDoor:
             engineio_logger=False,
             ping_interval=ping_interval,
             ping_timeout=ping_timeout,
+            async_handlers=False,  # handled as read, in order, without a task per event (small-call latency)
         )
+        use_draining_writes(self.sio)
         self.sessions: dict[str, Session] = {}
         self.refused: set[str] = set()
         self._guard_decoding()
@@ -298,7 +310,11 @@ class SocketDoor:
         old = self._same_session(session)
         if old is not None:
             await self._take_over(old, session)
-        return {"success": True, "plugin_id": f"plugin-{sid}", "session_id": session_id}
+        reply = {"success": True, "plugin_id": f"plugin-{sid}", "session_id": session_id}
+        if self.uploads is not None and registration.kind == "plugin":
+            session.uploads = self.uploads.open_box()
+            reply.update(upload_key=session.uploads.key, upload_path=UPLOAD_PATH)
+        return reply
 
     def _same_session(self, session: Session) -> Session | None:
         for other in [*self.sessions.values(), *self.suspended.values()]:
@@ -367,8 +383,10 @@ class SocketDoor:
         session.peer_id = peer_id
         # A relaying gateway keeps arrays in their wire chunks (no join, no re-split, one copy in memory);
         # a gateway whose own Python code uses the results (headless runs) decodes them as numpy arrays.
-        peer = RPCPeer(session.send, peer_id=peer_id, config={"name": "imjoy-hpc"}, chunk_bytes=self.chunk_bytes,
-                       lazy_arrays=self.relay_arrays)
+        peer = RPCPeer(session.send, peer_id=peer_id, config={"name": "imjoy-hpc"},
+                       chunk_bytes=receiver_chunk_bytes(session.config, self.chunk_bytes), lazy_arrays=self.relay_arrays)
+        if session.uploads is not None:
+            peer.codec.streams = session.uploads.take
         peer.on_log = lambda text: logger.info("[%s] %s", session.name, text)
         peer.on_error = lambda text: logger.warning("[%s] %s", session.name, text)
         peer.on_remote = lambda api: session.registration.on_ready(session, api)

@@ -17,7 +17,8 @@ import numpy as np
 
 from imjoy_hpc.rpc.dotdict import DotDict
 from imjoy_hpc.rpc.errors import DecodeError, EncodeError, RemoteError, UserFacingError
-from imjoy_hpc.rpc.ndarray import WireArray, decode_ndarray, dtype_from_wire, encode_ndarray
+from imjoy_hpc.rpc.ndarray import WireArray, checked_layout, decode_ndarray, dtype_from_wire, encode_ndarray
+from imjoy_hpc.rpc.spool import Spool, SpooledArray
 from imjoy_hpc.rpc.store import new_id
 
 if TYPE_CHECKING:
@@ -127,6 +128,11 @@ class ValueCodec:
         self.codecs = codecs or CodecRegistry()
         self.chunk_bytes = chunk_bytes
         self.lazy_arrays = lazy_arrays  # decode ndarrays as WireArrays (relays that only forward them)
+        # Large arrays sent out of band (plugin process -> gateway): `streamer(array)` returns the value that
+        # refers to them, for arrays over `stream_bytes`; `streams(id)` gives the bytes of one that arrived.
+        self.streamer: Callable[[np.ndarray | np.generic], dict] | None = None
+        self.stream_bytes = 0
+        self.streams: Callable[[Any], Spool] | None = None
 
     # ---------------------------------------------------------------- encode
     def encode(self, value: Any, *, path: str | None = None, object_id: str | None = None) -> Any:
@@ -135,7 +141,7 @@ class ValueCodec:
             return value
         if isinstance(value, bytearray):
             return bytes(value)
-        if isinstance(value, WireArray):
+        if isinstance(value, (WireArray, SpooledArray)):
             return value.encode(self.chunk_bytes)
         codec = self.codecs.encoder_for(value)
         if codec is not None:
@@ -145,6 +151,8 @@ class ValueCodec:
         if hasattr(value, "_rpc_encode") and not inspect.isclass(value):
             return {"_rtype": "custom", "_ctype": ctype_of(type(value)), "_rvalue": self.encode(value._rpc_encode())}
         if isinstance(value, (np.ndarray, np.generic)):
+            if self.streamer is not None and value.nbytes > self.stream_bytes:
+                return self.streamer(value)
             return encode_ndarray(value, self.chunk_bytes)
         if isinstance(value, BaseException):
             return {"_rtype": "error", "_rvalue": error_text(value)}
@@ -277,7 +285,29 @@ class ValueCodec:
         return self.peer.remote_function("method", value.get("_rtarget_id"), name, object_id, True)
 
     def _decode_ndarray(self, value: dict, with_promise: bool) -> Any:
+        if "_rstream" in value:
+            return self._decode_stream(value)
         return decode_ndarray(value, lazy=self.lazy_arrays)
+
+    def _decode_stream(self, value: dict) -> Any:
+        """An array whose bytes were uploaded before its message: a SpooledArray (relays) or a numpy array."""
+        if self.streams is None:
+            raise DecodeError("ndarray _rstream values are only accepted from plugin processes")
+        if value.get("_rerror"):
+            raise DecodeError(f"the array could not be sent: {value['_rerror']}")
+        spool = self.streams(value["_rstream"])
+        try:
+            shape, dtype = checked_layout(value, spool.size)
+        except DecodeError:
+            spool.close()
+            raise
+        array = SpooledArray(spool, shape, dtype, value.get("_rdtype"))
+        if self.lazy_arrays:
+            return array
+        try:
+            return np.asarray(array)
+        finally:
+            spool.close()
 
     def _decode_typedarray(self, value: dict, with_promise: bool) -> Any:
         dtype = dtype_from_wire(value.get("_rdtype"))

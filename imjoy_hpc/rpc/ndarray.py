@@ -59,8 +59,9 @@ def _little_endian(arr: np.ndarray) -> np.ndarray:
     return arr if little == arr.dtype else arr.astype(little)
 
 
-def encode_ndarray(value: np.ndarray | np.generic, chunk_bytes: int = 0) -> dict:
-    """Encode an array or numpy scalar; `_rvalue` is a list of chunks when larger than `chunk_bytes` (> 0)."""
+def ndarray_buffer(value: np.ndarray | np.generic) -> tuple[memoryview, list[int], str | list]:
+    """An array's bytes as a flat memoryview (zero-copy unless it must become C-order little-endian), its shape
+    and its `_rdtype`."""
     arr = np.asarray(value)
     if arr.dtype.hasobject:
         raise EncodeError(f"cannot send a numpy array of dtype {arr.dtype} (Python objects); convert it first")
@@ -68,11 +69,17 @@ def encode_ndarray(value: np.ndarray | np.generic, chunk_bytes: int = 0) -> dict
     if not arr.flags.c_contiguous:
         arr = arr.copy(order="C")
     flat = memoryview(arr.reshape(-1).view(np.uint8)) if arr.size else memoryview(b"")
+    return flat, list(arr.shape), dtype_to_wire(arr.dtype)
+
+
+def encode_ndarray(value: np.ndarray | np.generic, chunk_bytes: int = 0) -> dict:
+    """Encode an array or numpy scalar; `_rvalue` is a list of chunks when larger than `chunk_bytes` (> 0)."""
+    flat, shape, wire_dtype = ndarray_buffer(value)
     if chunk_bytes and flat.nbytes > chunk_bytes:
         data: bytes | list[bytes] = [bytes(flat[i : i + chunk_bytes]) for i in range(0, flat.nbytes, chunk_bytes)]
     else:
         data = bytes(flat)
-    return {"_rtype": "ndarray", "_rvalue": data, "_rshape": list(arr.shape), "_rdtype": dtype_to_wire(arr.dtype)}
+    return {"_rtype": "ndarray", "_rvalue": data, "_rshape": shape, "_rdtype": wire_dtype}
 
 
 def _chunks(value: Any) -> list[bytes]:
@@ -113,20 +120,26 @@ class WireArray:
         return f"<ndarray shape={self.shape} dtype={self.dtype} in {len(self.chunks)} chunk(s)>"
 
 
-def decode_ndarray(obj: dict, lazy: bool = False) -> np.ndarray | WireArray:
-    """Decode an `ndarray` value (zero-copy for a single chunk; a WireArray when `lazy`); refuses sizes that do
-    not match the shape."""
+def checked_layout(obj: dict, size: int) -> tuple[list[int], np.dtype]:
+    """The `_rshape` and dtype of an `ndarray` value whose payload has `size` bytes; DecodeError when the
+    fields are invalid or the size does not match the shape."""
     shape = obj.get("_rshape")
     if not isinstance(shape, (list, tuple)) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
         raise DecodeError(f"ndarray _rshape must be a list of non-negative integers, got {shape!r}")
     dtype = dtype_from_wire(obj.get("_rdtype"))
-    chunks = _chunks(obj.get("_rvalue"))
-    size = sum(len(c) for c in chunks)
     expected = math.prod(shape) * dtype.itemsize
     if size != expected:
         raise DecodeError(
             f"ndarray payload has {size} bytes but shape {list(shape)} of {dtype} needs {expected} bytes"
         )
+    return list(shape), dtype
+
+
+def decode_ndarray(obj: dict, lazy: bool = False) -> np.ndarray | WireArray:
+    """Decode an `ndarray` value (zero-copy for a single chunk; a WireArray when `lazy`); refuses sizes that do
+    not match the shape."""
+    chunks = _chunks(obj.get("_rvalue"))
+    shape, dtype = checked_layout(obj, sum(len(c) for c in chunks))
     if lazy:
         return WireArray(chunks, shape, dtype, obj.get("_rdtype"))
     data = chunks[0] if len(chunks) == 1 else b"".join(chunks)

@@ -7,6 +7,7 @@ serves both roles of PROTOCOL.md's handshake: the host (`start_host` on `imjoyRP
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import inspect
 import logging
@@ -20,6 +21,7 @@ from imjoy_hpc.rpc.errors import ConnectionClosed, DecodeError, ProtocolError, R
 from imjoy_hpc.rpc.store import CallbackStore, ObjectStore
 
 API_VERSION = "0.2.3"
+QUICK_SYNC_SECONDS = 0.002  # a sync function run in a thread is waited for this long before the loop moves on
 logger = logging.getLogger("imjoy_hpc.rpc")
 
 # message type -> required fields and their types
@@ -84,6 +86,7 @@ class RPCPeer:
         self.objects = ObjectStore()
         self.codec = ValueCodec(self, codecs, chunk_bytes, lazy_arrays)
         self.sync_in_thread = sync_in_thread
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self.loop = asyncio.get_running_loop()
         self._thread = threading.get_ident()
         self.local_api: Any = None
@@ -225,6 +228,9 @@ class RPCPeer:
         except Exception as exc:  # noqa: BLE001 - reported to the caller
             self._fail(exc, reject, f"calling {msg['name']!r}")
             return
+        if isinstance(fn, RemoteFunction):
+            self._relay(fn, args, kwargs, resolve, reject, msg["name"])
+            return
         self._spawn(self._run(fn, args, kwargs, resolve, reject, msg["name"]))
 
     def _on_callback(self, msg: dict) -> None:
@@ -238,10 +244,16 @@ class RPCPeer:
                 )
             args, kwargs = self._arguments(msg)
         except Exception as exc:  # noqa: BLE001
+            if getattr(fn, "_rpc_internal", False):  # a result we cannot decode fails our call, it must not hang
+                getattr(fn, "_rpc_reject", fn)(RemoteError(f"the result could not be received: {type(exc).__name__}: {exc}"))
+                return
             self._fail(exc, reject, "a callback")
             return
         if getattr(fn, "_rpc_internal", False):  # our own resolve/reject: settle at once, in order
             fn(*args, **kwargs)
+            return
+        if isinstance(fn, RemoteFunction):
+            self._relay(fn, args, kwargs, resolve, reject, getattr(fn, "__name__", "callback"))
             return
         self._spawn(self._run(fn, args, kwargs, resolve, reject, getattr(fn, "__name__", "callback")))
 
@@ -271,7 +283,7 @@ class RPCPeer:
     async def _run(self, fn: Callable, args: list, kwargs: dict, resolve, reject, name: str) -> None:
         try:
             if self.sync_in_thread and not (inspect.iscoroutinefunction(fn) or isinstance(fn, RemoteFunction)):
-                result = await self.loop.run_in_executor(None, functools.partial(fn, *args, **kwargs))
+                result = await self._in_thread(functools.partial(fn, *args, **kwargs))
             else:
                 result = fn(*args, **kwargs)
             if inspect.isawaitable(result):
@@ -280,6 +292,46 @@ class RPCPeer:
                 resolve(result)
         except Exception as exc:  # noqa: BLE001
             self._fail(exc, reject, f"calling {name!r}")
+
+    def _relay(self, fn: RemoteFunction, args: list, kwargs: dict, resolve, reject, name: str) -> None:
+        """Forward a call to another peer's function at once (a relay, as the gateway is): its result, when it
+        comes, settles our caller's promise; no task and no scheduling round of our own on the way."""
+        try:
+            future = fn(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001
+            self._fail(exc, reject, f"calling {name!r}")
+            return
+        if not isinstance(future, asyncio.Future):
+            if resolve is not None:
+                resolve(None)
+            return
+
+        def settle(done: asyncio.Future) -> None:
+            try:
+                result = done.result()
+            except (Exception, asyncio.CancelledError) as exc:  # noqa: BLE001
+                self._fail(exc if isinstance(exc, Exception) else ConnectionClosed("the call was cancelled"),
+                           reject, f"calling {name!r}")
+                return
+            if resolve is not None:
+                try:
+                    resolve(result)
+                except Exception as exc:  # noqa: BLE001
+                    self._fail(exc, reject, f"calling {name!r}")
+
+        future.add_done_callback(settle)
+
+    async def _in_thread(self, call: Callable[[], Any]) -> Any:
+        """Run a sync function in a worker thread (the connection stays alive during long work). A quick one is
+        waited for a moment (the loop blocks at most QUICK_SYNC_SECONDS): its result goes out without the extra
+        wake-ups of a thread handing a result back to the loop."""
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="imjoy-rpc-call")
+        running = self._executor.submit(call)
+        try:
+            return running.result(timeout=QUICK_SYNC_SECONDS)
+        except concurrent.futures.TimeoutError:
+            return await asyncio.wrap_future(running)
 
     def _fail(self, exc: BaseException, reject: Callable | None, what: str) -> None:
         text = f"{type(exc).__name__}: {exc}" if isinstance(exc, RPCError) else error_text(exc)
@@ -365,6 +417,7 @@ class RPCPeer:
                 future.set_exception(error if isinstance(error, BaseException) else RemoteError(str(error)))
 
         resolve._rpc_internal = reject._rpc_internal = True  # type: ignore[attr-defined]
+        resolve._rpc_reject = reject  # type: ignore[attr-defined] (not on reject itself: no cycle holding results)
         self._pending.add(future)
         ids = self.callbacks.put_pair(resolve, reject)
         return [

@@ -1,0 +1,200 @@
+"""Sending socket.io events that carry binary attachments with bounded memory and back-pressure.
+
+python-socketio would encode an event with all its attachments in memory and engine.io's tornado driver writes
+them without waiting for the socket: a slow client makes the gateway buffer everything. Here:
+
+* `queue_event` builds the same EVENT / BINARY_EVENT python-socketio would (JSON with placeholders, then one
+  binary websocket message per attachment) and queues it at once (no task of its own: a small call is not
+  delayed by a scheduling round per hop), but an attachment may be a spooled chunk that is read from its file
+  only when the writer gets to it, or a memoryview that is never copied into a packet;
+* `DrainingWebSocket` (engine.io's tornado driver, one change) waits until each message has left for the socket
+  before the next is written, so engine.io's writer holds one attachment at a time and a slow reader slows only
+  its own connection;
+* `FrameWriter` writes a websocket frame as its header plus the payload's own buffer (tornado would copy the
+  payload into a new frame first, and hand back a task to await).
+
+Ordering is engine.io's: the header and every attachment go into the connection's queue in one step, so nothing
+else (an ack, another event) can land between the attachments of one event.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+from typing import Any
+
+import socketio
+import tornado.websocket
+from engineio import exceptions as eio_exceptions
+from engineio import packet as eio_packet
+from engineio.async_drivers.tornado import WebSocket as TornadoWebSocket
+from tornado.iostream import StreamClosedError
+
+from imjoy_hpc.rpc.spool import SpoolSlice
+
+BINARY = (bytes, bytearray, memoryview, SpoolSlice)
+
+
+def deconstruct(data: Any, attachments: list) -> Any:
+    """`data` with every binary value replaced by a socket.io placeholder (the values go to `attachments`)."""
+    if isinstance(data, BINARY):
+        attachments.append(data)
+        return {"_placeholder": True, "num": len(attachments) - 1}
+    if isinstance(data, (list, tuple)):
+        return [deconstruct(item, attachments) for item in data]
+    if isinstance(data, dict):
+        return {key: deconstruct(value, attachments) for key, value in data.items()}
+    return data
+
+
+class AttachmentPacket(eio_packet.Packet):
+    """An engine.io binary message whose bytes are produced when the writer sends it."""
+
+    def __init__(self, source: bytes | bytearray | memoryview | SpoolSlice) -> None:
+        super().__init__(eio_packet.MESSAGE, data=None)
+        self.binary = True
+        self.source = source
+
+    def encode(self, b64: bool = False) -> Any:
+        source, self.source = self.source, None  # sent once; the writer drops the bytes after writing them
+        data = source.read() if isinstance(source, SpoolSlice) else source
+        if b64:  # long-polling transport
+            return "b" + base64.b64encode(data).decode("ascii")
+        return data
+
+
+def queue_event(sio: socketio.AsyncServer, sid: str, event: str, data: Any, namespace: str = "/") -> bool:
+    """Put `event` for one client on its engine.io queue now, in order with everything queued before (False when
+    the client is gone). Binary values (bytes, memoryviews, spooled chunks) travel as attachments, read when sent."""
+    eio_sid = sio.manager.eio_sid_from_sid(sid, namespace)
+    try:
+        socket = sio.eio._get_socket(eio_sid) if eio_sid is not None else None
+    except KeyError:
+        socket = None
+    if socket is None or socket.closing:
+        return False
+    attachments: list = []
+    payload = deconstruct(data, attachments)
+    kind = f"{socketio.packet.BINARY_EVENT}{len(attachments)}-" if attachments else str(socketio.packet.EVENT)
+    prefix = kind + (namespace + "," if namespace != "/" else "")
+    header = prefix + sio.packet_class.json.dumps([event, payload], separators=(",", ":"))
+    socket.queue.put_nowait(eio_packet.Packet(eio_packet.MESSAGE, data=header))
+    for attachment in attachments:
+        socket.queue.put_nowait(AttachmentPacket(attachment))
+    return True
+
+
+class FrameWriter(tornado.websocket.WebSocketProtocol13):
+    """tornado's websocket protocol, writing binary frames without copying their payload."""
+
+    def write_data(self, data: str | bytes | bytearray | memoryview) -> Any:
+        """Send one text (str) or binary message; the awaitable is done once it has been handed to the socket
+        (at once when the socket takes it: no task, no scheduling round)."""
+        binary = not isinstance(data, str)
+        if self._compressor is not None or self.mask_outgoing:
+            return self.write_message(bytes(data) if binary else data, binary=binary)
+        if self.is_closing():
+            raise tornado.websocket.WebSocketClosedError()
+        opcode = 0x2 if binary else 0x1
+        if not binary:
+            data = data.encode("utf-8")
+        size = memoryview(data).nbytes
+        if size < 126:
+            header = struct.pack("!BB", self.FIN | opcode, size)
+        elif size <= 0xFFFF:
+            header = struct.pack("!BBH", self.FIN | opcode, 126, size)
+        else:
+            header = struct.pack("!BBQ", self.FIN | opcode, 127, size)
+        self._message_bytes_out += size
+        self._wire_bytes_out += len(header) + size
+        try:
+            if size <= 4096:  # one small write
+                written = self.stream.write(header + bytes(data))
+            else:
+                self.stream.write(header).add_done_callback(_retrieve)
+                written = self.stream.write(data)
+        except StreamClosedError:
+            raise tornado.websocket.WebSocketClosedError() from None
+
+        async def wait() -> None:
+            try:
+                await written
+            except StreamClosedError:
+                raise tornado.websocket.WebSocketClosedError() from None
+
+        return wait()
+
+
+def _retrieve(future: Any) -> None:
+    """Mark a write's failure as seen (the payload's write reports it)."""
+    if not future.cancelled():
+        future.exception()
+
+
+class DrainingWebSocket(TornadoWebSocket):
+    """engine.io's tornado websocket wrapper, waiting for each message to be written before the next.
+
+    Two consequences are handled here: a ping would wait behind every attachment queued before it (and the
+    client, never pinged, would be dropped during a long slow transfer), so pings skip the queue once the socket
+    is a websocket (engine.io messages are whole frames, and a socket.io client takes engine.io pings between the
+    attachments of an event); and when the connection ends, what is still queued for it is dropped at once (its
+    spooled arrays with it).
+    """
+
+    async def __call__(self, environ: dict) -> None:
+        socket = getattr(self.handler, "__self__", None)  # the engine.io socket this websocket serves
+        if socket is not None and hasattr(socket, "queue"):
+            self._prioritise_pings(socket)
+        try:
+            await super().__call__(environ)
+        finally:
+            if socket is not None and hasattr(socket, "queue"):
+                _drop_queued(socket.queue)
+
+    def _prioritise_pings(self, socket: Any) -> None:
+        queued_send = socket.send
+
+        async def send(pkt: Any) -> None:
+            if pkt.packet_type == eio_packet.PING and socket.upgraded and self.tornado_handler is not None:
+                try:
+                    self.tornado_handler.write_message(pkt.encode()).add_done_callback(_retrieve)
+                except (tornado.websocket.WebSocketClosedError, StreamClosedError):
+                    pass
+                return
+            await queued_send(pkt)
+
+        socket.send = send
+
+    async def close(self) -> None:
+        await super().close()
+        socket = getattr(self.handler, "__self__", None)
+        if socket is not None and hasattr(socket, "queue"):
+            _drop_queued(socket.queue)
+
+    async def send(self, message: Any) -> None:
+        handler = self.tornado_handler
+        try:
+            if isinstance(handler.ws_connection, FrameWriter):
+                await handler.ws_connection.write_data(message)
+            elif isinstance(message, str):
+                await handler.write_message(message)
+            else:
+                await handler.write_message(bytes(message), binary=True)
+        except (tornado.websocket.WebSocketClosedError, StreamClosedError):
+            raise eio_exceptions.EngineIOError() from None
+
+
+def _drop_queued(queue: Any) -> None:
+    """Empty an engine.io socket's send queue of everything but its end marker (None)."""
+    ended = False
+    while not queue.empty():
+        item = queue.get_nowait()
+        queue.task_done()
+        ended = ended or item is None
+    if ended:
+        queue.put_nowait(None)
+
+
+def use_draining_writes(sio: socketio.AsyncServer) -> None:
+    """Make this server's engine.io write through DrainingWebSocket (its own copy of the driver table)."""
+    sio.eio._async = {**sio.eio._async, "websocket": DrainingWebSocket}

@@ -1,0 +1,139 @@
+"""Large arrays from plugin processes: streamed to the plugin door over HTTP into private spool files.
+
+A plugin process (ours, plugins/host.py) sends an array larger than one chunk as the raw body of
+`PUT /array/<stream id>` with its session's upload key, then the RPC message that refers to it
+(`{"_rtype": "ndarray", "_rstream": id, ...}`). The body goes to a spool file as it arrives: tornado reads the next
+piece only once the previous one is written, so TCP's window is the flow control and the gateway holds one piece
+in memory whatever the array's size. An upload cut short (the plugin died) is dropped with its file; an array
+whose message never comes is dropped when its session ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+from pathlib import Path
+
+import tornado.web
+
+from imjoy_hpc.rpc.errors import DecodeError
+from imjoy_hpc.rpc.spool import Spool
+
+logger = logging.getLogger("imjoy_hpc.gateway")
+UPLOAD_PATH = "/array/"
+MAX_WAITING = 64            # arrays uploaded by one session and not yet claimed by a message
+FREE_SPACE_MARGIN = 256 * 2**20
+
+
+class UploadBox:
+    """The arrays one plugin session has uploaded and its messages have not claimed yet."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.streams: dict[str, Spool] = {}
+        self.closed = False
+
+    def add(self, stream_id: str, spool: Spool) -> None:
+        if self.closed or len(self.streams) >= MAX_WAITING or stream_id in self.streams:
+            spool.close()
+            raise ValueError("too many arrays waiting for their message, or a repeated stream id")
+        self.streams[stream_id] = spool
+
+    def take(self, stream_id: object) -> Spool:
+        """The uploaded bytes of `stream_id` (claimed once)."""
+        spool = self.streams.pop(stream_id, None) if isinstance(stream_id, str) else None
+        if spool is None:
+            raise DecodeError(f"ndarray stream {stream_id!r} was not uploaded (or was already used)")
+        return spool
+
+    def close(self) -> None:
+        self.closed = True
+        for spool in self.streams.values():
+            spool.close()
+        self.streams.clear()
+
+
+class Uploads:
+    """The upload keys of a door's sessions, and where their arrays are spooled."""
+
+    def __init__(self, spool_dir: Path) -> None:
+        self.spool_dir = spool_dir
+        self._boxes: dict[str, UploadBox] = {}
+
+    def open_box(self) -> UploadBox:
+        box = UploadBox(secrets.token_urlsafe(32))
+        self._boxes[box.key] = box
+        return box
+
+    def close_box(self, box: UploadBox) -> None:
+        self._boxes.pop(box.key, None)
+        box.close()
+
+    def box_for(self, key: str) -> UploadBox | None:
+        box = self._boxes.get(key)
+        return box if box is not None and secrets.compare_digest(box.key, key) and not box.closed else None
+
+    def room_for(self, size: int) -> bool:
+        try:
+            return shutil.disk_usage(self.spool_dir).free - FREE_SPACE_MARGIN >= size
+        except OSError:
+            return False
+
+
+@tornado.web.stream_request_body
+class ArrayUploadHandler(tornado.web.RequestHandler):
+    """`PUT /array/<stream id>`: one array's bytes from a plugin process into a spool file."""
+
+    def initialize(self, uploads: Uploads) -> None:
+        self.uploads = uploads
+        self.spool: Spool | None = None
+        self.box: UploadBox | None = None
+        self.expected = 0
+
+    def prepare(self) -> None:
+        auth = self.request.headers.get("Authorization", "")
+        box = self.uploads.box_for(auth[7:]) if auth.startswith("Bearer ") else None
+        if box is None:
+            return self._refuse(403, "unknown upload key")
+        try:
+            self.expected = int(self.request.headers.get("Content-Length", ""))
+        except ValueError:
+            return self._refuse(411, "an array upload needs a Content-Length")
+        if not self.uploads.room_for(self.expected):
+            return self._refuse(507, f"no room for a {self.expected / 2**20:.0f} MB array in the gateway's spool "
+                                     f"directory {self.uploads.spool_dir}")
+        self.request.connection.set_max_body_size(self.expected)
+        self.box = box
+        self.spool = Spool(self.uploads.spool_dir)
+
+    def _refuse(self, status: int, detail: str) -> None:
+        self.set_status(status)
+        self.finish({"detail": detail})
+
+    def data_received(self, chunk: bytes) -> None:
+        if self.spool is not None:
+            self.spool.write(chunk)
+
+    def put(self, stream_id: str) -> None:
+        spool, self.spool = self.spool, None
+        if spool is None or self.box is None:
+            return self._refuse(400, "no upload in progress")
+        if spool.size != self.expected:
+            spool.close()
+            return self._refuse(400, f"got {spool.size} of {self.expected} bytes")
+        spool.complete = True
+        try:
+            self.box.add(stream_id, spool)
+        except ValueError as exc:
+            return self._refuse(409, str(exc))
+        self.finish({"ok": True})
+
+    def on_connection_close(self) -> None:
+        """The plugin went away mid-upload: its partial array goes at once."""
+        if self.spool is not None:
+            self.spool.close()
+            self.spool = None
+
+    def on_finish(self) -> None:
+        self.on_connection_close()
