@@ -1,6 +1,21 @@
 """Plugin sources for the ImJoy browser tests: a JS window plugin that computes on the ndarray it is given and
 shows the result in its DOM, a JS plugin other plugins get with getPlugin, and Python plugins that drive them."""
 
+import json
+import textwrap
+
+
+def python_plugin(name: str, run: str, *, description: str = "", header: str = "", **config) -> str:
+    """An ImJoy native-python plugin file whose class has an empty setup() and `async def run(self, ctx)` with
+    the body `run`; `header` is module code after `from imjoy import api`; `config` adds or overrides fields."""
+    fields = {"name": name, "type": "native-python", "version": "0.1.0", "api_version": "0.1.8", "tags": [],
+              "ui": "", "description": description or name, "requirements": [], "dependencies": [], "flags": [],
+              **config}
+    return (f'<config lang="json">\n{json.dumps(fields)}\n</config>\n<script lang="python">\n'
+            f"from imjoy import api\n{textwrap.dedent(header).strip()}\n\n\nclass Plugin:\n"
+            f"    async def setup(self):\n        pass\n\n    async def run(self, ctx):\n"
+            f"{textwrap.indent(textwrap.dedent(run).strip(), ' ' * 8)}\n\n\napi.export(Plugin())\n</script>\n")
+
 # The raw imjoy-rpc ndarray ({_rtype, _rvalue: ArrayBuffer or a list of chunks, _rshape, _rdtype}) as a TypedArray.
 DECODE_JS = """
 function toTyped(nd) {
@@ -54,25 +69,8 @@ api.export({ setup() {}, echo(text) { return `JS Echo heard ${text}`; } });
 </script>
 """
 
-PYTHON_DRIVER = """
-<config lang="json">
-{"name": "Window Driver", "type": "native-python", "version": "0.1.0", "api_version": "0.1.8", "tags": [],
- "ui": "", "description": "Draws arrays in ImJoy windows", "requirements": [], "dependencies": [],
- "flags": []}
-</config>
-<script lang="python">
-import numpy as np
-from imjoy import api
-
-class Plugin:
-    async def setup(self):
-        pass
-
-    async def run(self, ctx):
-        image = np.arange(12, dtype=np.uint16).reshape(3, 4) * 3
-        window = await api.createWindow(type="Array Summer", name="summer", data={"image": image})
-        return await window.getSum()
-
-api.export(Plugin())
-</script>
-"""
+PYTHON_DRIVER = python_plugin("Window Driver", """
+    image = np.arange(12, dtype=np.uint16).reshape(3, 4) * 3
+    window = await api.createWindow(type="Array Summer", name="summer", data={"image": image})
+    return await window.getSum()
+""", description="Draws arrays in ImJoy windows", header="import numpy as np")

@@ -10,45 +10,30 @@ from collections.abc import Iterator
 import gateway_support
 import numpy as np
 import pytest
-from imjoy_plugins import ECHO_PLUGIN, WINDOW_PLUGIN
+from imjoy_plugins import ECHO_PLUGIN, WINDOW_PLUGIN, python_plugin
 
 pytest_plugins = ["browser_support"]
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 RUN_MS = 120_000
 
-DRIVER = """
-<config lang="json">
-{"name": "Workspace Driver", "type": "native-python", "version": "0.1.0", "api_version": "0.1.8", "tags": [],
- "description": "Uses the ImJoy API of the workspace", "requirements": [], "dependencies": [], "flags": [],
- "ui": "Scale: {id: 'scale', type: 'number', min: 1, max: 10, placeholder: 2}<br>DRIVER_LABEL"}
-</config>
-<script lang="python">
-import numpy as np
-from imjoy import api
-
-class Plugin:
-    async def setup(self):
-        pass
-
-    async def run(self, ctx):
-        scale = ctx.config["scale"]
-        first = await api.createWindow(type="Array Summer", name="first",
-                                       data={"image": np.full((4, 5), scale, "int32")})
-        second = await api.createWindow({"type": "Array Summer", "name": "second",
-                                         "data": {"image": np.arange(6, dtype="float32")}})
-        dialog = await api.showDialog(type="Array Summer", name="in a dialog", data={"image": np.ones((2, 2), "uint8")})
-        echo = await (await api.getPlugin("JS Echo")).echo(ctx.config["label"])
-        name = await api.prompt("Who are you?", "nobody")
-        stack = (np.arange(3 * 8 * 10) % 251).astype("uint16").reshape(3, 8, 10)
-        viewer = await api.createWindow(type="imjoy-hpc/image-viewer", name="stack", data={"image": stack})
-        await viewer.setPlane(2)
-        return {"first": await first.getSum(), "second": await second.getSum(), "dialog": await dialog.getSum(),
-                "echo": echo, "name": name, "label": ctx.config["label"]}
-
-api.export(Plugin())
-</script>
-""".replace("DRIVER_LABEL", "Label: {id: 'label', type: 'string', placeholder: 'cells'}")
+DRIVER = python_plugin("Workspace Driver", """
+    scale = ctx.config["scale"]
+    first = await api.createWindow(type="Array Summer", name="first",
+                                   data={"image": np.full((4, 5), scale, "int32")})
+    second = await api.createWindow({"type": "Array Summer", "name": "second",
+                                     "data": {"image": np.arange(6, dtype="float32")}})
+    dialog = await api.showDialog(type="Array Summer", name="in a dialog", data={"image": np.ones((2, 2), "uint8")})
+    echo = await (await api.getPlugin("JS Echo")).echo(ctx.config["label"])
+    name = await api.prompt("Who are you?", "nobody")
+    stack = (np.arange(3 * 8 * 10) % 251).astype("uint16").reshape(3, 8, 10)
+    viewer = await api.createWindow(type="imjoy-hpc/image-viewer", name="stack", data={"image": stack})
+    await viewer.setPlane(2)
+    return {"first": await first.getSum(), "second": await second.getSum(), "dialog": await dialog.getSum(),
+            "echo": echo, "name": name, "label": ctx.config["label"]}
+""", description="Uses the ImJoy API of the workspace", header="import numpy as np",
+                       ui="Scale: {id: 'scale', type: 'number', min: 1, max: 10, placeholder: 2}<br>"
+                          "Label: {id: 'label', type: 'string', placeholder: 'cells'}")
 
 SPY_WINDOW = """
 <config lang="json">
@@ -344,32 +329,16 @@ def test_the_workspace_keeps_its_plugins_across_a_cut_connection(browser_page, t
         assert gateway.stop() == 0, gateway.log()[-3000:]
 
 
-REMOTE_STACK = """
-<config lang="json">
-{"name": "Remote Stack", "type": "native-python", "version": "0.1.0", "api_version": "0.1.8", "tags": [], "ui": "",
- "description": "Shows a stack that stays in the plugin", "requirements": [], "dependencies": [], "flags": []}
-</config>
-<script lang="python">
-import numpy as np
-from imjoy import api
-from imjoy_hpc.plugins.remote_array import remote_array
-
-class Plugin:
-    async def setup(self):
-        pass
-
-    async def run(self, ctx):
-        planes = np.arange(200, dtype="uint16")[:, None, None] * 300
-        self.stack = planes + np.arange(64 * 80, dtype="uint16").reshape(1, 64, 80)  # 2 MB, 200 planes
-        viewer = await api.createWindow(type="imjoy-hpc/image-viewer", name="remote",
-                                        data={"image": remote_array(self.stack)})
-        await viewer.setContrast(0, 64819)
-        await viewer.setPlane(150)
-        return await viewer.getState()
-
-api.export(Plugin())
-</script>
-"""
+REMOTE_STACK = python_plugin("Remote Stack", """
+    planes = np.arange(200, dtype="uint16")[:, None, None] * 300
+    self.stack = planes + np.arange(64 * 80, dtype="uint16").reshape(1, 64, 80)  # 2 MB, 200 planes
+    viewer = await api.createWindow(type="imjoy-hpc/image-viewer", name="remote",
+                                    data={"image": remote_array(self.stack)})
+    await viewer.setContrast(0, 64819)
+    await viewer.setPlane(150)
+    return await viewer.getState()
+""", description="Shows a stack that stays in the plugin",
+                             header="import numpy as np\nfrom imjoy_hpc.plugins.remote_array import remote_array")
 
 
 def test_image_viewer_reads_a_remote_stack_plane_by_plane(browser_page, gateway):
@@ -398,34 +367,17 @@ def test_image_viewer_reads_a_remote_stack_plane_by_plane(browser_page, gateway)
     np.testing.assert_allclose(pixels()[..., 0], stack[7].astype(float) * 255 / 64819, atol=1)
 
 
-FILE_PICKER = """
-<config lang="json">
-{"name": "File Picker", "type": "native-python", "version": "0.1.0", "api_version": "0.1.8", "tags": [], "ui": "",
- "description": "Asks for files", "requirements": [], "dependencies": [], "flags": []}
-</config>
-<script lang="python">
-from imjoy import api
-
-ROOT = "PICK_ROOT"
-
-class Plugin:
-    async def setup(self):
-        pass
-
-    async def run(self, ctx):
-        one = await api.showFileDialog(type="file", title="Pick one", root=ROOT)
-        many = await api.showFileDialog(type="file", mode="multiple", root=ROOT + "/sub")
-        folder = await api.showFileDialog(type="directory", root=ROOT)
-        try:
-            await api.showFileDialog(root=ROOT)
-            cancelled = "not cancelled"
-        except Exception as e:
-            cancelled = str(e)
-        return {"one": one, "many": many, "folder": folder, "cancelled": cancelled}
-
-api.export(Plugin())
-</script>
-"""
+FILE_PICKER = python_plugin("File Picker", """
+    one = await api.showFileDialog(type="file", title="Pick one", root=ROOT)
+    many = await api.showFileDialog(type="file", mode="multiple", root=ROOT + "/sub")
+    folder = await api.showFileDialog(type="directory", root=ROOT)
+    try:
+        await api.showFileDialog(root=ROOT)
+        cancelled = "not cancelled"
+    except Exception as e:
+        cancelled = str(e)
+    return {"one": one, "many": many, "folder": folder, "cancelled": cancelled}
+""", description="Asks for files", header='ROOT = "PICK_ROOT"')
 
 
 def test_show_file_dialog_browses_the_gateway_host(browser_page, gateway, tmp_path):

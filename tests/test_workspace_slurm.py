@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import gateway_support
 import pytest
-from imjoy_plugins import WINDOW_PLUGIN
+from imjoy_plugins import WINDOW_PLUGIN, python_plugin
 from slurm_support import job_state, require_slurm, sbatch_sleep, scancel, wait_for
 from test_workspace import drive_windows_dialogs_plugins_and_prompts, load_source, open_workspace
 
@@ -19,30 +19,12 @@ SLURM_PROFILE = {"backend": "slurm", "queue": "debug", "cores": 1, "memory": "1G
                  "walltime": "00:10:00", "plugin-slots": 2, "max-jobs": 2, "idle-timeout": 5, "poll-interval": 0.5,
                  "limits": {"max-walltime": "01:00:00", "allowed-queues": ["debug", "tiny"]}}
 
-IN_A_JOB = """
-<config lang="json">
-{"name": "Job Painter", "type": "native-python", "version": "0.1.0", "api_version": "0.1.8", "tags": [], "ui": "",
- "description": "Draws an array computed in its job", "requirements": [], "dependencies": [], "flags": [],
- "hpc": {"queue": "tiny"}}
-</config>
-<script lang="python">
-import os
-import numpy as np
-from imjoy import api
-
-class Plugin:
-    async def setup(self):
-        pass
-
-    async def run(self, ctx):
-        job = int(os.environ["SLURM_JOB_ID"])
-        window = await api.createWindow(type="Array Summer", name="from the job",
-                                        data={"image": np.full((10, 10), job, dtype="int32")})
-        return {"job": job, "sum": await window.getSum()}
-
-api.export(Plugin())
-</script>
-"""
+IN_A_JOB = python_plugin("Job Painter", """
+    job = int(os.environ["SLURM_JOB_ID"])
+    window = await api.createWindow(type="Array Summer", name="from the job",
+                                    data={"image": np.full((10, 10), job, dtype="int32")})
+    return {"job": job, "sum": await window.getSum()}
+""", description="Draws an array computed in its job", header="import os\nimport numpy as np", hpc={"queue": "tiny"})
 
 
 @pytest.fixture(scope="module")
