@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,5 +128,57 @@ async def walltime_expiry(gateway: RunningGateway, source: str) -> tuple[list[st
         failed = await async_wait_for(lambda: next((s for s in statuses if s["state"] == "failed"), None), 150,
                                       what="the plugin to be reported failed")
         return messages, failed
+    finally:
+        await disconnect(client)
+
+
+async def queued_then_running(gateway: RunningGateway, source: str, options: dict | None,
+                              is_reason: Callable[[str], bool], free: Callable[[], None]) -> tuple[dict, str, list]:
+    """Load `source` while the queue is full: (its first queued status with a job id and a pending reason that
+    `is_reason` accepts, the job the plugin then runs in, every status it had), after `free()` made room."""
+    from slurm_support import async_wait_for
+
+    statuses: list[dict] = []
+
+    async def on_status(info):
+        statuses.append(info)
+
+    client = await connect(gateway, api={"onPluginStatus": on_status})
+    try:
+        loading = asyncio.ensure_future(client.load_plugin(source, options or {}))
+        queued = await async_wait_for(
+            lambda: next((s for s in statuses if s["state"] == "queued" and s.get("job_id")
+                          and is_reason(s.get("reason") or "")), None), 60,
+            what="a queued status with the scheduler's pending reason")
+        assert not loading.done(), "the plugin started although its job was queued"
+        free()
+        plugin = await asyncio.wait_for(loading, 120)
+        return queued, await plugin.job(), statuses
+    finally:
+        await disconnect(client)
+
+
+async def killed_during_a_call(gateway: RunningGateway, source: str, options: dict | None,
+                               kill: Callable[[str], None]) -> tuple[str, str, dict]:
+    """Kill the job of a plugin in the middle of a long call `nap(120)`: (the job id, the call's error, the
+    plugin's instance record), once the gateway has shown it still serves another plugin."""
+    client = await connect(gateway)
+    try:
+        plugin = await client.load_plugin(source, options or {})
+        job = await plugin.job()
+        call = asyncio.ensure_future(plugin.nap(120))
+        await asyncio.sleep(1)
+        kill(job)
+        try:
+            await asyncio.wait_for(call, 60)
+        except asyncio.TimeoutError:
+            raise AssertionError(f"the call still waits 60 s after job {job} was killed") from None
+        except Exception as exc:  # noqa: BLE001 - the error the caller checks
+            error = str(exc)
+        else:
+            raise AssertionError("the call succeeded although its job was killed")
+        hello = await client.load_plugin("Hello")  # the gateway keeps serving
+        assert await hello.echo("ok") == "ok"
+        return job, error, {i["id"]: i for i in await client.list_instances()}[plugin.id]
     finally:
         await disconnect(client)

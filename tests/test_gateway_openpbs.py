@@ -1,13 +1,14 @@
 """Plugins in real OpenPBS jobs, loaded through the gateway by the real imjoy-rpc client (these tests run inside
 PBS's network namespace; the gateway runs with PBS's commands first on PATH)."""
 
-import asyncio
 import signal
 
 import numpy as np
 import pytest
-from gateway_support import connect, disconnect, start_gateway, walltime_expiry
-from openpbs_support import HOST, JOB_ID, PBS_BIN, jobs_env, qdel, qstat_ids, qstat_jobs, qsub_sleep, require_openpbs, run
+from gateway_support import (connect, disconnect, killed_during_a_call, queued_then_running, start_gateway,
+                             walltime_expiry)
+from openpbs_support import (HOST, JOB_ID, PBS_BIN, jobs_env, qdel, qstat_ids, qstat_jobs, qsub_sleep, require_openpbs,
+                             run)
 from slurm_support import async_wait_for, wait_for
 
 pytestmark = [pytest.mark.openpbs, pytest.mark.timeout(300)]
@@ -76,49 +77,21 @@ async def test_request_above_a_limit_is_refused_naming_it(pbs_gateway):
 async def test_plugin_behind_a_full_node_reports_queued_with_pbs_reason(pbs_gateway):
     wait_for(lambda: not imjoy_jobs(), 30, what="the previous test's job to be released")
     filler = qsub_sleep("imjoy-hpc-test-filler", 120, ncpus=2)  # both CPUs of the node
-    statuses = []
-
-    async def on_status(info):
-        statuses.append(info)
-
-    client = await connect(pbs_gateway, api={"onPluginStatus": on_status})
     try:
         await async_wait_for(lambda: qstat_jobs().get(filler, {}).get("job_state") == "R", 30, what="the filler")
-        loading = asyncio.ensure_future(client.load_plugin(SLEEPER))
-        queued = await async_wait_for(
-            lambda: next((s for s in statuses if s["state"] == "queued" and s.get("job_id")
-                          and (s.get("reason") or "").startswith("Not Running: ")), None), 60,
-            what="a queued status with PBS's comment")
-        assert JOB_ID.fullmatch(queued["job_id"]) and "free nodes" in queued["reason"], queued
-        assert not loading.done()
-        qdel(filler)
-        plugin = await asyncio.wait_for(loading, 120)
-        assert await plugin.job() == queued["job_id"]
-        assert statuses[-1]["state"] == "running"
+        queued, job, statuses = await queued_then_running(
+            pbs_gateway, SLEEPER, None, lambda reason: reason.startswith("Not Running: "), lambda: qdel(filler))
     finally:
         qdel(filler)
-        await disconnect(client)
+    assert JOB_ID.fullmatch(queued["job_id"]) and "free nodes" in queued["reason"], queued
+    assert job == queued["job_id"] and statuses[-1]["state"] == "running"
 
 
 async def test_qdel_during_a_call_fails_the_call_naming_the_job_and_its_end(pbs_gateway):
-    client = await connect(pbs_gateway)
-    try:
-        plugin = await client.load_plugin(SLEEPER, {"cores": 2})  # a job of its own
-        job = await plugin.job()
-        call = asyncio.ensure_future(plugin.nap(120))
-        await asyncio.sleep(1)
-        run([str(PBS_BIN / "qdel"), job], check=True)
-        with pytest.raises(Exception) as info:
-            await asyncio.wait_for(call, 60)
-        text = str(info.value)
-        assert job in text and "CANCELLED" in text, text
-        hello = await client.load_plugin("Hello")  # the gateway keeps serving
-        assert await hello.echo("ok") == "ok"
-        states = {i["id"]: i for i in await client.list_instances()}
-        assert states[plugin.id]["state"] == "failed" and job in states[plugin.id]["error"]
-        assert "Exit_status" in states[plugin.id]["error"], states[plugin.id]["error"]
-    finally:
-        await disconnect(client)
+    job, error, record = await killed_during_a_call(  # cores 2: a job of its own
+        pbs_gateway, SLEEPER, {"cores": 2}, lambda job: run([str(PBS_BIN / "qdel"), job], check=True))
+    assert job in error and "CANCELLED" in error, error
+    assert record["state"] == "failed" and job in record["error"] and "Exit_status" in record["error"], record
 
 
 @pytest.mark.slow

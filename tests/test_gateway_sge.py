@@ -1,12 +1,11 @@
 """Plugins in real Grid Engine jobs, loaded through the gateway by the real imjoy-rpc client; the gateway runs
 with Grid Engine's environment (scripts/ci/gridengine.sh env)."""
 
-import asyncio
 import signal
 
 import numpy as np
 import pytest
-from gateway_support import connect, disconnect, start_gateway
+from gateway_support import connect, disconnect, queued_then_running, start_gateway
 from gridengine_support import jobs_env, qdel, qstat_ids, qstat_jobs, qsub_sleep, require_gridengine
 from slurm_support import async_wait_for, wait_for
 
@@ -61,28 +60,14 @@ async def test_plugins_run_inside_a_grid_engine_job(ge_gateway):
 async def test_plugin_behind_a_full_queue_reports_queued_with_the_scheduling_info(ge_gateway):
     wait_for(lambda: not imjoy_jobs(), 30, what="the previous test's job to be released")
     fillers = [qsub_sleep("imjoy-hpc-test-filler", 120) for _ in range(2)]  # both slots of the queue
-    statuses = []
-
-    async def on_status(info):
-        statuses.append(info)
-
-    client = await connect(ge_gateway, api={"onPluginStatus": on_status})
     try:
         await async_wait_for(lambda: all("r" in qstat_jobs().get(f, ("", ""))[1] for f in fillers), 30,
                              what="the filler jobs")
-        loading = asyncio.ensure_future(client.load_plugin(SLEEPER))
-        queued = await async_wait_for(
-            lambda: next((s for s in statuses if s["state"] == "queued" and s.get("job_id")
-                          and "dropped because it is full" in (s.get("reason") or "")), None), 60,
-            what="a queued status with Grid Engine's scheduling info")
-        assert not loading.done()
-        qdel(*fillers)
-        plugin = await asyncio.wait_for(loading, 120)
-        assert await plugin.job() == queued["job_id"]
-        assert statuses[-1]["state"] == "running"
+        queued, job, statuses = await queued_then_running(
+            ge_gateway, SLEEPER, None, lambda reason: "dropped because it is full" in reason, lambda: qdel(*fillers))
     finally:
         qdel(*fillers)
-        await disconnect(client)
+    assert job == queued["job_id"] and statuses[-1]["state"] == "running"
 
 
 async def test_gateway_sigterm_leaves_no_grid_engine_job(tmp_path):

@@ -1,12 +1,12 @@
 """Plugins in real SLURM jobs, loaded through the gateway by the real imjoy-rpc client."""
 
-import asyncio
 import signal
 import subprocess
 
 import numpy as np
 import pytest
-from gateway_support import connect, disconnect, start_gateway, walltime_expiry
+from gateway_support import (connect, disconnect, killed_during_a_call, queued_then_running, start_gateway,
+                             walltime_expiry)
 from slurm_support import async_wait_for, job_state, require_slurm, sbatch_sleep, scancel
 
 pytestmark = [pytest.mark.slurm, pytest.mark.timeout(300)]
@@ -79,48 +79,22 @@ async def test_request_above_a_limit_is_refused_naming_it(slurm_gateway):
 
 async def test_plugin_behind_a_full_partition_reports_queued_with_the_reason(slurm_gateway):
     filler = sbatch_sleep("imjoy-hpc-test-filler", 120, partition="tiny")
-    statuses = []
-
-    async def on_status(info):
-        statuses.append(info)
-
-    client = await connect(slurm_gateway, api={"onPluginStatus": on_status})
     try:
         await async_wait_for(lambda: job_state(filler) == "RUNNING", 30, what="the filler job")
-        loading = asyncio.ensure_future(client.load_plugin(SLEEPER, {"queue": "tiny"}))
-        queued = await async_wait_for(
-            lambda: next((s for s in statuses if s["state"] == "queued" and s.get("job_id")
-                          and s.get("reason") in ("Resources", "Priority")), None), 60,
-            what="a queued status with the job's pending reason")
-        assert queued["job_id"] and queued["reason"] in ("Resources", "Priority")
-        assert not loading.done()
-        scancel(filler)
-        plugin = await asyncio.wait_for(loading, 120)
-        assert await plugin.job() == queued["job_id"]
-        assert statuses[-1]["state"] == "running"
+        queued, job, statuses = await queued_then_running(
+            slurm_gateway, SLEEPER, {"queue": "tiny"}, lambda reason: reason in ("Resources", "Priority"),
+            lambda: scancel(filler))
     finally:
         scancel(filler)
-        await disconnect(client)
+    assert queued["job_id"] and job == queued["job_id"]
+    assert statuses[-1]["state"] == "running"
 
 
 async def test_scancel_during_a_call_fails_the_call_naming_the_job_end(slurm_gateway):
-    client = await connect(slurm_gateway)
-    try:
-        plugin = await client.load_plugin(SLEEPER, {"queue": "tiny"})
-        job = await plugin.job()
-        call = asyncio.ensure_future(plugin.nap(120))
-        await asyncio.sleep(1)
-        subprocess.run(["scancel", job], check=True, timeout=20)
-        with pytest.raises(Exception) as info:
-            await asyncio.wait_for(call, 30)
-        text = str(info.value)
-        assert job in text and ("CANCELLED" in text or "ended" in text), text
-        hello = await client.load_plugin("Hello")  # the gateway keeps serving
-        assert await hello.echo("ok") == "ok"
-        states = {i["id"]: i for i in await client.list_instances()}
-        assert states[plugin.id]["state"] == "failed" and job in states[plugin.id]["error"]
-    finally:
-        await disconnect(client)
+    job, error, record = await killed_during_a_call(
+        slurm_gateway, SLEEPER, {"queue": "tiny"}, lambda job: subprocess.run(["scancel", job], check=True, timeout=20))
+    assert job in error and ("CANCELLED" in error or "ended" in error), error
+    assert record["state"] == "failed" and job in record["error"]
 
 
 @pytest.mark.slow
