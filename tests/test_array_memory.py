@@ -200,3 +200,21 @@ async def test_plugin_killed_mid_transfer_gives_the_client_an_error(gateway):
         assert await hello.echo(1) == 1
     finally:
         await disconnect(client)
+
+
+async def test_pings_pass_a_long_slow_transfer_and_an_idle_connection(tmp_path):
+    """With pings every 2 s (2 s to answer), a 10 MB/s client receives an array for about 10 s, then idles for
+    longer than a ping cycle: it stays connected throughout (pings do not wait behind the array)."""
+    gw = start_gateway(tmp_path, {"server": {"ping-interval": 2, "ping-timeout": 2}})
+    link = ShapedLink(gw.port, delay=0.001, rate=SLOW_RATE)
+    try:
+        slow = await connect_to_gateway(f"http://127.0.0.1:{link.port}", gw.token, "slow, pinged")
+        image = await slow.peer.remote.load_plugin("Image Filter")
+        assert intact(await asyncio.wait_for(image.big(96), 120), 96)
+        await asyncio.sleep(6)
+        assert (await asyncio.wait_for(image.render(4, 2), 10)).shape == (2, 4, 3)
+        assert not slow.closed.is_set()
+        await slow.disconnect()
+    finally:
+        link.close()
+        assert gw.stop() == 0, gw.log()[-3000:]
