@@ -26,8 +26,8 @@ from imjoy_hpc.gateway.instances import InstanceManager
 from imjoy_hpc.gateway.limits import CappedHTTPServer, connection_cap, raise_descriptor_limit
 from imjoy_hpc.gateway.sockets import Registration, RegistrationRefused, Session, SocketDoor
 from imjoy_hpc.gateway.uploads import UPLOAD_PATH, ArrayUploadHandler, Uploads
-from imjoy_hpc.rpc.spool import make_spool_dir, remove_spool_dir
 from imjoy_hpc.plugins.catalog import Catalog
+from imjoy_hpc.rpc.spool import make_spool_dir, remove_spool_dir
 from imjoy_hpc.settings import Settings
 
 logger = logging.getLogger("imjoy_hpc.gateway")
