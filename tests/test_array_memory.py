@@ -95,9 +95,16 @@ def gateway(tmp_path_factory):
     assert gw.stop() == 0, gw.log()[-3000:]
 
 
-def test_spool_directory_is_private(gateway):
+async def test_spool_directory_is_private(gateway):
+    client = await connect_to_gateway(gateway.url, gateway.token, "spool check")
+    try:
+        image = await client.peer.remote.load_plugin("Image Filter")
+        assert intact(await image.big(8), 8)  # larger than a chunk: it went through the spool
+    finally:
+        await client.disconnect()
     spools = [p for p in (gateway.state_dir.parent / "tmp").iterdir() if p.name.startswith("imjoy-hpc-spool-")]
     assert len(spools) == 1 and spools[0].stat().st_mode & 0o777 == 0o700
+    assert not list(spools[0].iterdir()), "spooled arrays are anonymous files, never visible by name"
 
 
 async def test_slow_reader_keeps_memory_bounded_and_others_are_served(gateway):
