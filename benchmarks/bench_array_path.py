@@ -97,8 +97,11 @@ async def _big_transfer(plugin, mb: int, gateway_pid: int) -> dict:
 
 async def through_gateway(url: str, token: str, sizes: list[int], runs: int, real_client: bool,
                           big_mb: int = 0, gateway_pid: int = 0, direct_port: int = 0) -> dict:
-    """Array rates through the gateway; small-call round trips alternate with direct acks on `direct_port` (the
-    baseline), so that both see the same load of this shared machine."""
+    """Array rates and small-call round trips through the gateway, each run alternating with the same through
+    python-socketio directly (`direct_port`: the baseline), so that both see the same load of this shared
+    machine. The baseline's figures are under ("direct", mb) and "direct_rtt"."""
+    import socketio
+
     if real_client:
         import imjoy_rpc
 
@@ -108,23 +111,25 @@ async def through_gateway(url: str, token: str, sizes: list[int], runs: int, rea
 
         connection = await connect_to_gateway(url, token, "bench")
         api = connection.peer.remote
+    direct_client = socketio.AsyncClient(websocket_extra_options={"max_msg_size": 0})
+    await direct_client.connect(f"http://127.0.0.1:{direct_port}", transports=["websocket"])
     plugin = await api.load_plugin("Image Filter")
-    out: dict[int, list[float]] = {}
+    out: dict = {}
     for mb in sizes:
         await plugin.big(mb)
-        out[mb] = []
+        await direct_client.call("get", mb * MB, timeout=120)
+        out[mb], out[("direct", mb)] = [], []
         for _ in range(runs):
             t = time.perf_counter()
             arr = await plugin.big(mb)
             out[mb].append(arr.nbytes / MB / (time.perf_counter() - t))
+            t = time.perf_counter()
+            data = await direct_client.call("get", mb * MB, timeout=120)
+            out[("direct", mb)].append(len(data) / MB / (time.perf_counter() - t))
     if big_mb and not real_client:
         out["big"] = await _big_transfer(plugin, big_mb, gateway_pid)
     hello = await api.load_plugin("Hello")
     await hello.echo(b"\0" * 16)
-    import socketio
-
-    direct_client = socketio.AsyncClient()
-    await direct_client.connect(f"http://127.0.0.1:{direct_port}", transports=["websocket"])
     await direct_client.call("get", 16, timeout=10)
     out["rtt"], out["direct_rtt"] = [], []
     for _ in range(SMALL_CALLS):
@@ -150,7 +155,6 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     browser_sizes = [int(s) for s in args.browser_sizes.split(",") if s]
-    baseline_sizes = sorted(set(sizes) | set(browser_sizes))
     from gateway_support import start_gateway
     from support import free_port
 
@@ -159,7 +163,6 @@ def main() -> None:
     gateway = start_gateway(Path(tempfile.mkdtemp(prefix="imjoy-hpc-bench-")))
     try:
         assert server.stdout.readline().strip() == "ready"
-        baseline = asyncio.run(direct(port, baseline_sizes, args.runs))
         ours = asyncio.run(through_gateway(gateway.url, gateway.token, sizes, args.runs, real_client=False,
                                            big_mb=args.big_mb, gateway_pid=gateway.proc.pid, direct_port=port))
         theirs = asyncio.run(through_gateway(gateway.url, gateway.token, sizes, args.runs, real_client=True,
@@ -167,6 +170,7 @@ def main() -> None:
         browser, browser_raw = chromium_rates(gateway.url, gateway.token, browser_sizes, args.runs,
                                               Path(tempfile.mkdtemp(prefix="imjoy-hpc-bench-chromium-"))) \
             if browser_sizes else ({}, {})
+        baseline = asyncio.run(direct(port, browser_sizes, args.runs)) if browser_sizes else {}
         slow = asyncio.run(slow_client(gateway.url, gateway.port, gateway.token, gateway.proc.pid,
                                        args.slow_mb)) if args.slow_mb else None
     finally:
@@ -174,11 +178,13 @@ def main() -> None:
         server.wait(10)
         gateway.stop()
     print(f"array path, float32, {args.runs} runs each, median [min-max], {os.cpu_count()} cores")
-    print("baseline: python-socketio direct server -> client, one binary message")
+    print("baseline: python-socketio direct server -> client, one binary message (each run alternating with ours)")
     for mb in sizes:
-        print(row(f"{mb:3d} MB, imjoy-hpc client", ours[mb], baseline[mb], "MB/s"))
+        print(row(f"{mb:3d} MB, imjoy-hpc client", ours[mb], ours[("direct", mb)], "MB/s"))
     for mb in sizes:
-        print(row(f"{mb:3d} MB, imjoy-rpc client", theirs[mb], baseline[mb], "MB/s"))
+        print(row(f"{mb:3d} MB, imjoy-rpc client", theirs[mb], theirs[("direct", mb)], "MB/s"))
+    if browser_sizes:
+        print("Chromium, beside the baseline measured right after it:")
     for mb in browser_sizes:
         print(row(f"{mb:3d} MB, Chromium page", browser[mb], baseline[mb], "MB/s"))
     if browser_sizes:

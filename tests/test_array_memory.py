@@ -95,9 +95,16 @@ def gateway(tmp_path_factory):
     assert gw.stop() == 0, gw.log()[-3000:]
 
 
-def test_spool_directory_is_private(gateway):
+async def test_spool_directory_is_private(gateway):
+    client = await connect_to_gateway(gateway.url, gateway.token, "spool check")
+    try:
+        image = await client.peer.remote.load_plugin("Image Filter")
+        assert intact(await image.big(8), 8)  # larger than a chunk: it went through the spool
+    finally:
+        await client.disconnect()
     spools = [p for p in (gateway.state_dir.parent / "tmp").iterdir() if p.name.startswith("imjoy-hpc-spool-")]
     assert len(spools) == 1 and spools[0].stat().st_mode & 0o777 == 0o700
+    assert not list(spools[0].iterdir()), "spooled arrays are anonymous files, never visible by name"
 
 
 async def test_slow_reader_keeps_memory_bounded_and_others_are_served(gateway):
@@ -200,3 +207,21 @@ async def test_plugin_killed_mid_transfer_gives_the_client_an_error(gateway):
         assert await hello.echo(1) == 1
     finally:
         await disconnect(client)
+
+
+async def test_pings_pass_a_long_slow_transfer_and_an_idle_connection(tmp_path):
+    """With pings every 2 s (2 s to answer), a 10 MB/s client receives an array for about 10 s, then idles for
+    longer than a ping cycle: it stays connected throughout (pings do not wait behind the array)."""
+    gw = start_gateway(tmp_path, {"server": {"ping-interval": 2, "ping-timeout": 2}})
+    link = ShapedLink(gw.port, delay=0.001, rate=SLOW_RATE)
+    try:
+        slow = await connect_to_gateway(f"http://127.0.0.1:{link.port}", gw.token, "slow, pinged")
+        image = await slow.peer.remote.load_plugin("Image Filter")
+        assert intact(await asyncio.wait_for(image.big(96), 120), 96)
+        await asyncio.sleep(6)
+        assert (await asyncio.wait_for(image.render(4, 2), 10)).shape == (2, 4, 3)
+        assert not slow.closed.is_set()
+        await slow.disconnect()
+    finally:
+        link.close()
+        assert gw.stop() == 0, gw.log()[-3000:]

@@ -233,3 +233,13 @@ def test_bad_input_is_refused_before_anything_starts(tmp_path, cfg):
     p = cli("run", str(IMAGE), "--output", str(existing), "--force", cfg=cfg)
     assert p.returncode == 2 and "not an imjoy-hpc output directory" in p.stderr
     assert (existing / "notes.txt").read_text() == "mine"
+
+
+def test_an_array_larger_than_a_chunk_is_written_intact(tmp_path, cfg):
+    """big(24) is 24 MiB: it reaches the headless gateway out of band (streamed, spooled), not as one message."""
+    out = tmp_path / "big"
+    p = cli("run", str(IMAGE), "--call", "big", "--args", "[24]", "--output", str(out), cfg=cfg)
+    assert p.returncode == 0, p.stderr
+    result = json.loads((out / "result.json").read_text())
+    assert result == {"$ndarray": "result.npy", "dtype": "float32", "shape": [6144, 1024]}
+    np.testing.assert_array_equal(np.load(out / "result.npy").ravel(), np.arange(6144 * 1024, dtype=np.float32))

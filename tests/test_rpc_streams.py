@@ -59,6 +59,9 @@ async def test_spooled_arrays_are_cut_per_receiver_and_read_when_sent(tmp_path):
     encoded = host.codec.encode(value)
     assert [type(c) for c in encoded["_rvalue"]] == [SpoolSlice] * 3
     assert b"".join(c.read() for c in encoded["_rvalue"]) == data.tobytes()
+    value.spool.close()
+    with pytest.raises(OSError, match="freed"):  # never the bytes of whatever file took its descriptor
+        encoded["_rvalue"][0].read()
     with pytest.raises(DecodeError, match="needs 8000 bytes"):
         streams["wrong"] = spool_of(data.tobytes(), tmp_path)
         host.codec.decode({"_rtype": "ndarray", "_rstream": "wrong", "_rshape": [2000], "_rdtype": "int32"})

@@ -26,7 +26,6 @@ from imjoy_hpc.gateway.instances import InstanceManager
 from imjoy_hpc.gateway.limits import CappedHTTPServer, connection_cap, raise_descriptor_limit
 from imjoy_hpc.gateway.sockets import Registration, RegistrationRefused, Session, SocketDoor
 from imjoy_hpc.gateway.uploads import UPLOAD_PATH, ArrayUploadHandler, Uploads
-from imjoy_hpc.rpc.spool import make_spool_dir, remove_spool_dir
 from imjoy_hpc.plugins.catalog import Catalog
 from imjoy_hpc.settings import Settings
 
@@ -105,10 +104,9 @@ class Gateway:
         self.max_foreign = server.max_foreign_connections
         # Arrays held while they pass through wait in a private (0700) directory of the system's temporary
         # directory ($TMPDIR): local disk on a login node, unlike a home directory on NFS.
-        self.spool_dir = make_spool_dir()
         self.door = SocketDoor("plugin", register=self._register_plugin, max_message_bytes=self.max_bytes,
                                chunk_bytes=self.chunk_bytes, origin_allowed=lambda origin, environ: origin is None,
-                               relay_arrays=relay_arrays, uploads=Uploads(self.spool_dir))
+                               relay_arrays=relay_arrays, uploads=Uploads())
         self._servers: list[tornado.httpserver.HTTPServer] = []
         self.door_port: int | None = None
 
@@ -255,5 +253,5 @@ class Gateway:
                 pass
         if self.socket_path is not None:
             self.socket_path.unlink(missing_ok=True)
-        remove_spool_dir(self.spool_dir)
+        self.door.uploads.close()
 

@@ -135,10 +135,10 @@ class DrainingWebSocket(TornadoWebSocket):
     """engine.io's tornado websocket wrapper, waiting for each message to be written before the next.
 
     Two consequences are handled here: a ping would wait behind every attachment queued before it (and the
-    client, never pinged, would be dropped during a long slow transfer), so pings skip the queue once the socket
-    is a websocket (engine.io messages are whole frames, and a socket.io client takes engine.io pings between the
-    attachments of an event); and when the connection ends, what is still queued for it is dropped at once (its
-    spooled arrays with it).
+    client, never pinged, would be dropped during a long slow transfer), so a ping skips the queue of a websocket
+    while messages wait in it (engine.io messages are whole frames, and a socket.io client takes engine.io pings
+    between the attachments of an event); and when the connection ends, what is still queued for it is dropped at
+    once (its spooled arrays with it).
     """
 
     async def __call__(self, environ: dict) -> None:
@@ -155,7 +155,10 @@ class DrainingWebSocket(TornadoWebSocket):
         queued_send = socket.send
 
         async def send(pkt: Any) -> None:
-            if pkt.packet_type == eio_packet.PING and socket.upgraded and self.tornado_handler is not None:
+            # Only while messages wait: an idle writer must get the ping through its queue, which it waits on
+            # for at most ping-interval + ping-timeout before it gives the connection up.
+            waiting = self._writing or not socket.queue.empty()
+            if pkt.packet_type == eio_packet.PING and waiting and socket.upgraded and self.tornado_handler is not None:
                 try:
                     self.tornado_handler.write_message(pkt.encode()).add_done_callback(_retrieve)
                 except (tornado.websocket.WebSocketClosedError, StreamClosedError):
@@ -171,8 +174,11 @@ class DrainingWebSocket(TornadoWebSocket):
         if socket is not None and hasattr(socket, "queue"):
             _drop_queued(socket.queue)
 
+    _writing = False
+
     async def send(self, message: Any) -> None:
         handler = self.tornado_handler
+        self._writing = True
         try:
             if isinstance(handler.ws_connection, FrameWriter):
                 await handler.ws_connection.write_data(message)
@@ -182,6 +188,8 @@ class DrainingWebSocket(TornadoWebSocket):
                 await handler.write_message(bytes(message), binary=True)
         except (tornado.websocket.WebSocketClosedError, StreamClosedError):
             raise eio_exceptions.EngineIOError() from None
+        finally:
+            self._writing = False
 
 
 def _drop_queued(queue: Any) -> None:

@@ -384,7 +384,8 @@ class SocketDoor:
         # A relaying gateway keeps arrays in their wire chunks (no join, no re-split, one copy in memory);
         # a gateway whose own Python code uses the results (headless runs) decodes them as numpy arrays.
         peer = RPCPeer(session.send, peer_id=peer_id, config={"name": "imjoy-hpc"},
-                       chunk_bytes=receiver_chunk_bytes(session.config, self.chunk_bytes), lazy_arrays=self.relay_arrays)
+                       chunk_bytes=receiver_chunk_bytes(session.config, self.chunk_bytes),
+                       lazy_arrays=self.relay_arrays)
         if session.uploads is not None:
             peer.codec.streams = session.uploads.take
         peer.on_log = lambda text: logger.info("[%s] %s", session.name, text)

@@ -18,7 +18,7 @@ from pathlib import Path
 import tornado.web
 
 from imjoy_hpc.rpc.errors import DecodeError
-from imjoy_hpc.rpc.spool import Spool
+from imjoy_hpc.rpc.spool import Spool, make_spool_dir, remove_spool_dir
 
 logger = logging.getLogger("imjoy_hpc.gateway")
 UPLOAD_PATH = "/array/"
@@ -55,11 +55,26 @@ class UploadBox:
 
 
 class Uploads:
-    """The upload keys of a door's sessions, and where their arrays are spooled."""
+    """The upload keys of a door's sessions, and where their arrays are spooled: a private directory made at the
+    first upload (under `parent`, default the system's temporary directory) and removed by `close()`."""
 
-    def __init__(self, spool_dir: Path) -> None:
-        self.spool_dir = spool_dir
+    def __init__(self, parent: str | None = None) -> None:
+        self._parent = parent
+        self._dir: Path | None = None
         self._boxes: dict[str, UploadBox] = {}
+
+    @property
+    def spool_dir(self) -> Path:
+        if self._dir is None:
+            self._dir = make_spool_dir(self._parent)
+        return self._dir
+
+    def close(self) -> None:
+        for box in list(self._boxes.values()):
+            self.close_box(box)
+        if self._dir is not None:
+            remove_spool_dir(self._dir)
+            self._dir = None
 
     def open_box(self) -> UploadBox:
         box = UploadBox(secrets.token_urlsafe(32))

@@ -245,7 +245,8 @@ class RPCPeer:
             args, kwargs = self._arguments(msg)
         except Exception as exc:  # noqa: BLE001
             if getattr(fn, "_rpc_internal", False):  # a result we cannot decode fails our call, it must not hang
-                getattr(fn, "_rpc_reject", fn)(RemoteError(f"the result could not be received: {type(exc).__name__}: {exc}"))
+                why = f"the result could not be received: {type(exc).__name__}: {exc}"
+                getattr(fn, "_rpc_reject", fn)(RemoteError(why))
                 return
             self._fail(exc, reject, "a callback")
             return

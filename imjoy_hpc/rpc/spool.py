@@ -47,6 +47,8 @@ class Spool:
 
     def read(self, offset: int, length: int) -> bytes:
         """`length` bytes at `offset` (a short read means the file was cut: an error, never padding)."""
+        if self._file.closed:  # its descriptor number may belong to another file by now
+            raise OSError("the spooled array was already freed")
         data = os.pread(self.fd, length, offset)
         if len(data) != length:
             raise OSError(f"spooled array truncated: wanted {length} bytes at {offset}, got {len(data)}")
