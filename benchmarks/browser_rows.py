@@ -96,7 +96,7 @@ def chromium_rates(url: str, token: str, sizes: list[int], runs: int,
         try:
             page = context.pages[0] if context.pages else context.new_page()
             page.set_default_timeout(CALL_TIMEOUT_MS)
-            page.goto(url.rstrip("/") + "/#token=" + token)
+            page.goto(url.rstrip("/") + "/console#token=" + token)  # the console page exposes window.imjoyHpc
             page.wait_for_function("() => document.getElementById('status').dataset.state === 'connected'",
                                    timeout=CONNECT_TIMEOUT_MS)
             rates = page.evaluate(RECEIVE, [sizes, runs])
