@@ -96,30 +96,40 @@ def pbs_pro() -> bool:
     return bool(qstat) and _pbs_pro_at(qstat)
 
 
+def _qstat_argv(args: list[str], json_form: bool, history: bool = True) -> list[str]:
+    """qstat -f in the JSON form (with the job history) on OpenPBS / PBS Pro, else in the text form."""
+    return ["qstat", "-f"] + (["-F", "json"] + (["-x"] if history else []) if json_form else []) + args
+
+
+def _parse_qstat(out: str, json_form: bool) -> list[dict[str, str]]:
+    """Jobs of a qstat answer; ValueError for malformed JSON."""
+    if not out.strip():
+        return []
+    return parse_qstat_json(out) if json_form else parse_qstat_full(out)
+
+
 async def qstat(args: list[str]) -> list[dict[str, str]]:
     """Jobs as qstat -f shows them (OpenPBS: JSON with ended jobs; on a malformed JSON answer, the text form)."""
-    if pbs_pro():
-        rc, out, err = await run_command(["qstat", "-f", "-F", "json", "-x", *args])
-        try:
-            return parse_qstat_json(out) if out.strip() else []
-        except ValueError:
-            pass
-    rc, out, err = await run_command(["qstat", "-f", *args])
-    return parse_qstat_full(out)
+    json_form = pbs_pro()
+    rc, out, err = await run_command(_qstat_argv(args, json_form))
+    try:
+        return _parse_qstat(out, json_form)
+    except ValueError:
+        rc, out, err = await run_command(_qstat_argv(args, False))
+        return _parse_qstat(out, False)
 
 
 def qstat_sync(args: list[str], history: bool = True) -> tuple[list[dict[str, str]], str | None]:
     """Like `qstat`, blocking; also the failure in words when qstat answered nothing."""
     json_form = pbs_pro()
-    argv = ["qstat", "-f"] + (["-F", "json"] + (["-x"] if history else []) if json_form else []) + args
-    rc, out, err, why = batch_query(argv)
+    rc, out, err, why = batch_query(_qstat_argv(args, json_form, history))
     if why and not out.strip():  # some qstat flavours exit non-zero for ended jobs yet list the others
         return [], why
     try:
-        return (parse_qstat_json(out) if json_form else parse_qstat_full(out)) if out.strip() else [], None
+        return _parse_qstat(out, json_form), None
     except ValueError:
-        rc, out, err, why = batch_query(["qstat", "-f"] + args)
-        return parse_qstat_full(out), (why if not out.strip() else None)
+        rc, out, err, why = batch_query(_qstat_argv(args, False))
+        return _parse_qstat(out, False), (why if not out.strip() else None)
 
 
 def ended_state(job: dict[str, str]) -> tuple[str, str | None]:

@@ -125,7 +125,6 @@ class RemoteArray:
         if not hasattr(source, "shape") or not hasattr(source, "dtype") or not hasattr(source, "__getitem__"):
             raise TypeError(f"remote_array needs an array (shape, dtype, indexing), got {type(source).__name__}")
         self._source = source
-        self._max_bytes = int(max_bytes)
         shape = tuple(int(n) for n in source.shape)
         self.shape = list(shape)
         self.dtype = str(np.dtype(source.dtype))
@@ -135,15 +134,15 @@ class RemoteArray:
         if len(self.chunks) != self.ndim or any(int(n) < 1 for n in self.chunks):
             raise ValueError(f"chunks {self.chunks} do not fit shape {self.shape}")
         self.kind = _kind(source)
-        self.max_bytes = self._max_bytes
+        self.max_bytes = int(max_bytes)
 
     def get(self, region: Any = None) -> np.ndarray:
         """The elements of `region` (see the module docstring) as a C-ordered ndarray."""
         index, out_shape = parse_region(region, tuple(self.shape))
         size = math.prod(out_shape) * np.dtype(self.dtype).itemsize
-        if size > self._max_bytes:
+        if size > self.max_bytes:
             raise RegionError(f"region of {_size_text(size)} (shape {list(out_shape)}) is more than one read may "
-                              f"take ({_size_text(self._max_bytes)}); read it in parts, e.g. by chunks {self.chunks}")
+                              f"take ({_size_text(self.max_bytes)}); read it in parts, e.g. by chunks {self.chunks}")
         part = self._source[index]
         if self.kind == "dask":
             part = part.compute()
