@@ -21,12 +21,18 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
-# The shared source tarball: ../shared/third-party/openpbs beside the checkout (or beside one of its parents).
+# The shared source tarball: ../shared/third-party/openpbs beside the checkout (or beside one of its parents), or
+# beside the repository it was cloned from when that is a local path (a clone made elsewhere, e.g. in /tmp).
 find_source() {
-    local dir=$REPO
-    while [ "$dir" != / ]; do
-        dir=$(dirname "$dir")
-        [ -d "$dir/shared/third-party/openpbs" ] && { echo "$dir/shared/third-party/openpbs"; return; }
+    local start dir origin
+    origin=$(git -C "$REPO" remote get-url origin 2>/dev/null || true)
+    for start in "$REPO" "$origin"; do
+        [ -d "$start" ] || continue
+        dir=$(cd "$start" && pwd)
+        while [ "$dir" != / ]; do
+            dir=$(dirname "$dir")
+            [ -d "$dir/shared/third-party/openpbs" ] && { echo "$dir/shared/third-party/openpbs"; return; }
+        done
     done
     echo "$REPO/../shared/third-party/openpbs"
 }
