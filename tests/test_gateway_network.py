@@ -58,22 +58,22 @@ def test_the_plugin_door_is_not_the_front_door(gateway):
     state = json.loads((gateway.state_dir / "gateway.json").read_text())
     host, door = state["plugin_door"].rsplit(":", 1)
     assert host == "127.0.0.1" and int(door) != gateway.port
+    response = upgrade(int(door), "/link", {"Origin": gateway.url})
+    assert response.status == 403, "browsers cannot reach the plugin door"
     response = upgrade(int(door), "/socket.io/?EIO=4&transport=websocket", {"Origin": gateway.url})
-    assert response.status in (400, 403), "browsers cannot reach the plugin door"
+    assert response.status == 404, "the plugin door speaks the plugin link only"
 
 
-async def test_the_plugin_door_takes_only_one_time_secrets(gateway):
-    import socketio
+@pytest.mark.parametrize("attempt", [{"instance_id": "x", "secret": "guess"}, "the user's token"])
+async def test_the_plugin_door_takes_only_one_time_secrets(gateway, attempt):
+    from imjoy_hpc.rpc.linkclient import LinkPeer, RegistrationError
 
     state = json.loads((gateway.state_dir / "gateway.json").read_text())
-    sio = socketio.AsyncClient(reconnection=False)
-    await sio.connect(f"http://{state['plugin_door']}", transports=["websocket"])
-    try:
-        for attempt in ({"instance_id": "x", "secret": "guess"}, {"name": "me", "token": gateway.token}):
-            reply = await sio.call("register_plugin", attempt, timeout=10)
-            assert reply == {"success": False, "detail": "invalid or already used plugin secret"}
-    finally:
-        await sio.disconnect()
+    if attempt == "the user's token":
+        attempt = {"name": "me", "token": gateway.token}
+    with pytest.raises(RegistrationError) as caught:
+        await LinkPeer(f"http://{state['plugin_door']}", attempt).connect(timeout=10)
+    assert str(caught.value) == "the server refused the connection: invalid or already used plugin secret"
 
 
 async def test_a_gateway_that_never_answers_is_reported_not_waited_for():
@@ -83,17 +83,19 @@ async def test_a_gateway_that_never_answers_is_reported_not_waited_for():
     import socket
     import time
 
-    from imjoy_hpc.rpc.sioclient import SocketIOPeer, UnreachableError
+    from imjoy_hpc.rpc.linkclient import LinkPeer, UnreachableError
+    from imjoy_hpc.rpc.sioclient import SocketIOPeer
 
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen(8)
     url = f"http://127.0.0.1:{silent.getsockname()[1]}"
-    started = time.monotonic()
     try:
-        with pytest.raises(UnreachableError) as caught:
-            await asyncio.wait_for(SocketIOPeer(url, {"name": "probe"}).connect(timeout=12), 30)
+        for transport in (LinkPeer, SocketIOPeer):  # a plugin process's link; a script's socket.io
+            started = time.monotonic()
+            with pytest.raises(UnreachableError) as caught:
+                await asyncio.wait_for(transport(url, {"name": "probe"}).connect(timeout=12), 30)
+            assert time.monotonic() - started < 14, transport
+            assert str(caught.value).startswith(f"could not connect to {url} within 12 s (2 attempts"), transport
     finally:
         silent.close()
-    assert time.monotonic() - started < 14
-    assert str(caught.value).startswith(f"could not connect to {url} within 12 s (2 attempts")

@@ -24,7 +24,9 @@ from imjoy_hpc.gateway.auth import tokens_match
 from imjoy_hpc.gateway.client_api import ClientAPI, PluginHostAPI
 from imjoy_hpc.gateway.instances import InstanceManager
 from imjoy_hpc.gateway.limits import CappedHTTPServer, connection_cap, raise_descriptor_limit
-from imjoy_hpc.gateway.sockets import Registration, RegistrationRefused, Session, SocketDoor
+from imjoy_hpc.gateway.door import Registration, RegistrationRefused, Session
+from imjoy_hpc.gateway.link import LinkDoor
+from imjoy_hpc.gateway.sockets import SocketDoor
 from imjoy_hpc.gateway.uploads import UPLOAD_PATH, ArrayUploadHandler, Uploads
 from imjoy_hpc.plugins.catalog import Catalog
 from imjoy_hpc.settings import Settings
@@ -104,9 +106,8 @@ class Gateway:
         self.max_foreign = server.max_foreign_connections
         # Arrays held while they pass through wait in a private (0700) directory of the system's temporary
         # directory ($TMPDIR): local disk on a login node, unlike a home directory on NFS.
-        self.door = SocketDoor("plugin", register=self._register_plugin, max_message_bytes=self.max_bytes,
-                               chunk_bytes=self.chunk_bytes, origin_allowed=lambda origin, environ: origin is None,
-                               relay_arrays=relay_arrays, uploads=Uploads())
+        self.door = LinkDoor("plugin", register=self._register_plugin, max_message_bytes=self.max_bytes,
+                             chunk_bytes=self.chunk_bytes, relay_arrays=relay_arrays, uploads=Uploads())
         self._servers: list[tornado.httpserver.HTTPServer] = []
         self.door_port: int | None = None
 
@@ -184,7 +185,7 @@ class Gateway:
                                       log_dir=self.log_dir, on_event=lambda e: self.instances.on_cluster_event(e),
                                       on_status=lambda e: self.instances.on_cluster_event(e))
         door_app = tornado.web.Application(
-            [(r"/socket.io/", self.door.handler()),
+            [self.door.handler(),
              (UPLOAD_PATH + r"([0-9a-f]{32})", ArrayUploadHandler, {"uploads": self.door.uploads})],
             websocket_max_message_size=self.max_bytes)
         door_server = tornado.httpserver.HTTPServer(door_app, max_buffer_size=self.max_bytes * 2,

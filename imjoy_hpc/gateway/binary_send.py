@@ -33,6 +33,7 @@ from tornado.iostream import StreamClosedError
 from imjoy_hpc.rpc.spool import SpoolSlice
 
 BINARY = (bytes, bytearray, memoryview, SpoolSlice)
+COALESCE_BYTES = 64 * 1024  # an event whose attachments are this small goes out in one write
 
 
 def deconstruct(data: Any, attachments: list) -> Any:
@@ -78,7 +79,10 @@ def queue_event(sio: socketio.AsyncServer, sid: str, event: str, data: Any, name
     kind = f"{socketio.packet.BINARY_EVENT}{len(attachments)}-" if attachments else str(socketio.packet.EVENT)
     prefix = kind + (namespace + "," if namespace != "/" else "")
     header = prefix + sio.packet_class.json.dumps([event, payload], separators=(",", ":"))
-    socket.queue.put_nowait(eio_packet.Packet(eio_packet.MESSAGE, data=header))
+    packet = eio_packet.Packet(eio_packet.MESSAGE, data=header)
+    if DrainingWebSocket.write_now(socket, packet, attachments):
+        return True
+    socket.queue.put_nowait(packet)
     for attachment in attachments:
         socket.queue.put_nowait(AttachmentPacket(attachment))
     return True
@@ -87,14 +91,9 @@ def queue_event(sio: socketio.AsyncServer, sid: str, event: str, data: Any, name
 class FrameWriter(tornado.websocket.WebSocketProtocol13):
     """tornado's websocket protocol, writing binary frames without copying their payload."""
 
-    def write_data(self, data: str | bytes | bytearray | memoryview) -> Any:
-        """Send one text (str) or binary message; the awaitable is done once it has been handed to the socket
-        (at once when the socket takes it: no task, no scheduling round)."""
+    def _frame_header(self, data: str | bytes | bytearray | memoryview) -> tuple[bytes, Any, int]:
+        """The frame's header, its payload as bytes-like, and the payload's size."""
         binary = not isinstance(data, str)
-        if self._compressor is not None or self.mask_outgoing:
-            return self.write_message(bytes(data) if binary else data, binary=binary)
-        if self.is_closing():
-            raise tornado.websocket.WebSocketClosedError()
         opcode = 0x2 if binary else 0x1
         if not binary:
             data = data.encode("utf-8")
@@ -107,22 +106,37 @@ class FrameWriter(tornado.websocket.WebSocketProtocol13):
             header = struct.pack("!BBQ", self.FIN | opcode, 127, size)
         self._message_bytes_out += size
         self._wire_bytes_out += len(header) + size
+        return header, data, size
+
+    def write_data(self, data: str | bytes | bytearray | memoryview) -> Any:
+        """Send one text (str) or binary message; the future is done once it has been handed to the socket (at
+        once when the socket takes it: no task, no scheduling round; StreamClosedError if the connection ends)."""
+        if self._compressor is not None or self.mask_outgoing:
+            binary = not isinstance(data, str)
+            return self.write_message(bytes(data) if binary else data, binary=binary)
+        if self.is_closing():
+            raise tornado.websocket.WebSocketClosedError()
+        header, data, size = self._frame_header(data)
         try:
             if size <= 4096:  # one small write
-                written = self.stream.write(header + bytes(data))
-            else:
-                self.stream.write(header).add_done_callback(_retrieve)
-                written = self.stream.write(data)
+                return self.stream.write(header + bytes(data))
+            self.stream.write(header).add_done_callback(_retrieve)
+            return self.stream.write(data)
         except StreamClosedError:
             raise tornado.websocket.WebSocketClosedError() from None
 
-        async def wait() -> None:
-            try:
-                await written
-            except StreamClosedError:
-                raise tornado.websocket.WebSocketClosedError() from None
-
-        return wait()
+    def write_small(self, messages: list[str | bytes | bytearray | memoryview]) -> Any:
+        """Send several small messages in one write (one segment, one wake-up of the reader, not one each)."""
+        if self._compressor is not None or self.mask_outgoing or self.is_closing():
+            raise tornado.websocket.WebSocketClosedError()
+        parts = []
+        for message in messages:
+            header, data, _ = self._frame_header(message)
+            parts += (header, data)
+        try:
+            return self.stream.write(b"".join(parts))
+        except StreamClosedError:
+            raise tornado.websocket.WebSocketClosedError() from None
 
 
 def _retrieve(future: Any) -> None:
@@ -144,6 +158,7 @@ class DrainingWebSocket(TornadoWebSocket):
     async def __call__(self, environ: dict) -> None:
         socket = getattr(self.handler, "__self__", None)  # the engine.io socket this websocket serves
         if socket is not None and hasattr(socket, "queue"):
+            socket.draining_websocket = self
             self._prioritise_pings(socket)
         try:
             await super().__call__(environ)
@@ -151,10 +166,42 @@ class DrainingWebSocket(TornadoWebSocket):
             if socket is not None and hasattr(socket, "queue"):
                 _drop_queued(socket.queue)
 
+    @staticmethod
+    def write_now(socket: Any, pkt: Any, attachments: list | tuple = ()) -> bool:
+        """Write a text packet (and its small in-memory attachments) to `socket`'s websocket at once, in one
+        write, when nothing waits to be written before it (its queue empty, its writer idle, the last such write
+        gone): the same order as through the queue, without the writer task's scheduling rounds. False when it
+        must be queued."""
+        ws = getattr(socket, "draining_websocket", None)
+        if ws is None or ws._writing or not socket.queue.empty() or not socket.upgraded or socket.closing \
+                or socket.closed or ws.tornado_handler is None or not isinstance(pkt.data, str):
+            return False
+        if ws._last_direct is not None and not ws._last_direct.done():
+            return False
+        if attachments and (any(isinstance(a, SpoolSlice) for a in attachments)
+                            or sum(memoryview(a).nbytes for a in attachments) > COALESCE_BYTES):
+            return False
+        connection = ws.tornado_handler.ws_connection
+        if not isinstance(connection, FrameWriter):
+            return False
+        try:
+            if attachments:
+                ws._last_direct = connection.write_small([pkt.encode(), *attachments])
+            else:
+                ws._last_direct = connection.write_data(pkt.encode())
+        except (tornado.websocket.WebSocketClosedError, StreamClosedError):
+            return False  # the queue's writer finds the connection closed and ends it
+        ws._last_direct.add_done_callback(_retrieve)
+        return True
+
+    _last_direct: Any = None
+
     def _prioritise_pings(self, socket: Any) -> None:
         queued_send = socket.send
 
         async def send(pkt: Any) -> None:
+            if pkt.packet_type == eio_packet.MESSAGE and self.write_now(socket, pkt):
+                return  # acks and events of python-socketio's own
             # Only while messages wait: an idle writer must get the ping through its queue, which it waits on
             # for at most ping-interval + ping-timeout before it gives the connection up.
             waiting = self._writing or not socket.queue.empty()
@@ -180,6 +227,8 @@ class DrainingWebSocket(TornadoWebSocket):
         handler = self.tornado_handler
         self._writing = True
         try:
+            if self._last_direct is not None and not self._last_direct.done():
+                await self._last_direct  # written at once before: this waits for it to drain, in turn
             if isinstance(handler.ws_connection, FrameWriter):
                 await handler.ws_connection.write_data(message)
             elif isinstance(message, str):

@@ -16,7 +16,7 @@ from imjoy_hpc.plugins.shim import IMJOY_APP_FUNCTIONS
 
 if TYPE_CHECKING:
     from imjoy_hpc.gateway.instances import InstanceManager, PluginInstance
-    from imjoy_hpc.gateway.sockets import Session
+    from imjoy_hpc.gateway.door import Session
     from imjoy_hpc.plugins.catalog import Catalog
 
 logger = logging.getLogger("imjoy_hpc.gateway")

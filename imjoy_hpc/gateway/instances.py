@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from imjoy_hpc.cluster import ClusterEvent, Installed, Installing, WalltimeWarning
 from imjoy_hpc.gateway.lifecycle import (ACTIVE, Event, Failed, Placed, Ready, Registered, State, Stopped, Waiting,
                                          ended_reason, from_cluster, next_state)
-from imjoy_hpc.gateway.sockets import RegistrationRefused, Session
+from imjoy_hpc.gateway.door import RegistrationRefused, Session
 from imjoy_hpc.plugins.envs import EnvError
 from imjoy_hpc.plugins.launcher import launch_plugin
 from imjoy_hpc.plugins.parser import PluginError, PluginSpec

@@ -18,17 +18,17 @@ from imjoy_hpc.batch.allocation import job_id
 from imjoy_hpc.plugins.processes import die_with_parent
 from imjoy_hpc.plugins.shim import PluginApi, install
 from imjoy_hpc.rpc.codec import error_text
-from imjoy_hpc.rpc.sioclient import RegistrationError, SocketIOPeer, UnreachableError
+from imjoy_hpc.rpc.linkclient import LinkPeer, RegistrationError, UnreachableError
 from imjoy_hpc.tuning import tune_malloc
 
 
 
 class PluginProcess:
-    """One plugin process: socket.io connection to the plugin door, and the plugin's own script."""
+    """One plugin process: its link to the plugin door, and the plugin's own script."""
 
     def __init__(self, boot: dict[str, Any]) -> None:
         self.boot = boot
-        self.connection = SocketIOPeer(
+        self.connection = LinkPeer(
             boot["door_url"],
             {"name": boot["name"], "instance_id": boot["instance_id"], "secret": boot["secret"],
              "pid": os.getpid(), "hostname": socket.gethostname(), "job_id": job_id()},

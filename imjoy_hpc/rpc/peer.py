@@ -58,6 +58,11 @@ class RemoteFunction:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._peer.call_remote(self, args, kwargs)
 
+    def relay(self, args: list, kwargs: dict, settle: Callable[[bool, Any], None]) -> bool:
+        """Call it for another peer (on the loop's thread): `settle(ok, result or error)` is called as soon as
+        the result comes, without a future in between. False when the call has no result to wait for."""
+        return self._peer._call(self, args, kwargs, settle) is not None
+
     def __repr__(self) -> str:
         return f"<remote {self.kind} {self.__name__}>"
 
@@ -97,6 +102,7 @@ class RPCPeer:
         self._interface_acked: asyncio.Future | None = None
         self._local_api_id: str | None = None
         self._pending: set[asyncio.Future] = set()
+        self._relays: dict[str, Callable[[BaseException], None]] = {}  # relayed calls waiting: their rejects
         self._dispose_waiters: list[asyncio.Future] = []
         self._tasks: set[asyncio.Task] = set()
         self.closed = False
@@ -297,30 +303,22 @@ class RPCPeer:
     def _relay(self, fn: RemoteFunction, args: list, kwargs: dict, resolve, reject, name: str) -> None:
         """Forward a call to another peer's function at once (a relay, as the gateway is): its result, when it
         comes, settles our caller's promise; no task and no scheduling round of our own on the way."""
-        try:
-            future = fn(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001
-            self._fail(exc, reject, f"calling {name!r}")
-            return
-        if not isinstance(future, asyncio.Future):
-            if resolve is not None:
-                resolve(None)
-            return
-
-        def settle(done: asyncio.Future) -> None:
-            try:
-                result = done.result()
-            except (Exception, asyncio.CancelledError) as exc:  # noqa: BLE001
-                self._fail(exc if isinstance(exc, Exception) else ConnectionClosed("the call was cancelled"),
-                           reject, f"calling {name!r}")
-                return
-            if resolve is not None:
+        def settle(ok: bool, result: Any) -> None:
+            if not ok:
+                self._fail(result, reject, f"calling {name!r}")
+            elif resolve is not None:
                 try:
                     resolve(result)
                 except Exception as exc:  # noqa: BLE001
                     self._fail(exc, reject, f"calling {name!r}")
 
-        future.add_done_callback(settle)
+        try:
+            waits = fn.relay(args, kwargs, settle)
+        except Exception as exc:  # noqa: BLE001
+            self._fail(exc, reject, f"calling {name!r}")
+            return
+        if not waits and resolve is not None:
+            resolve(None)
 
     async def _in_thread(self, call: Callable[[], Any]) -> Any:
         """Run a sync function in a worker thread (the connection stays alive during long work). A quick one is
@@ -391,7 +389,8 @@ class RPCPeer:
             return asyncio.run_coroutine_threadsafe(from_thread(), self.loop)
         return self._call(fn, args, kwargs)
 
-    def _call(self, fn: RemoteFunction, args: tuple, kwargs: dict) -> asyncio.Future | None:
+    def _call(self, fn: RemoteFunction, args: tuple | list, kwargs: dict,
+              settle: Callable[[bool, Any], None] | None = None) -> asyncio.Future | bool | None:
         arguments = list(args) + ([kwargs] if kwargs else [])
         message: dict[str, Any] = {"type": fn.kind, "target_id": fn.target_id}
         if fn.kind == "method":
@@ -399,12 +398,34 @@ class RPCPeer:
         else:
             message["id"] = fn.key
         message.update(args=self.codec.encode(arguments), with_kwargs=bool(kwargs))
-        future = None
-        if fn.kind == "method" or fn.with_promise:
+        future: asyncio.Future | bool | None = None
+        if (fn.kind == "method" or fn.with_promise) and settle is not None:
+            message["promise"] = self._relay_promise(settle)
+            future = True
+        elif fn.kind == "method" or fn.with_promise:
             future = self.loop.create_future()
             message["promise"] = self._make_promise(future)
         self.send(message)
         return future
+
+    def _relay_promise(self, settle: Callable[[bool, Any], None]) -> list:
+        """A promise whose resolve/reject call `settle` at once (one of them, once)."""
+        def resolve(value: Any = None, *_: Any) -> None:
+            if self._relays.pop(ids[1], None) is not None:
+                settle(True, value)
+
+        def reject(error: Any = None, *_: Any) -> None:
+            if self._relays.pop(ids[1], None) is not None:
+                settle(False, error if isinstance(error, BaseException) else RemoteError(str(error)))
+
+        resolve._rpc_internal = reject._rpc_internal = True  # type: ignore[attr-defined]
+        resolve._rpc_reject = reject  # type: ignore[attr-defined]
+        ids = self.callbacks.put_pair(resolve, reject)
+        self._relays[ids[1]] = reject
+        return [
+            {"_rtype": "callback", "_rname": "resolve", "_rtarget_id": self.peer_id, "_rvalue": ids[0]},
+            {"_rtype": "callback", "_rname": "reject", "_rtarget_id": self.peer_id, "_rvalue": ids[1]},
+        ]
 
     def _make_promise(self, future: asyncio.Future) -> list:
         def resolve(value: Any = None, *_: Any) -> None:
@@ -447,6 +468,8 @@ class RPCPeer:
             if not future.done():
                 future.set_exception(error)
                 future.exception()  # mark retrieved: nobody may be waiting
+        for relayed_reject in list(self._relays.values()):
+            relayed_reject(error)
         if not self._remote_ready.done():
             self._remote_ready.set_exception(error)
             self._remote_ready.exception()
@@ -460,4 +483,4 @@ class RPCPeer:
 
     @property
     def pending_calls(self) -> int:
-        return len(self._pending)
+        return len(self._pending) + len(self._relays)
