@@ -24,6 +24,7 @@ logger = logging.getLogger("imjoy_hpc.gateway")
 UPLOAD_PATH = "/array/"
 MAX_WAITING = 64            # arrays uploaded by one session and not yet claimed by a message
 FREE_SPACE_MARGIN = 256 * 2**20
+UPLOAD_RECV_BYTES = 1 << 20  # one read of an upload (tornado reads 64 KiB at a time otherwise)
 
 
 class UploadBox:
@@ -119,6 +120,7 @@ class ArrayUploadHandler(tornado.web.RequestHandler):
             return self._refuse(507, f"no room for a {self.expected / 2**20:.0f} MB array in the gateway's spool "
                                      f"directory {self.uploads.spool_dir}")
         self.request.connection.set_max_body_size(self.expected)
+        self.request.connection.stream.read_chunk_size = UPLOAD_RECV_BYTES  # this connection only (not the links)
         self.box = box
         self.spool = Spool(self.uploads.spool_dir)
 
