@@ -45,9 +45,25 @@ class LinkError(ProtocolError):
 def encode_frame(kind: str, body: Any) -> tuple[bytes, list[Binary]]:
     """The frame and the binary values that must follow it, in order (`TypeError` for a value msgpack cannot
     carry, as json would raise for socket.io)."""
+    try:  # most frames are small: packed as they are (a frame this small holds no value to send apart)
+        frame = msgpack.packb([kind, body, 0], default=_not_in_one_go)
+        if len(frame) < ATTACH_BYTES:
+            return frame, []
+    except _Apart:  # an integer beyond 64 bits, or a value to be read from a spool file
+        pass
     attachments: list[Binary] = []
     body = _extract(body, attachments)
     return msgpack.packb([kind, body, len(attachments)]), attachments
+
+
+class _Apart(Exception):
+    """A value msgpack cannot pack as it is (a spooled value, an integer beyond 64 bits) was met."""
+
+
+def _not_in_one_go(value: Any) -> Any:
+    if isinstance(value, (SpoolSlice, int)):
+        raise _Apart()
+    raise TypeError(f"can not serialize {type(value).__name__!r} object")
 
 
 def _extract(value: Any, attachments: list[Binary]) -> Any:
