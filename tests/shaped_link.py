@@ -5,6 +5,10 @@ user space: every chunk read from one side leaves for the other side when the li
 (serialised at `rate` bytes/s, then `delay` seconds in flight), and reading pauses while more than a
 bandwidth-delay product (plus 256 KiB) is in flight, as a real link's window would make it.
 
+Each direction is a reader thread and a deliverer thread that sleeps until a chunk is due (a thread's sleep is
+precise to tens of microseconds; an event loop's timers round up to the next millisecond, which made the modelled
+link 1.5 ms slower per round trip than asked for).
+
     link = ShapedLink(target_port, delay=0.020, rate=25e6)   # 20 ms each way, 200 Mbit/s
     ... connect to 127.0.0.1:link.port ...
     link.close()
@@ -12,95 +16,111 @@ bandwidth-delay product (plus 256 KiB) is in flight, as a real link's window wou
 
 from __future__ import annotations
 
-import asyncio
+import queue
 import socket
 import threading
+import time
 
 CHUNK = 64 * 1024
 
 
 class ShapedLink:
-    """Relays 127.0.0.1:<port> to 127.0.0.1:<target_port> through a shaped link, in a thread of its own."""
+    """Relays 127.0.0.1:<port> to 127.0.0.1:<target_port> through a shaped link, in threads of its own."""
 
     def __init__(self, target_port: int, delay: float, rate: float) -> None:
         self.target_port, self.delay, self.rate = target_port, delay, rate
         self.window = int(2 * delay * rate) + 256 * 1024
-        self.port = 0
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True, name="shaped-link")
-        self._thread.start()
-        if not self._ready.wait(10):
-            raise RuntimeError("the shaped link did not start")
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._closed = False
+        self._sockets: list[socket.socket] = []
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._start(self._accept, "shaped-link")
 
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._server = self._loop.run_until_complete(asyncio.start_server(self._relay, "127.0.0.1", 0))
-        self.port = self._server.sockets[0].getsockname()[1]
-        self._ready.set()
-        self._loop.run_forever()
+    def _start(self, target, name: str, *args) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True, name=name)
+        with self._lock:
+            self._threads.append(thread)
+        thread.start()
 
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            far_reader, far_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-        except OSError:
-            writer.close()
-            return
-        for w in (writer, far_writer):
-            w.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        await asyncio.gather(self._direction(reader, far_writer), self._direction(far_reader, writer),
-                             return_exceptions=True)
-        for w in (writer, far_writer):
-            w.close()
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                near, _ = self._listener.accept()
+            except OSError:
+                return
+            try:
+                far = socket.create_connection(("127.0.0.1", self.target_port), timeout=10)
+            except OSError:
+                near.close()
+                continue
+            far.settimeout(None)
+            for sock in (near, far):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with self._lock:
+                self._sockets += [near, far]
+            self._direction(near, far)
+            self._direction(far, near)
 
-    async def _direction(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+    def _direction(self, src: socket.socket, dst: socket.socket) -> None:
         """One direction of the link: read, then deliver each chunk when the link would."""
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue = asyncio.Queue()
-        room = asyncio.Event()
-        room.set()
-        in_flight = 0
+        chunks: queue.Queue = queue.Queue()
+        room = threading.Condition()
+        in_flight = [0]
 
-        async def receive() -> None:
-            nonlocal in_flight
+        def receive() -> None:
             try:
                 while True:
-                    await room.wait()
-                    data = await src.read(CHUNK)
+                    with room:  # a real link's window: wait while a bandwidth-delay product is in flight
+                        while not room.wait_for(lambda: in_flight[0] <= self.window, timeout=0.5):
+                            if self._closed:
+                                return
+                    data = src.recv(CHUNK)
                     if not data:
                         break
-                    in_flight += len(data)
-                    if in_flight > self.window:
-                        room.clear()
-                    queue.put_nowait((loop.time(), data))
+                    with room:
+                        in_flight[0] += len(data)
+                    chunks.put((time.monotonic(), data))
+            except OSError:
+                pass
             finally:
-                queue.put_nowait(None)
+                chunks.put(None)
 
-        async def deliver() -> None:
-            nonlocal in_flight
+        def deliver() -> None:
             wire_free = 0.0  # when the link has sent everything queued before
-            while (item := await queue.get()) is not None:
-                arrived, data = item
-                wire_free = max(arrived, wire_free) + len(data) / self.rate
-                wait = wire_free + self.delay - loop.time()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                dst.write(data)
-                await dst.drain()
-                in_flight -= len(data)
-                if in_flight <= self.window:
-                    room.set()
-            if dst.can_write_eof():
-                dst.write_eof()
+            try:
+                while (item := chunks.get()) is not None:
+                    arrived, data = item
+                    wire_free = max(arrived, wire_free) + len(data) / self.rate
+                    wait = wire_free + self.delay - time.monotonic()
+                    if wait > 0:
+                        time.sleep(wait)
+                    dst.sendall(data)
+                    with room:
+                        in_flight[0] -= len(data)
+                        room.notify()
+                dst.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
 
-        await asyncio.gather(receive(), deliver())
+        self._start(receive, "shaped-link-read")
+        self._start(deliver, "shaped-link-deliver")
 
     def close(self) -> None:
-        def stop() -> None:
-            self._server.close()
-            for task in asyncio.all_tasks(self._loop):
-                task.cancel()
-            self._loop.stop()
-
-        self._loop.call_soon_threadsafe(stop)
-        self._thread.join(10)
+        self._closed = True
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
+        except OSError:
+            pass
+        self._listener.close()
+        with self._lock:
+            sockets, threads = list(self._sockets), list(self._threads)
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+        for thread in threads:
+            thread.join(10)
