@@ -10,6 +10,7 @@ import engineio
 import socketio
 
 from imjoy_hpc.rpc.connection import PeerConnection, RegistrationError, UnreachableError
+from imjoy_hpc.rpc.sio_arrays import ArrayPacket
 
 __all__ = ["RegistrationError", "SocketIOPeer", "UnreachableError", "connect_to_gateway"]
 
@@ -25,7 +26,8 @@ class SocketIOPeer(PeerConnection):
 
     @staticmethod
     def _new_client() -> socketio.AsyncClient:
-        return socketio.AsyncClient(reconnection=False, websocket_extra_options={"max_msg_size": 0})
+        return socketio.AsyncClient(reconnection=False, serializer=ArrayPacket,
+                                    websocket_extra_options={"max_msg_size": 0})
 
     async def _open_once(self, timeout: float) -> None:
         path = urlsplit(self.url).path.rstrip("/") + "/socket.io"
