@@ -188,3 +188,34 @@ async def test_execute_is_refused():
     plugin.handle_message({"type": "execute", "code": {"type": "script", "content": "import os"}})
     await settle()
     assert {"type": "executed", "error": "execution is not allowed by this peer"} in to_host.log
+
+
+async def test_a_call_runs_as_its_message_is_handled_and_one_that_waits_still_ends_with_the_peer():
+    """A quick call's result leaves while its message is handled (no scheduling round in between); a call that
+    waits goes on as a task, and closing the peer cancels it (its own cleanup runs)."""
+    cleaned = asyncio.Event()
+
+    async def slow():
+        try:
+            await asyncio.sleep(30)
+        finally:
+            cleaned.set()
+
+    host, plugin, _, remote, (to_host, to_plugin) = await linked(plugin_api={"quick": lambda: 1, "slow": slow})
+    held: list = []
+    to_plugin.handler = held.append  # the call is held back, to be handed over by the test
+    pending = asyncio.ensure_future(remote.quick())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    [message] = held
+    to_plugin.handler = plugin.handle_message
+    sent_before = len(to_host.log)
+    plugin.handle_message(message)  # as the link hands it over
+    assert [m["type"] for m in to_host.log[sent_before:]] == ["callback"], "the result left in the same step"
+    assert await asyncio.wait_for(pending, 2) == 1
+    slow_call = asyncio.ensure_future(remote.slow())
+    await asyncio.sleep(0.1)
+    assert not cleaned.is_set() and len(plugin._tasks) == 1
+    plugin.close("test over")
+    await asyncio.wait_for(cleaned.wait(), 2)
+    slow_call.cancel()

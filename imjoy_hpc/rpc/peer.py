@@ -123,6 +123,15 @@ class RPCPeer:
         task.add_done_callback(self._tasks.discard)
         return task
 
+    def _start(self, coro) -> None:
+        """Run a call at once up to its first wait (most calls never wait: their result leaves in this step, one
+        scheduling round sooner); the rest of one that waits continues as a task."""
+        try:
+            waiting = coro.send(None)
+        except StopIteration:
+            return
+        self._spawn(_continue(coro, waiting))
+
     # ------------------------------------------------------------------ handshake
     def connect(self) -> None:
         """Plugin role: announce ourselves to the host."""
@@ -237,7 +246,7 @@ class RPCPeer:
         if isinstance(fn, RemoteFunction):
             self._relay(fn, args, kwargs, resolve, reject, msg["name"])
             return
-        self._spawn(self._run(fn, args, kwargs, resolve, reject, msg["name"]))
+        self._start(self._run(fn, args, kwargs, resolve, reject, msg["name"]))
 
     def _on_callback(self, msg: dict) -> None:
         resolve, reject = self._promise(msg)
@@ -262,7 +271,7 @@ class RPCPeer:
         if isinstance(fn, RemoteFunction):
             self._relay(fn, args, kwargs, resolve, reject, getattr(fn, "__name__", "callback"))
             return
-        self._spawn(self._run(fn, args, kwargs, resolve, reject, getattr(fn, "__name__", "callback")))
+        self._start(self._run(fn, args, kwargs, resolve, reject, getattr(fn, "__name__", "callback")))
 
     def _promise(self, msg: dict) -> tuple[Callable | None, Callable | None]:
         promise = msg.get("promise")
@@ -484,3 +493,28 @@ class RPCPeer:
     @property
     def pending_calls(self) -> int:
         return len(self._pending) + len(self._relays)
+
+
+async def _continue(coro: Any, waiting: Any) -> Any:
+    """The rest of a coroutine whose first steps already ran and which now waits on `waiting` (what it yielded):
+    each time that is done, the coroutine goes on (and sees its outcome itself)."""
+    while True:
+        if waiting is None:  # a bare yield (asyncio.sleep(0))
+            await asyncio.sleep(0)
+        else:
+            waiting._asyncio_future_blocking = False  # taken over, as a task takes what its coroutine yields
+            try:
+                await waiting
+            except asyncio.CancelledError:
+                if not waiting.cancelled():  # this task was cancelled, not what the coroutine waits on
+                    try:
+                        waiting = coro.throw(asyncio.CancelledError())
+                    except StopIteration as done:
+                        return done.value
+                    continue
+            except BaseException:  # noqa: BLE001 - the coroutine gets it from `waiting` itself
+                pass
+        try:
+            waiting = coro.send(None)
+        except StopIteration as done:
+            return done.value
