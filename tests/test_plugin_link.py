@@ -184,3 +184,12 @@ async def test_a_wrong_secret_is_refused_in_words_over_the_link(gateway):
     [(kind, reply)] = await read_frames(ws)
     assert (kind, reply) == ("registered", {"success": False, "detail": "invalid or already used plugin secret"})
     assert await asyncio.wait_for(ws.read_message(), 10) is None
+
+
+async def test_an_array_upload_without_the_sessions_key_is_refused_in_words(gateway):
+    from imjoy_hpc.rpc.upload import ArrayUploader, UploadError
+
+    uploader = ArrayUploader(f"http://{door_of(gateway)}", "/array/", "not-a-key")
+    with pytest.raises(UploadError) as caught:
+        await uploader.upload("ab" * 16, memoryview(b"x" * 100_000))
+    assert str(caught.value) == "the gateway refused an array of 100000 bytes: unknown upload key"

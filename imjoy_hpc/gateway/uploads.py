@@ -2,7 +2,7 @@
 
 A plugin process (ours, plugins/host.py) sends an array larger than one chunk as the raw body of
 `PUT /array/<stream id>` with its session's upload key, then the RPC message that refers to it
-(`{"_rtype": "ndarray", "_rstream": id, ...}`). The body goes to a spool file as it arrives: tornado reads the next
+(`{"_rtype": "ndarray", "_rstream": id, ...}`). The body goes to a spool file as it arrives: the door reads the next
 piece only once the previous one is written, so TCP's window is the flow control and the gateway holds one piece
 in memory whatever the array's size. An upload cut short (the plugin died) is dropped with its file; an array
 whose message never comes is dropped when its session ends.
@@ -10,12 +10,14 @@ whose message never comes is dropped when its session ends.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import shutil
 from pathlib import Path
 
 import tornado.web
+from tornado.iostream import IOStream, StreamClosedError
 
 from imjoy_hpc.rpc.errors import DecodeError
 from imjoy_hpc.rpc.spool import Spool, make_spool_dir, remove_spool_dir
@@ -24,7 +26,7 @@ logger = logging.getLogger("imjoy_hpc.gateway")
 UPLOAD_PATH = "/array/"
 MAX_WAITING = 64            # arrays uploaded by one session and not yet claimed by a message
 FREE_SPACE_MARGIN = 256 * 2**20
-UPLOAD_RECV_BYTES = 1 << 20  # one read of an upload (tornado reads 64 KiB at a time otherwise)
+UPLOAD_RECV_BYTES = 1 << 20  # the buffer an upload is read into, one piece at a time
 
 
 class UploadBox:
@@ -99,15 +101,18 @@ class Uploads:
 
 @tornado.web.stream_request_body
 class ArrayUploadHandler(tornado.web.RequestHandler):
-    """`PUT /array/<stream id>`: one array's bytes from a plugin process into a spool file."""
+    """`PUT /array/<stream id>`: one array's bytes from a plugin process into a spool file.
+
+    Once the request is accepted the door takes the connection over from tornado's HTTP layer and reads the body
+    straight into one reused buffer (tornado would allocate, append and slice every piece before handing it
+    over: three copies of each byte instead of none), writes each piece to the spool before reading the next,
+    and answers on the connection itself."""
 
     def initialize(self, uploads: Uploads) -> None:
         self.uploads = uploads
-        self.spool: Spool | None = None
-        self.box: UploadBox | None = None
         self.expected = 0
 
-    def prepare(self) -> None:
+    async def prepare(self) -> None:
         auth = self.request.headers.get("Authorization", "")
         box = self.uploads.box_for(auth[7:]) if auth.startswith("Bearer ") else None
         if box is None:
@@ -116,41 +121,50 @@ class ArrayUploadHandler(tornado.web.RequestHandler):
             self.expected = int(self.request.headers.get("Content-Length", ""))
         except ValueError:
             return self._refuse(411, "an array upload needs a Content-Length")
+        if self.expected < 0:
+            return self._refuse(400, "a negative Content-Length")
         if not self.uploads.room_for(self.expected):
             return self._refuse(507, f"no room for a {self.expected / 2**20:.0f} MB array in the gateway's spool "
                                      f"directory {self.uploads.spool_dir}")
-        self.request.connection.set_max_body_size(self.expected)
-        self.request.connection.stream.read_chunk_size = UPLOAD_RECV_BYTES  # this connection only (not the links)
-        self.box = box
-        self.spool = Spool(self.uploads.spool_dir)
+        stream = self.request.connection.detach()
+        self._finished = True  # tornado's side of this request ends here; the answer is written below
+        try:
+            answer = await self._receive(stream, box, self.path_args[0])
+            if answer is not None:
+                await stream.write(answer)
+        except StreamClosedError:
+            pass  # the plugin went away: its partial array is already gone
+        finally:
+            stream.close()
+
+    async def _receive(self, stream: IOStream, box: UploadBox, stream_id: str) -> bytes | None:
+        """The body into a spool file; the HTTP answer (None when the connection ended first)."""
+        spool = Spool(self.uploads.spool_dir)
+        buffer = memoryview(bytearray(min(UPLOAD_RECV_BYTES, max(self.expected, 1))))
+        left = self.expected
+        try:
+            while left:
+                got = await stream.read_into(buffer[:min(left, len(buffer))], partial=True)
+                spool.write(buffer[:got])
+                left -= got
+        except BaseException:
+            spool.close()  # cut short: the partial array goes at once
+            raise
+        spool.complete = True
+        try:
+            box.add(stream_id, spool)
+        except ValueError as exc:
+            spool.close()
+            return _answer(409, {"detail": str(exc)})
+        return _answer(200, {"ok": True})
 
     def _refuse(self, status: int, detail: str) -> None:
         self.set_status(status)
         self.finish({"detail": detail})
 
-    def data_received(self, chunk: bytes) -> None:
-        if self.spool is not None:
-            self.spool.write(chunk)
 
-    def put(self, stream_id: str) -> None:
-        spool, self.spool = self.spool, None
-        if spool is None or self.box is None:
-            return self._refuse(400, "no upload in progress")
-        if spool.size != self.expected:
-            spool.close()
-            return self._refuse(400, f"got {spool.size} of {self.expected} bytes")
-        spool.complete = True
-        try:
-            self.box.add(stream_id, spool)
-        except ValueError as exc:
-            return self._refuse(409, str(exc))
-        self.finish({"ok": True})
-
-    def on_connection_close(self) -> None:
-        """The plugin went away mid-upload: its partial array goes at once."""
-        if self.spool is not None:
-            self.spool.close()
-            self.spool = None
-
-    def on_finish(self) -> None:
-        self.on_connection_close()
+def _answer(status: int, body: dict) -> bytes:
+    data = json.dumps(body).encode()
+    reason = "OK" if status == 200 else "Conflict"
+    return (f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n"
+            f"Connection: close\r\n\r\n").encode() + data
