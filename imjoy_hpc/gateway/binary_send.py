@@ -139,6 +139,16 @@ class FrameWriter(tornado.websocket.WebSocketProtocol13):
             raise tornado.websocket.WebSocketClosedError() from None
 
 
+def zero_copy_protocol(handler: tornado.websocket.WebSocketHandler) -> tornado.websocket.WebSocketProtocol | None:
+    """tornado's protocol 13 for `handler`, writing binary frames without copying them (FrameWriter)."""
+    if handler.request.headers.get("Sec-WebSocket-Version") != "13":
+        return None
+    params = tornado.websocket._WebSocketParams(
+        ping_interval=handler.ping_interval, ping_timeout=handler.ping_timeout,
+        max_message_size=handler.max_message_size, compression_options=None)
+    return FrameWriter(handler, False, params)
+
+
 def _retrieve(future: Any) -> None:
     """Mark a write's failure as seen (the payload's write reports it)."""
     if not future.cancelled():

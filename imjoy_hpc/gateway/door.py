@@ -325,13 +325,10 @@ class Door:
         for session in list(self.suspended.values()):
             session.close("the gateway is stopping")
         self.suspended.clear()
-        for sid in list(self.sessions):
-            session = self.sessions.get(sid)
-            if session is not None:
-                try:
-                    await session.disconnect()
-                except Exception:  # noqa: BLE001
-                    pass
-            session = self.sessions.pop(sid, None)
-            if session is not None:
-                session.close("the gateway is stopping")
+        for session in list(self.sessions.values()):
+            try:
+                await session.disconnect()
+            except Exception:  # noqa: BLE001
+                pass
+            self.sessions.pop(session.sid, None)
+            session.close("the gateway is stopping")  # a no-op if its disconnect already ended it

@@ -14,8 +14,8 @@ from typing import Any, Awaitable
 
 import tornado.websocket
 
+from imjoy_hpc.gateway.binary_send import zero_copy_protocol
 from imjoy_hpc.gateway.door import Door, close_later
-from imjoy_hpc.gateway.sockets import zero_copy_protocol
 from imjoy_hpc.rpc.link import FrameDecoder, LinkError, LinkSender
 from imjoy_hpc.rpc.linkclient import LINK_PATH
 

@@ -3,19 +3,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 from typing import Any, Callable
 
 import socketio
-import tornado.websocket
 
-from imjoy_hpc.gateway.binary_send import FrameWriter, queue_event, use_draining_writes
-from imjoy_hpc.gateway.door import (
-    PREAUTH_MAX_BYTES, Door, Registration, RegistrationRefused, Session, close_later,
-)
+from imjoy_hpc.gateway.binary_send import queue_event, use_draining_writes, zero_copy_protocol
+from imjoy_hpc.gateway.door import Door, Session, close_later
 
-__all__ = ["Registration", "RegistrationRefused", "Session", "SocketDoor", "uncompressed_handler"]
+__all__ = ["SocketDoor", "uncompressed_handler"]
 MAX_REFUSED_OPEN = 16  # refused sockets kept open (the JS client re-registers at once when dropped)
 NESTING_CHECK = 512  # a text packet with more brackets than this is decoded once first, garbage collector off
 
@@ -32,16 +28,6 @@ class SocketIOChannel:
 
     async def close(self) -> None:
         await self.sio.disconnect(self.sid)
-
-
-def zero_copy_protocol(handler: tornado.websocket.WebSocketHandler) -> tornado.websocket.WebSocketProtocol | None:
-    """tornado's protocol 13 for `handler`, writing binary frames without copying them (binary_send.FrameWriter)."""
-    if handler.request.headers.get("Sec-WebSocket-Version") != "13":
-        return None
-    params = tornado.websocket._WebSocketParams(
-        ping_interval=handler.ping_interval, ping_timeout=handler.ping_timeout,
-        max_message_size=handler.max_message_size, compression_options=None)
-    return FrameWriter(handler, False, params)
 
 
 def uncompressed_handler(sio: socketio.AsyncServer, allow: Callable[[str | None, dict], bool],

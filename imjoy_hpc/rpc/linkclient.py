@@ -73,7 +73,7 @@ class LinkPeer(PeerConnection):
         return True
 
     async def _write(self, message: dict) -> None:
-        self._sender.send("rpc", message)
+        self._send_now(message)  # the link keeps frames in order itself
 
     async def _close(self) -> None:
         if self._sender is not None:

@@ -408,12 +408,12 @@ class RPCPeer:
             message["id"] = fn.key
         message.update(args=self.codec.encode(arguments), with_kwargs=bool(kwargs))
         future: asyncio.Future | bool | None = None
-        if (fn.kind == "method" or fn.with_promise) and settle is not None:
-            message["promise"] = self._relay_promise(settle)
-            future = True
-        elif fn.kind == "method" or fn.with_promise:
-            future = self.loop.create_future()
-            message["promise"] = self._make_promise(future)
+        if fn.kind == "method" or fn.with_promise:
+            if settle is not None:
+                message["promise"], future = self._relay_promise(settle), True
+            else:
+                future = self.loop.create_future()
+                message["promise"] = self._make_promise(future)
         self.send(message)
         return future
 
@@ -427,14 +427,9 @@ class RPCPeer:
             if self._relays.pop(ids[1], None) is not None:
                 settle(False, error if isinstance(error, BaseException) else RemoteError(str(error)))
 
-        resolve._rpc_internal = reject._rpc_internal = True  # type: ignore[attr-defined]
-        resolve._rpc_reject = reject  # type: ignore[attr-defined]
-        ids = self.callbacks.put_pair(resolve, reject)
+        ids, promise = self._promise_of(resolve, reject)
         self._relays[ids[1]] = reject
-        return [
-            {"_rtype": "callback", "_rname": "resolve", "_rtarget_id": self.peer_id, "_rvalue": ids[0]},
-            {"_rtype": "callback", "_rname": "reject", "_rtarget_id": self.peer_id, "_rvalue": ids[1]},
-        ]
+        return promise
 
     def _make_promise(self, future: asyncio.Future) -> list:
         def resolve(value: Any = None, *_: Any) -> None:
@@ -447,11 +442,16 @@ class RPCPeer:
             if not future.done():
                 future.set_exception(error if isinstance(error, BaseException) else RemoteError(str(error)))
 
+        self._pending.add(future)
+        return self._promise_of(resolve, reject)[1]
+
+    def _promise_of(self, resolve: Callable, reject: Callable) -> tuple[tuple[str, str], list]:
+        """Store our own resolve/reject pair (settled at once, in order, when called back); their ids and the
+        `promise` value that names them."""
         resolve._rpc_internal = reject._rpc_internal = True  # type: ignore[attr-defined]
         resolve._rpc_reject = reject  # type: ignore[attr-defined] (not on reject itself: no cycle holding results)
-        self._pending.add(future)
         ids = self.callbacks.put_pair(resolve, reject)
-        return [
+        return ids, [
             {"_rtype": "callback", "_rname": "resolve", "_rtarget_id": self.peer_id, "_rvalue": ids[0]},
             {"_rtype": "callback", "_rname": "reject", "_rtarget_id": self.peer_id, "_rvalue": ids[1]},
         ]
