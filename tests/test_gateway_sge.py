@@ -2,6 +2,7 @@
 with Grid Engine's environment (scripts/ci/gridengine.sh env)."""
 
 import signal
+import time
 
 import numpy as np
 import pytest
@@ -32,6 +33,17 @@ def imjoy_jobs() -> list[str]:
     return sorted(j for j, (name, _) in qstat_jobs().items() if (name or "").startswith("imjoy-hpc-"))
 
 
+def job_state_settled(job_id: str, seconds: float = 15) -> str:
+    """The job's qstat state once Grid Engine has finished starting it: the plugin inside may answer while
+    qstat still says 't' (being transferred to its node)."""
+    deadline = time.monotonic() + seconds
+    state = qstat_jobs()[job_id][1]
+    while "t" in state and time.monotonic() < deadline:
+        time.sleep(0.5)
+        state = qstat_jobs()[job_id][1]
+    return state
+
+
 @pytest.fixture(scope="module")
 def ge_gateway(tmp_path_factory):
     env = require_gridengine()
@@ -47,7 +59,7 @@ async def test_plugins_run_inside_a_grid_engine_job(ge_gateway):
         hello = await client.load_plugin("Hello")
         where = await hello.whereami()
         assert where["job_id"], "the plugin runs inside a batch job"
-        assert "r" in qstat_jobs()[where["job_id"]][1]  # qstat: that job, running
+        assert "r" in job_state_settled(where["job_id"])  # qstat: that job, running
         image = await client.load_plugin("Image Filter")
         rgb = await image.render(64, 32)
         assert rgb.dtype == np.uint8 and rgb.shape == (32, 64, 3)
