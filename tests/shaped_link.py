@@ -5,23 +5,39 @@ user space: every chunk read from one side leaves for the other side when the li
 (serialised at `rate` bytes/s, then `delay` seconds in flight), and reading pauses while more than a
 bandwidth-delay product (plus 256 KiB) is in flight, as a real link's window would make it.
 
-Each direction is a reader thread and a deliverer thread that sleeps until a chunk is due (a thread's sleep is
-precise to tens of microseconds; an event loop's timers round up to the next millisecond, which made the modelled
-link 1.5 ms slower per round trip than asked for).
+Each direction is a reader thread and a deliverer thread that sleeps until a chunk is nearly due and yields the
+processor for the last fraction of a millisecond (a sleeping thread wakes 0.1-0.2 ms late on these virtual
+machines; an event loop's timers round up to the next millisecond, which made the modelled link 1.5 ms slower per
+round trip than asked for).
 
     link = ShapedLink(target_port, delay=0.020, rate=25e6)   # 20 ms each way, 200 Mbit/s
     ... connect to 127.0.0.1:link.port ...
     link.close()
+
+`ShapedLinkProcess` runs the same link in a process of its own (same interface), so that the relay's threads do
+not compete for the interpreter lock with a measuring client: `python tests/shaped_link.py PORT DELAY RATE`.
 """
 
 from __future__ import annotations
 
+import os
 import queue
 import socket
+import subprocess
+import sys
 import threading
 import time
 
 CHUNK = 64 * 1024
+WAKE_EARLY = 0.0005  # the deliverer's sleep ends this long before a chunk is due; it yields until then
+
+
+def sleep_until(due: float) -> None:
+    """Return at `due` (time.monotonic), within microseconds: sleep most of the way, then yield the processor."""
+    if due - time.monotonic() > WAKE_EARLY:
+        time.sleep(due - time.monotonic() - WAKE_EARLY)
+    while time.monotonic() < due:
+        os.sched_yield()
 
 
 class ShapedLink:
@@ -93,9 +109,7 @@ class ShapedLink:
                 while (item := chunks.get()) is not None:
                     arrived, data = item
                     wire_free = max(arrived, wire_free) + len(data) / self.rate
-                    wait = wire_free + self.delay - time.monotonic()
-                    if wait > 0:
-                        time.sleep(wait)
+                    sleep_until(wire_free + self.delay)
                     dst.sendall(data)
                     with room:
                         in_flight[0] -= len(data)
@@ -124,3 +138,37 @@ class ShapedLink:
             sock.close()
         for thread in threads:
             thread.join(10)
+
+
+class ShapedLinkProcess:
+    """A `ShapedLink` in a child process of its own, stopped by its PID with `close()`."""
+
+    def __init__(self, target_port: int, delay: float, rate: float) -> None:
+        self._proc = subprocess.Popen([sys.executable, __file__, str(target_port), repr(delay), repr(rate)],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        line = self._proc.stdout.readline()
+        if not line.strip().isdigit():
+            self.close()
+            raise RuntimeError(f"the shaped link process did not start (it printed {line!r})")
+        self.port = int(line)
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.stdin.close()  # the child closes its link and exits when its stdin ends
+            try:
+                self._proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(10)
+
+
+def main(argv: list[str]) -> None:
+    target, delay, rate = int(argv[0]), float(argv[1]), float(argv[2])
+    link = ShapedLink(target, delay, rate)
+    print(link.port, flush=True)
+    sys.stdin.read()  # until the parent closes our stdin (or dies)
+    link.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

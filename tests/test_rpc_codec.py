@@ -259,6 +259,23 @@ def test_relays_forward_arrays_in_their_wire_chunks():
         relay.decode({"_rtype": "ndarray", "_rvalue": [b"\0" * 3, b"\0" * 4], "_rshape": [2], "_rdtype": "float32"})
 
 
+def test_arrays_received_as_views_are_decoded_without_a_copy_and_relayed_as_bytes():
+    arr = np.arange(12, dtype=np.int16).reshape(3, 4)
+    buffer = bytearray(arr.tobytes())
+    value = {"_rtype": "ndarray", "_rshape": [3, 4], "_rdtype": "int16"}
+    for rvalue in (memoryview(buffer), [memoryview(buffer)], memoryview(np.frombuffer(buffer, np.int16))):
+        decoded = make_codec().decode({**value, "_rvalue": rvalue})
+        assert_same_array(arr, decoded)
+        assert np.shares_memory(decoded, np.frombuffer(buffer, np.uint8)), "decoded in place"
+    strided = memoryview(bytearray(arr.tobytes() * 2))[::2]  # not contiguous: copied, still right
+    assert_same_array(np.frombuffer(bytes(strided), np.int16).reshape(3, 4),
+                      make_codec().decode({**value, "_rvalue": strided}))
+    relay = make_codec()
+    relay.lazy_arrays = True
+    held = relay.decode({**value, "_rvalue": [memoryview(buffer)]})
+    assert all(type(c) is bytes for c in held.chunks), "a relay sends bytes on (socket.io attachments)"
+
+
 def test_big_endian_ndarrays_are_refused_on_the_wire():
     from imjoy_hpc.rpc import DecodeError
     from imjoy_hpc.rpc.ndarray import dtype_from_wire

@@ -32,7 +32,9 @@ def test_a_large_array_is_assembled_into_one_buffer_as_its_chunks_arrive():
     message = received({"_rtype": "ndarray", "_rshape": list(arr.shape), "_rdtype": "float32"}, chunks, [b"other"])
     value = message["args"][0]
     assert len(value["_rvalue"]) == 1 and isinstance(value["_rvalue"][0], memoryview), "one buffer, not 7 chunks"
-    np.testing.assert_array_equal(decode_ndarray(value), arr)
+    decoded = decode_ndarray(value)
+    np.testing.assert_array_equal(decoded, arr)
+    assert np.shares_memory(decoded, np.asarray(value["_rvalue"][0])), "the assembled buffer is the array: no copy"
     assert message["args"][1] == b"other", "other attachments are untouched"
 
 

@@ -82,14 +82,26 @@ def encode_ndarray(value: np.ndarray | np.generic, chunk_bytes: int = 0) -> dict
     return {"_rtype": "ndarray", "_rvalue": data, "_rshape": shape, "_rdtype": wire_dtype}
 
 
-def _chunks(value: Any) -> list[bytes]:
+def _chunks(value: Any, views: bool = False) -> list[bytes]:
+    """The chunks of an `_rvalue`: bytes as they are; a bytearray or memoryview copied to bytes, or, with `views`,
+    kept as a flat byte view of the same memory (no copy: a client's assembled 64 MB buffer is not copied again)."""
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return [value if isinstance(value, bytes) else bytes(value)]
+        return [_chunk(value, views)]
     if isinstance(value, (list, tuple)):
         if not all(isinstance(c, (bytes, bytearray, memoryview)) for c in value):
             raise DecodeError("ndarray _rvalue chunks must all be bytes")
-        return [c if isinstance(c, bytes) else bytes(c) for c in value]
+        return [_chunk(c, views) for c in value]
     raise DecodeError(f"ndarray _rvalue must be bytes or a list of byte chunks, got {type(value).__name__}")
+
+
+def _chunk(chunk: bytes | bytearray | memoryview, views: bool) -> Any:
+    if isinstance(chunk, bytes):
+        return chunk
+    if views:
+        view = memoryview(chunk)
+        if view.c_contiguous:
+            return view if view.format == "B" and view.ndim == 1 else view.cast("B")
+    return bytes(chunk)
 
 
 class WireArray:
@@ -138,7 +150,7 @@ def checked_layout(obj: dict, size: int) -> tuple[list[int], np.dtype]:
 def decode_ndarray(obj: dict, lazy: bool = False) -> np.ndarray | WireArray:
     """Decode an `ndarray` value (zero-copy for a single chunk; a WireArray when `lazy`); refuses sizes that do
     not match the shape."""
-    chunks = _chunks(obj.get("_rvalue"))
+    chunks = _chunks(obj.get("_rvalue"), views=not lazy)  # a relay's chunks are sent on: bytes
     shape, dtype = checked_layout(obj, sum(len(c) for c in chunks))
     if lazy:
         return WireArray(chunks, shape, dtype, obj.get("_rdtype"))
