@@ -140,7 +140,11 @@ async def through_gateway(url: str, token: str, sizes: list[int], runs: int, rea
         await direct_client.call("get", 16, timeout=10)
         out["direct_rtt"].append((time.perf_counter() - t) * 1000)
     await direct_client.disconnect()
-    if not real_client:
+    if real_client:
+        from gateway_support import disconnect
+
+        await disconnect(api)
+    else:
         await connection.disconnect()
     return out
 

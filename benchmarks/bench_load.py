@@ -44,10 +44,12 @@ from pathlib import Path
 
 from bench_neighbour import MARK, emit
 from common import summary  # also puts tests/ on sys.path (gateway_support)
+from gateway_support import disconnect
 
 MB = 2**20
 GAP = 0.010                     # seconds between two of the owner's calls
 CALL_TIMEOUT = 30.0
+GOODBYE = 0.3                   # seconds an imjoy-rpc client is given to send its goodbye before its socket closes
 CONNECT_INTERVAL = 0.1          # the other clients connect 10 per second (the front door takes up to 20/s)
 GOAL_P99_MS = 50.0
 NEIGHBOUR_PYTHON = "/usr/bin/python3"  # the system's Python: the neighbour cannot read our virtualenv
@@ -116,18 +118,6 @@ def stdin_lines(loop: asyncio.AbstractEventLoop) -> asyncio.Queue:
 
     threading.Thread(target=read, daemon=True, name="stdin").start()
     return queue
-
-
-async def close_client(server) -> None:
-    """Dispose an imjoy-rpc client, let its goodbye go out, then close its socket."""
-    try:
-        server.dispose()
-    except Exception:  # noqa: BLE001
-        pass
-    await asyncio.sleep(0.3)
-    sio = server._rpc._connection.sio
-    if sio.connected:
-        await sio.disconnect()
 
 
 def quiet_disconnects(loop: asyncio.AbstractEventLoop) -> None:
@@ -263,7 +253,7 @@ async def crowd(cfg: dict) -> None:
          p50=pct(latencies, .5) if latencies else None, p99=pct(latencies, .99) if latencies else None,
          max=max(latencies) if latencies else None)
     try:
-        await asyncio.wait_for(asyncio.gather(*(close_client(s) for s in servers if s is not None),
+        await asyncio.wait_for(asyncio.gather(*(disconnect(s, GOODBYE) for s in servers if s is not None),
                                               return_exceptions=True), 20)
     except asyncio.TimeoutError:
         pass
@@ -722,7 +712,7 @@ async def run(st: State) -> None:
             if event["event"] in ("bye", "eof"):
                 break
     try:
-        await asyncio.wait_for(close_client(owner), 10)
+        await asyncio.wait_for(disconnect(owner, GOODBYE), 10)
     except Exception:  # noqa: BLE001
         pass
     st.phase = "done"
@@ -1039,7 +1029,7 @@ def main() -> None:
                 st.R["aborted"] = f"time budget used up in phase {st.phase!r}"
                 if getattr(st, "owner", None) is not None:
                     try:
-                        await asyncio.wait_for(close_client(st.owner), 5)
+                        await asyncio.wait_for(disconnect(st.owner, GOODBYE), 5)
                     except Exception:  # noqa: BLE001
                         pass
 

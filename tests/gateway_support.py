@@ -92,12 +92,15 @@ async def connect(gateway: RunningGateway, name: str = "test-client", token: str
     return server
 
 
-async def disconnect(server) -> None:
-    """Dispose the client's RPC and wait until its socket is closed (dispose() alone only schedules that)."""
+async def disconnect(server, goodbye: float = 0.0) -> None:
+    """Dispose the client's RPC and wait until its socket is closed (dispose() alone only schedules that);
+    `goodbye`: seconds to let the messages dispose() sends go out first."""
     try:
         server.dispose()
     except Exception:  # noqa: BLE001
         pass
+    if goodbye:
+        await asyncio.sleep(goodbye)
     sio = server._rpc._connection.sio
     if sio.connected:
         await sio.disconnect()
