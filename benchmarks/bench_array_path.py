@@ -143,7 +143,7 @@ async def through_gateway(url: str, token: str, sizes: list[int], runs: int, rea
     if real_client:
         from gateway_support import disconnect
 
-        await disconnect(api)
+        await disconnect(api, goodbye=0.3)
     else:
         await connection.disconnect()
     return out

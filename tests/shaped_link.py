@@ -34,8 +34,9 @@ WAKE_EARLY = 0.0005  # the deliverer's sleep ends this long before a chunk is du
 
 def sleep_until(due: float) -> None:
     """Return at `due` (time.monotonic), within microseconds: sleep most of the way, then yield the processor."""
-    if due - time.monotonic() > WAKE_EARLY:
-        time.sleep(due - time.monotonic() - WAKE_EARLY)
+    ahead = due - time.monotonic() - WAKE_EARLY
+    if ahead > 0:
+        time.sleep(ahead)
     while time.monotonic() < due:
         os.sched_yield()
 
