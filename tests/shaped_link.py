@@ -161,6 +161,7 @@ class ShapedLinkProcess:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait(10)
+        self._proc.stdout.close()
 
 
 def main(argv: list[str]) -> None:

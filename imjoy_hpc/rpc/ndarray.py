@@ -82,7 +82,7 @@ def encode_ndarray(value: np.ndarray | np.generic, chunk_bytes: int = 0) -> dict
     return {"_rtype": "ndarray", "_rvalue": data, "_rshape": shape, "_rdtype": wire_dtype}
 
 
-def _chunks(value: Any, views: bool = False) -> list[bytes]:
+def _chunks(value: Any, views: bool = False) -> list[bytes | memoryview]:
     """The chunks of an `_rvalue`: bytes as they are; a bytearray or memoryview copied to bytes, or, with `views`,
     kept as a flat byte view of the same memory (no copy: a client's assembled 64 MB buffer is not copied again)."""
     if isinstance(value, (bytes, bytearray, memoryview)):
@@ -94,7 +94,7 @@ def _chunks(value: Any, views: bool = False) -> list[bytes]:
     raise DecodeError(f"ndarray _rvalue must be bytes or a list of byte chunks, got {type(value).__name__}")
 
 
-def _chunk(chunk: bytes | bytearray | memoryview, views: bool) -> Any:
+def _chunk(chunk: bytes | bytearray | memoryview, views: bool) -> bytes | memoryview:
     if isinstance(chunk, bytes):
         return chunk
     if views:
