@@ -17,6 +17,7 @@ sleep runs its first milliseconds slower on these virtual machines).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import shutil
 import socket
@@ -104,6 +105,12 @@ def download(port: int, size: int) -> float:
         return size / (time.perf_counter() - start) / 1e6
 
 
+def p50_p99(times: list[float]) -> tuple[float, float]:
+    """The median and the 99th percentile of `times`."""
+    times = sorted(times)
+    return statistics.median(times), times[int(len(times) * 0.99) - 1]
+
+
 def latency(port: int, iterations: int) -> tuple[float, float]:
     """p50 and p99 in ms of 1 KB request -> 1 KB reply round trips."""
     msg = os.urandom(1024)
@@ -122,14 +129,11 @@ def latency(port: int, iterations: int) -> tuple[float, float]:
                 got += len(part)
             if i >= 50:  # warm-up
                 times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.99) - 1]
+    return p50_p99(times)
 
 
 async def timed_echoes(hello, calls: int, idle: float = 0.0) -> tuple[float, float]:
     """p50 and p99 in ms of `calls` small calls of Hello's echo (after 20 for warm-up), `idle` seconds apart."""
-    import asyncio
-
     times = []
     for i in range(calls + 20):
         if idle:
@@ -138,8 +142,7 @@ async def timed_echoes(hello, calls: int, idle: float = 0.0) -> tuple[float, flo
         assert await hello.echo({"i": i}) == {"i": i}
         if i >= 20:
             times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.99) - 1]
+    return p50_p99(times)
 
 
 def gateway_calls(urls: dict[str, tuple[str, float]], token: str,
@@ -147,8 +150,6 @@ def gateway_calls(urls: dict[str, tuple[str, float]], token: str,
     """p50 and p99 in ms of a small call (Hello's echo) client -> gateway -> plugin -> back, through each
     (URL, idle seconds between calls), with the real imjoy-rpc client and with imjoy-hpc's own; keyed by
     (client, name)."""
-    import asyncio
-
     import imjoy_rpc
     from gateway_support import disconnect
 

@@ -2,7 +2,6 @@
 with Grid Engine's environment (scripts/ci/gridengine.sh env)."""
 
 import signal
-import time
 
 import numpy as np
 import pytest
@@ -33,15 +32,11 @@ def imjoy_jobs() -> list[str]:
     return sorted(j for j, (name, _) in qstat_jobs().items() if (name or "").startswith("imjoy-hpc-"))
 
 
-def job_state_settled(job_id: str, seconds: float = 15) -> str:
-    """The job's qstat state once Grid Engine has finished starting it: the plugin inside may answer while
+def settled_state(job_id: str) -> str | None:
+    """The job's qstat state, or None while Grid Engine is still starting it: the plugin inside may answer while
     qstat still says 't' (being transferred to its node)."""
-    deadline = time.monotonic() + seconds
     state = qstat_jobs()[job_id][1]
-    while "t" in state and time.monotonic() < deadline:
-        time.sleep(0.5)
-        state = qstat_jobs()[job_id][1]
-    return state
+    return None if "t" in state else state
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +54,8 @@ async def test_plugins_run_inside_a_grid_engine_job(ge_gateway):
         hello = await client.load_plugin("Hello")
         where = await hello.whereami()
         assert where["job_id"], "the plugin runs inside a batch job"
-        assert "r" in job_state_settled(where["job_id"])  # qstat: that job, running
+        state = await async_wait_for(lambda: settled_state(where["job_id"]), 15, 0.5, "the job to finish starting")
+        assert "r" in state  # qstat: that job, running
         image = await client.load_plugin("Image Filter")
         rgb = await image.render(64, 32)
         assert rgb.dtype == np.uint8 and rgb.shape == (32, 64, 3)
