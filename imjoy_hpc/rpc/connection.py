@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from typing import Any
 
 from imjoy_hpc.rpc.dotdict import DotDict
@@ -15,7 +16,6 @@ from imjoy_hpc.rpc.errors import RPCError
 from imjoy_hpc.rpc.ndarray import ndarray_buffer
 from imjoy_hpc.rpc.outbox import Outbox
 from imjoy_hpc.rpc.peer import RPCPeer
-from imjoy_hpc.rpc.store import new_id
 from imjoy_hpc.rpc.upload import ArrayUploader, UploadError
 
 logger = logging.getLogger("imjoy_hpc.rpc")
@@ -120,7 +120,7 @@ class PeerConnection:
     def _stream_array(self, value: Any) -> dict:
         """Encode a large array as a reference; its bytes are uploaded just before the message that holds it."""
         flat, shape, wire_dtype = ndarray_buffer(value)
-        placeholder = {"_rtype": "ndarray", "_rstream": new_id().replace("-", ""), "_rshape": shape,
+        placeholder = {"_rtype": "ndarray", "_rstream": uuid.uuid4().hex, "_rshape": shape,
                        "_rdtype": wire_dtype}
         self._streams[placeholder["_rstream"]] = (placeholder, flat)
         return placeholder
