@@ -169,6 +169,29 @@ async def test_malformed_messages_get_errors_and_others_keep_working(gateway, cl
         await sio.disconnect()
 
 
+async def test_every_ack_arrives_also_when_nothing_else_is_written_to_that_client(gateway):
+    """A plain success ack waits for the next packet to its client; with nothing to go with it, it goes alone."""
+    sio = socketio.AsyncClient(reconnection=False)
+    events = []
+    sio.on("plugin_message", events.append)
+    await sio.connect(gateway.url, transports=["websocket"])
+    try:
+        assert (await sio.call("register_plugin", {"name": "acks", "token": gateway.token}, timeout=10))["success"]
+        ready = {"type": "imjoyRPCReady", "peer_id": "p1", "config": {}}
+        assert await sio.call("plugin_message", ready, timeout=10) == {"success": True}
+        assert any(e.get("type") == "initialize" for e in events), "the reply came with (or before) the ack"
+        loop = asyncio.get_running_loop()
+        for _ in range(5):  # a log message has no reply: each ack goes out on its own, soon
+            start = loop.time()
+            assert await sio.call("plugin_message", {"type": "log", "message": "hi"}, timeout=10) == {"success": True}
+            assert loop.time() - start < 1.0
+        acks = await asyncio.gather(*(sio.call("plugin_message", {"type": "log", "message": str(i)}, timeout=10)
+                                      for i in range(20)))
+        assert acks == [{"success": True}] * 20, "acks held together all arrive"
+    finally:
+        await sio.disconnect()
+
+
 async def test_unknown_plugin_lists_the_available_ones(client):
     with pytest.raises(Exception, match="unknown plugin 'Nope'.*Hello"):
         await client.load_plugin("Nope")

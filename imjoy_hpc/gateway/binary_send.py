@@ -19,6 +19,7 @@ else (an ack, another event) can land between the attachments of one event.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import struct
 from typing import Any
@@ -30,10 +31,16 @@ from engineio import packet as eio_packet
 from engineio.async_drivers.tornado import WebSocket as TornadoWebSocket
 from tornado.iostream import StreamClosedError
 
+from imjoy_hpc.gateway.eio_receive import InlineReceiver
 from imjoy_hpc.rpc.spool import SpoolSlice
+from imjoy_hpc.rpc.ws_receive import ReadWhenReadable
 
 BINARY = (bytes, bytearray, memoryview, SpoolSlice)
 COALESCE_BYTES = 64 * 1024  # an event whose attachments are this small goes out in one write
+# A plain "received" ack (what both imjoy-rpc clients ask for with every plugin_message, and only look at when it
+# says success: false) waits this long for the next packet to that client and goes out in the same write.
+ACK_HOLD_SECONDS = 0.002
+PLAIN_ACK = '[{"success":true}]'
 
 
 def deconstruct(data: Any, attachments: list) -> Any:
@@ -88,7 +95,7 @@ def queue_event(sio: socketio.AsyncServer, sid: str, event: str, data: Any, name
     return True
 
 
-class FrameWriter(tornado.websocket.WebSocketProtocol13):
+class FrameWriter(ReadWhenReadable, tornado.websocket.WebSocketProtocol13):
     """tornado's websocket protocol, writing binary frames without copying their payload."""
 
     def _frame_header(self, data: str | bytes | bytearray | memoryview) -> tuple[bytes, Any, int]:
@@ -170,6 +177,10 @@ class DrainingWebSocket(TornadoWebSocket):
         if socket is not None and hasattr(socket, "queue"):
             socket.draining_websocket = self
             self._prioritise_pings(socket)
+            handler = environ.get("tornado.handler")
+            if hasattr(handler, "receive_queue"):
+                self.receiver = handler.inline_receiver = InlineReceiver(
+                    socket, handler.receive_queue, socket.server.max_http_buffer_size)
         try:
             await super().__call__(environ)
         finally:
@@ -194,9 +205,13 @@ class DrainingWebSocket(TornadoWebSocket):
         connection = ws.tornado_handler.ws_connection
         if not isinstance(connection, FrameWriter):
             return False
+        held, ws._held = ws._held, ()
+        if held and ws._held_timer is not None:
+            ws._held_timer.cancel()
+            ws._held_timer = None
         try:
-            if attachments:
-                ws._last_direct = connection.write_small([pkt.encode(), *attachments])
+            if attachments or held:
+                ws._last_direct = connection.write_small([*(a.encode() for a in held), pkt.encode(), *attachments])
             else:
                 ws._last_direct = connection.write_data(pkt.encode())
         except (tornado.websocket.WebSocketClosedError, StreamClosedError):
@@ -205,12 +220,38 @@ class DrainingWebSocket(TornadoWebSocket):
         return True
 
     _last_direct: Any = None
+    _held: tuple | list = ()  # plain acks waiting to go out with the next packet
+    _held_timer: Any = None
+
+    def _hold_ack(self, socket: Any, pkt: Any) -> bool:
+        """Keep a plain success ack for the next write to this client (at most ACK_HOLD_SECONDS): a call's ack and
+        its result reach the client in one write, and wake it once, not twice."""
+        data = pkt.data
+        if not (isinstance(data, str) and data[:1] == "3" and data.endswith(PLAIN_ACK)) or not socket.upgraded:
+            return False
+        self._held = [*self._held, pkt]
+        if self._held_timer is None:
+            self._held_timer = asyncio.get_running_loop().call_later(ACK_HOLD_SECONDS, self._release_acks, socket)
+        return True
+
+    def _release_acks(self, socket: Any) -> None:
+        """The held acks go out now (nothing else was written to this client meanwhile): in one write, or queued
+        in order when the connection is busy."""
+        self._held_timer = None
+        if not self._held or socket.closing or socket.closed:
+            self._held = ()
+            return
+        *self._held, last = self._held
+        if not self.write_now(socket, last):
+            for pkt in (*self._held, last):
+                socket.queue.put_nowait(pkt)
+            self._held = ()
 
     def _prioritise_pings(self, socket: Any) -> None:
         queued_send = socket.send
 
         async def send(pkt: Any) -> None:
-            if pkt.packet_type == eio_packet.MESSAGE and self.write_now(socket, pkt):
+            if pkt.packet_type == eio_packet.MESSAGE and (self._hold_ack(socket, pkt) or self.write_now(socket, pkt)):
                 return  # acks and events of python-socketio's own
             # Only while messages wait: an idle writer must get the ping through its queue, which it waits on
             # for at most ping-interval + ping-timeout before it gives the connection up.
@@ -226,12 +267,22 @@ class DrainingWebSocket(TornadoWebSocket):
         socket.send = send
 
     async def close(self) -> None:
+        if self._held_timer is not None:
+            self._held_timer.cancel()
+            self._held_timer, self._held = None, ()
         await super().close()
         socket = getattr(self.handler, "__self__", None)
         if socket is not None and hasattr(socket, "queue"):
             _drop_queued(socket.queue)
 
     _writing = False
+    receiver: InlineReceiver | None = None
+
+    async def wait(self) -> Any:
+        message = await super().wait()
+        if self.receiver is not None:
+            self.receiver.took()
+        return message
 
     async def send(self, message: Any) -> None:
         handler = self.tornado_handler

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import gc
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 import socketio
 
 from imjoy_hpc.gateway.binary_send import queue_event, use_draining_writes, zero_copy_protocol
 from imjoy_hpc.gateway.door import Door, Session, close_later
+from imjoy_hpc.gateway.eio_receive import receive_or_queue
 
 __all__ = ["SocketDoor", "uncompressed_handler"]
 MAX_REFUSED_OPEN = 16  # refused sockets kept open (the JS client re-registers at once when dropped)
@@ -67,9 +68,10 @@ def uncompressed_handler(sio: socketio.AsyncServer, allow: Callable[[str | None,
             self.set_nodelay(True)  # small replies must not wait for the peer's delayed ACK (40 ms stalls)
             return await super().open(*args, **kwargs)
 
-        def on_message(self, message: str | bytes) -> None:
-            """As engine.io's driver does, without a task per message (its queue is unbounded: put never waits)."""
-            self.receive_queue.put_nowait(message)
+        def on_message(self, message: str | bytes) -> Awaitable[None] | None:
+            """Handled as read when nothing is ahead of it, else queued as engine.io's driver does (without a task
+            per message: its queue is unbounded, put never waits)."""
+            return receive_or_queue(self, message)
 
         def check_origin(self, origin: str) -> bool:
             return allow(origin, {"HTTP_HOST": self.request.host, "wsgi.url_scheme": self.request.protocol})

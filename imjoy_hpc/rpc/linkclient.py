@@ -12,6 +12,7 @@ import tornado.websocket
 
 from imjoy_hpc.rpc.connection import PeerConnection, RegistrationError, UnreachableError
 from imjoy_hpc.rpc.link import FrameDecoder, LinkError, LinkSender
+from imjoy_hpc.rpc.ws_receive import websocket_connect
 
 __all__ = ["LINK_PATH", "LinkPeer", "RegistrationError", "UnreachableError"]
 
@@ -45,15 +46,15 @@ class LinkPeer(PeerConnection):
         # its socket closed) by tornado itself.
         request = tornado.httpclient.HTTPRequest(link_url(self.url), connect_timeout=timeout,
                                                  request_timeout=max(1.0, timeout - 0.5))
-        self._ws = await tornado.websocket.websocket_connect(
+        self._ws = await websocket_connect(
             request, on_message_callback=self._on_websocket_message, ping_interval=PING_INTERVAL,
             ping_timeout=PING_TIMEOUT, max_message_size=MAX_MESSAGE_BYTES)
         self._ws.stream.set_nodelay(True)  # small replies must not wait for a delayed ACK
         self._sender = LinkSender(self._write_websocket, self._send_failed)
 
     def _write_websocket(self, data: bytes | memoryview) -> asyncio.Future:
-        # tornado masks a client's messages (a copy either way), and takes them as bytes
-        return self._ws.write_message(data if isinstance(data, bytes) else bytes(data), binary=True)
+        # a client's messages are masked (a copy either way), from bytes
+        return self._ws.protocol.write_binary(data if isinstance(data, bytes) else bytes(data))
 
     async def _drop_attempt(self) -> None:
         if self._ws is not None:

@@ -18,6 +18,7 @@ from typing import Any, Callable
 from imjoy_hpc.rpc.codec import CodecRegistry, ValueCodec, error_text, index_object
 from imjoy_hpc.rpc.dotdict import DotDict
 from imjoy_hpc.rpc.errors import ConnectionClosed, DecodeError, ProtocolError, RemoteError, RPCError
+from imjoy_hpc.rpc.stepping import start_now
 from imjoy_hpc.rpc.store import CallbackStore, ObjectStore
 
 API_VERSION = "0.2.3"
@@ -126,11 +127,7 @@ class RPCPeer:
     def _start(self, coro) -> None:
         """Run a call at once up to its first wait (most calls never wait: their result leaves in this step, one
         scheduling round sooner); the rest of one that waits continues as a task."""
-        try:
-            waiting = coro.send(None)
-        except StopIteration:
-            return
-        self._spawn(_continue(coro, waiting))
+        start_now(coro, self._spawn)
 
     # ------------------------------------------------------------------ handshake
     def connect(self) -> None:
@@ -494,27 +491,3 @@ class RPCPeer:
     def pending_calls(self) -> int:
         return len(self._pending) + len(self._relays)
 
-
-async def _continue(coro: Any, waiting: Any) -> Any:
-    """The rest of a coroutine whose first steps already ran and which now waits on `waiting` (what it yielded):
-    each time that is done, the coroutine goes on (and sees its outcome itself)."""
-    while True:
-        if waiting is None:  # a bare yield (asyncio.sleep(0))
-            await asyncio.sleep(0)
-        else:
-            waiting._asyncio_future_blocking = False  # taken over, as a task takes what its coroutine yields
-            try:
-                await waiting
-            except asyncio.CancelledError:
-                if not waiting.cancelled():  # this task was cancelled, not what the coroutine waits on
-                    try:
-                        waiting = coro.throw(asyncio.CancelledError())
-                    except StopIteration as done:
-                        return done.value
-                    continue
-            except BaseException:  # noqa: BLE001 - the coroutine gets it from `waiting` itself
-                pass
-        try:
-            waiting = coro.send(None)
-        except StopIteration as done:
-            return done.value
