@@ -33,6 +33,8 @@ class ReadWhenReadable:
 
     async def _receive_frame_loop(self) -> None:
         stream = self.stream
+        if not all(hasattr(stream, name) for name in ("_handle_read", "_read_buffer_size", "_consume", "socket")):
+            return await super()._receive_frame_loop()  # a tornado whose IOStream differs: its own reading
         self._inbox = bytearray(stream._consume(stream._read_buffer_size) if stream._read_buffer_size else b"")
         self._paused = False
         self._ended = asyncio.get_running_loop().create_future()
