@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -56,6 +57,17 @@ def qstat_jobs() -> dict[str, tuple[str, str]]:
     jobs = {}
     for job in ET.fromstring(out).iter("job_list"):
         jobs[job.findtext("JB_job_number")] = (job.findtext("JB_name"), job.findtext("state"))
+    return jobs
+
+
+def qstat_jobs_settled(seconds: float = 15) -> dict[str, tuple[str, str]]:
+    """`qstat_jobs()` once Grid Engine has finished starting its jobs: a plugin inside a job may answer while qstat
+    still says 't' (being transferred to its node)."""
+    deadline = time.monotonic() + seconds
+    jobs = qstat_jobs()
+    while any("t" in (state or "") for _, state in jobs.values()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        jobs = qstat_jobs()
     return jobs
 
 

@@ -10,7 +10,8 @@ import pytest
 
 from cluster_support import (assert_orphans_cancelled, checked_session, job_killed_under_a_plugin, queued_until_freed,
                              two_plugins_in_one_job, with_manager)
-from gridengine_support import jobs_env, qdel, qstat_ids, qstat_jobs, qsub_sleep, require_gridengine
+from gridengine_support import (jobs_env, qdel, qstat_ids, qstat_jobs, qstat_jobs_settled, qsub_sleep,
+                                require_gridengine)
 from imjoy_hpc.cluster import job_name
 from slurm_support import settings, wait_for
 
@@ -49,7 +50,7 @@ def test_plugins_run_in_a_grid_engine_job_and_share_its_worker(tmp_path, session
     conf = sge_settings(tmp_path, **{"plugin-slots": 2, "max-jobs": 1})
 
     running, listed, r1, r2, ids = with_manager(conf, session, tmp_path, two_plugins_in_one_job, "sge", job_env,
-                                                qstat_jobs)
+                                                qstat_jobs_settled)
     jid = running["job_id"]
     assert listed[jid][0] == job_name(session) and "r" in listed[jid][1]  # qstat: our job, running
     assert running["scheduler_state"] == "RUNNING" and running["node"]
