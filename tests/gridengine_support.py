@@ -60,12 +60,23 @@ def qstat_jobs() -> dict[str, tuple[str, str]]:
     return jobs
 
 
+def starting(state: str | None) -> bool:
+    """Grid Engine is still starting the job ('t': being transferred to its node); the plugin inside may already
+    answer."""
+    return "t" in (state or "")
+
+
+def settled_state(job_id: str) -> str | None:
+    """The job's qstat state, or None while Grid Engine is still starting it."""
+    state = qstat_jobs()[job_id][1]
+    return None if starting(state) else state
+
+
 def qstat_jobs_settled(seconds: float = 15) -> dict[str, tuple[str, str]]:
-    """`qstat_jobs()` once Grid Engine has finished starting its jobs: a plugin inside a job may answer while qstat
-    still says 't' (being transferred to its node)."""
+    """`qstat_jobs()` once Grid Engine has finished starting its jobs (blocking; at most `seconds`)."""
     deadline = time.monotonic() + seconds
     jobs = qstat_jobs()
-    while any("t" in (state or "") for _, state in jobs.values()) and time.monotonic() < deadline:
+    while any(starting(state) for _, state in jobs.values()) and time.monotonic() < deadline:
         time.sleep(0.5)
         jobs = qstat_jobs()
     return jobs

@@ -6,7 +6,7 @@ import signal
 import numpy as np
 import pytest
 from gateway_support import connect, disconnect, queued_then_running, start_gateway
-from gridengine_support import jobs_env, qdel, qstat_ids, qstat_jobs, qsub_sleep, require_gridengine
+from gridengine_support import jobs_env, qdel, qstat_ids, qstat_jobs, qsub_sleep, require_gridengine, settled_state
 from slurm_support import async_wait_for, wait_for
 
 pytestmark = [pytest.mark.sge, pytest.mark.timeout(300)]
@@ -30,13 +30,6 @@ api.export(P())
 def imjoy_jobs() -> list[str]:
     """Ids of imjoy-hpc's gateway jobs that qstat lists."""
     return sorted(j for j, (name, _) in qstat_jobs().items() if (name or "").startswith("imjoy-hpc-"))
-
-
-def settled_state(job_id: str) -> str | None:
-    """The job's qstat state, or None while Grid Engine is still starting it: the plugin inside may answer while
-    qstat still says 't' (being transferred to its node)."""
-    state = qstat_jobs()[job_id][1]
-    return None if "t" in state else state
 
 
 @pytest.fixture(scope="module")

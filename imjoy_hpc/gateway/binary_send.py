@@ -205,10 +205,7 @@ class DrainingWebSocket(TornadoWebSocket):
         connection = ws.tornado_handler.ws_connection
         if not isinstance(connection, FrameWriter):
             return False
-        held, ws._held = ws._held, ()
-        if held and ws._held_timer is not None:
-            ws._held_timer.cancel()
-            ws._held_timer = None
+        held = ws._take_held()
         try:
             if attachments or held:
                 ws._last_direct = connection.write_small([*(a.encode() for a in held), pkt.encode(), *attachments])
@@ -220,8 +217,11 @@ class DrainingWebSocket(TornadoWebSocket):
         return True
 
     _last_direct: Any = None
-    _held: tuple | list = ()  # plain acks waiting to go out with the next packet
     _held_timer: Any = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._held: list = []  # plain acks waiting to go out with the next packet
 
     def _hold_ack(self, socket: Any, pkt: Any) -> bool:
         """Keep a plain success ack for the next write to this client (at most ACK_HOLD_SECONDS): a call's ack and
@@ -229,23 +229,30 @@ class DrainingWebSocket(TornadoWebSocket):
         data = pkt.data
         if not (isinstance(data, str) and data[:1] == "3" and data.endswith(PLAIN_ACK)) or not socket.upgraded:
             return False
-        self._held = [*self._held, pkt]
+        self._held.append(pkt)
         if self._held_timer is None:
             self._held_timer = asyncio.get_running_loop().call_later(ACK_HOLD_SECONDS, self._release_acks, socket)
         return True
 
+    def _take_held(self) -> list:
+        """The held acks, now to be written; their timer is no longer needed."""
+        held, self._held = self._held, []
+        if self._held_timer is not None:
+            self._held_timer.cancel()
+            self._held_timer = None
+        return held
+
     def _release_acks(self, socket: Any) -> None:
-        """The held acks go out now (nothing else was written to this client meanwhile): in one write, or queued
-        in order when the connection is busy."""
+        """The held acks go out now (nothing else was written to this client meanwhile): the last one written at
+        once takes the others with it, or all are queued in order when the connection is busy."""
         self._held_timer = None
-        if not self._held or socket.closing or socket.closed:
-            self._held = ()
+        if socket.closing or socket.closed or not self._held:
+            self._held.clear()
             return
-        *self._held, last = self._held
+        last = self._held.pop()
         if not self.write_now(socket, last):
-            for pkt in (*self._held, last):
+            for pkt in (*self._take_held(), last):
                 socket.queue.put_nowait(pkt)
-            self._held = ()
 
     def _prioritise_pings(self, socket: Any) -> None:
         queued_send = socket.send
@@ -267,9 +274,7 @@ class DrainingWebSocket(TornadoWebSocket):
         socket.send = send
 
     async def close(self) -> None:
-        if self._held_timer is not None:
-            self._held_timer.cancel()
-            self._held_timer, self._held = None, ()
+        self._take_held()  # dropped with the connection
         await super().close()
         socket = getattr(self.handler, "__self__", None)
         if socket is not None and hasattr(socket, "queue"):

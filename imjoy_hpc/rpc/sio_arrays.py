@@ -28,8 +28,6 @@ def _fresh_buffer(size: int) -> np.ndarray:
     """Anonymous memory of its own, its pages mapped in one go: numpy would ask for huge pages for an array this
     large, and the kernel's compaction to find them stalled one transfer in four here (64 MB at 260 MB/s instead of
     700); faulting 4 KiB pages in one by one as chunks are copied costs 36 ms per 64 MB, mapping them up front 25."""
-    if size == 0:
-        return np.empty(0, np.uint8)
     flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | getattr(mmap, "MAP_POPULATE", 0)
     return np.frombuffer(mmap.mmap(-1, size, flags=flags), dtype=np.uint8)
 

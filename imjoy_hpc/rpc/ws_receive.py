@@ -2,9 +2,9 @@
 
 tornado reads a frame through a chain of awaited reads: each message is handled one scheduling round after its
 bytes were read (the read's future, then the coroutine), and the socket's read interest is dropped and set again
-(two `epoll_ctl` calls) per message. `ReadWhenReadable` keeps a reader on the socket and parses every complete
-frame from what one `recv` gave, then hands each message to tornado's own `_handle_message` (text, binary, close,
-ping, pong as tornado does them), so a message is handled in the step that read it. tornado keeps writing and
+(two `epoll_ctl` calls) per message. `ReadWhenReadable` takes the place of the IOStream's read handler, parses
+every complete frame from what one `recv` gave, then hands each message to tornado's own `_handle_message` (text,
+binary, close, ping, pong as tornado does them), so a message is handled in the step that read it. tornado keeps writing and
 closing the connection; frame validation is tornado's (reserved bits, control frames, fragments, masks,
 `max_message_size`). A handler whose `on_message` returns an awaitable holds back the next messages until it is done.
 """
@@ -115,10 +115,11 @@ class ReadWhenReadable:
         end = start + (4 if masked else 0) + length
         if len(inbox) < end:
             return None
-        if masked:
-            payload = _websocket_mask(bytes(inbox[start:start + 4]), bytes(inbox[start + 4:end]))
-        else:
-            payload = bytes(inbox[start:end])
+        with memoryview(inbox) as view:  # one copy out of the inbox (a bytearray slice would be another)
+            if masked:
+                payload = _websocket_mask(bytes(view[start:start + 4]), bytes(view[start + 4:end]))
+            else:
+                payload = bytes(view[start:end])
         del inbox[:end]
         return header, opcode, payload
 
@@ -154,12 +155,11 @@ class ReadWhenReadable:
             try:
                 done.result()
                 self._parse()
-            except Exception:  # noqa: BLE001 - as tornado: the handler's error ends the connection
-                self._abort()
-            except asyncio.CancelledError:
+            except (Exception, asyncio.CancelledError):  # noqa: BLE001 - as tornado: the connection ends
                 self._abort()
 
         asyncio.ensure_future(handled).add_done_callback(resume)
+
 
 def _always() -> bool:
     return True
