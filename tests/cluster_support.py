@@ -76,8 +76,8 @@ async def two_plugins_in_one_job(m, profile: str, fn: Callable, listed_now: Call
     p = m.resolve(profile)
     f1 = await m.launch(p, fn, 1.0, key="first")
     # The plugin may run before the manager's next poll of the scheduler has seen its job start.
-    await async_wait_for(lambda: (s := m.status("first"))["state"] == "running" and s["scheduler_state"], 60,
-                         what="first plugin running, its job's state polled")
+    await async_wait_for(lambda: (s := m.status("first"))["state"] == "running" and s["scheduler_state"] == "RUNNING",
+                         60, what="first plugin running, its job seen running by the manager's poll")
     running, listed = m.status("first"), listed_now()
     f2 = await m.launch(p, fn, 0.0, key="second")
     r1, r2 = await asyncio.wait_for((await m.client(p)).gather([f1, f2]), 60)

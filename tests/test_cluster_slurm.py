@@ -49,7 +49,10 @@ def test_plugins_run_in_a_slurm_job_and_share_one_warm_worker(tmp_path, session,
             st = await async_wait_for(lambda: m.status("first")["job_id"] and m.status("first"), 30,
                                       what="a job id for the first plugin")
             listed = squeue_ids(job_name(session))
-            await async_wait_for(lambda: m.status("first")["state"] == "running", 60, what="first plugin running")
+            # The plugin may run before the manager's next poll of the scheduler has seen its job start.
+            await async_wait_for(lambda: (s := m.status("first"))["state"] == "running"
+                                 and s["scheduler_state"] == "RUNNING", 60,
+                                 what="first plugin running, its job seen running by the manager's poll")
             running = m.status("first")
             f2 = await m.launch(p, job_env, 0.0, key="second")
             client = await m.client(p)

@@ -175,6 +175,25 @@ async def test_sync_methods_can_run_in_threads_and_call_back():
     assert got and got[0] != main_thread
 
 
+async def test_what_a_sync_function_sends_from_its_thread_goes_out_before_its_result():
+    def setup(host_api=None):
+        host_api_ref["api"].log("ready")  # fire and forget, from the worker thread, as legacy plugins do
+        return "done"
+
+    host_api_ref = {}
+    logged = []
+    host, plugin, host_remote, remote, (to_host, _) = await linked(
+        host_api={"log": logged.append}, plugin_api={"setup": setup}, sync_in_thread=True)
+    host_api_ref["api"] = host_remote
+    for _ in range(20):
+        to_host.log.clear()
+        assert await remote.setup() == "done"
+        kinds = [m["type"] for m in to_host.log]
+        assert kinds.index("method") < kinds.index("callback"), kinds
+    await settle()
+    assert logged == ["ready"] * 20
+
+
 async def test_re_export_replaces_the_interface():
     host, plugin, _, remote, _ = await linked(plugin_api={"v": lambda: 1})
     await asyncio.wait_for(plugin.set_interface({"v": lambda: 2, "w": lambda: 3}), 2)

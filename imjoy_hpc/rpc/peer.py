@@ -95,6 +95,9 @@ class RPCPeer:
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self.loop = asyncio.get_running_loop()
         self._thread = threading.get_ident()
+        self._thread_calls_lock = threading.Lock()
+        self._thread_calls_made = 0  # calls made by sync functions in worker threads, and how many were sent
+        self._thread_calls_sent = 0
         self.local_api: Any = None
         self.remote: DotDict | None = None
         self.remote_config: DotDict = DotDict()
@@ -297,6 +300,8 @@ class RPCPeer:
         try:
             if self.sync_in_thread and not (inspect.iscoroutinefunction(fn) or isinstance(fn, RemoteFunction)):
                 result = await self._in_thread(functools.partial(fn, *args, **kwargs))
+                while self._thread_calls_sent < self._thread_calls_made:  # what it sent goes out before its result
+                    await asyncio.sleep(0)
             else:
                 result = fn(*args, **kwargs)
             if inspect.isawaitable(result):
@@ -389,11 +394,30 @@ class RPCPeer:
     def call_remote(self, fn: RemoteFunction, args: tuple, kwargs: dict) -> Any:
         """Send a call; returns an asyncio future (or a concurrent future from another thread)."""
         if threading.get_ident() != self._thread:
-            async def from_thread():
-                result = self._call(fn, args, kwargs)
-                return await result if result is not None else None
-            return asyncio.run_coroutine_threadsafe(from_thread(), self.loop)
+            return self._call_from_thread(fn, args, kwargs)
         return self._call(fn, args, kwargs)
+
+    def _call_from_thread(self, fn: RemoteFunction, args: tuple, kwargs: dict) -> concurrent.futures.Future:
+        """A call made in a worker thread (a sync function's api.log...): the loop sends it at its next turn, and
+        before the result of the function that made it (`_run` waits for it); the answer comes in the future."""
+        answer: concurrent.futures.Future = concurrent.futures.Future()
+        with self._thread_calls_lock:
+            self._thread_calls_made += 1
+
+        def send() -> None:
+            self._thread_calls_sent += 1
+            try:
+                sent = self._call(fn, args, kwargs)
+            except BaseException as exc:  # noqa: BLE001 - the caller's future gets it
+                answer.set_exception(exc)
+                return
+            if sent is None:
+                answer.set_result(None)
+            else:
+                sent.add_done_callback(lambda f: _settle(answer, f))
+
+        self.loop.call_soon_threadsafe(send)
+        return answer
 
     def _call(self, fn: RemoteFunction, args: tuple | list, kwargs: dict,
               settle: Callable[[bool, Any], None] | None = None) -> asyncio.Future | bool | None:
@@ -491,3 +515,12 @@ class RPCPeer:
     def pending_calls(self) -> int:
         return len(self._pending) + len(self._relays)
 
+
+def _settle(answer: concurrent.futures.Future, outcome: asyncio.Future) -> None:
+    """A concurrent future settled as the asyncio future it waited for."""
+    if outcome.cancelled():
+        answer.cancel()
+    elif outcome.exception() is not None:
+        answer.set_exception(outcome.exception())
+    else:
+        answer.set_result(outcome.result())
