@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Union
 
 import msgpack
 
@@ -35,7 +35,7 @@ BIG_INT = 2                 # msgpack ext code: an integer beyond 64 bits, as it
 ATTACH_BYTES = 64 * 1024    # binary values this large go as their own websocket message (not copied into a frame)
 MAX_ATTACHMENTS = 4096      # a frame announcing more is refused
 INT_RANGE = (-2**63, 2**64)
-Binary = bytes | bytearray | memoryview | SpoolSlice
+Binary = Union[bytes, bytearray, memoryview, SpoolSlice]  # not `|`: the plugin runtime runs on Python 3.9
 
 
 class LinkError(ProtocolError):
