@@ -160,15 +160,18 @@ def test_concurrent_builders_build_once(tmp_path, wheel_req):
 
 
 @pytest.mark.parametrize("requirements, env, message", [
-    ([], "module load fftw", "plugin C: env entry 'module load fftw': not a conda or pip command"),
+    ([], "module load fftw", "plugin C requirement 'module load fftw' would run a command or clone a repository at "
+                             "install time, which this site turned off (imjoy-hpc.plugins.allow-requirement-commands: "
+                             "false)"),
     ([], [{"type": "docker"}], "plugin C: env entry {'type': 'docker'}: unknown type 'docker'"),
     ([], "conda create -p /tmp/x numpy", "remove -p/--prefix"),
     (["cmd:make"], None, "plugin C requirement 'cmd:make' would run a command or clone a repository"),
     (["repo:https://example.org/x.git"], None, "plugin C requirement 'repo:https://example.org/x.git' would run"),
 ])
 def test_unsupported_or_unsafe_requirements_are_refused(tmp_path, requirements, env, message):
+    """Refused when the site turned commands off (they run by default: test_commands_run_once_when_allowed)."""
     with pytest.raises(EnvRefused) as err:
-        ensure_environment(requirements, env=env, cache_dir=tmp_path, name="C", log=Log())
+        ensure_environment(requirements, env=env, cache_dir=tmp_path, name="C", log=Log(), allow_commands=False)
     assert message in str(err.value)
     assert list(tmp_path.iterdir()) == []
 

@@ -84,6 +84,14 @@ class Installing(ClusterEvent):
 
 
 @dataclass(frozen=True)
+class Warned(ClusterEvent):
+    """Something odd about the plugin that did not stop it (a field ImJoy accepted, a requirement left out...)."""
+
+    text: str
+    type: ClassVar[str] = "warning"
+
+
+@dataclass(frozen=True)
 class Installed(ClusterEvent):
     """The plugin's environment is built."""
 
@@ -131,4 +139,6 @@ def progress_event(key: str, message: dict) -> ClusterEvent | None:
         return Installing(key, text=str(message.get("text") or "installing"))
     if kind == Installed.type:
         return Installed(key)
+    if kind == Warned.type:
+        return Warned(key, text=str(message.get("text") or "warning"))
     return None

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from imjoy_hpc.cluster import ClusterEvent, Installed, Installing, WalltimeWarning
+from imjoy_hpc.cluster import ClusterEvent, Installed, Installing, WalltimeWarning, Warned
 from imjoy_hpc.gateway.lifecycle import (ACTIVE, Event, Failed, Placed, Ready, Registered, State, Stopped, Waiting,
                                          ended_reason, from_cluster, next_state)
 from imjoy_hpc.gateway.door import RegistrationRefused, Session
@@ -72,6 +72,7 @@ class PluginInstance:
     ended: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     releasing: asyncio.Task | None = field(default=None, repr=False)  # freeing its slot, once ended
     interface: Any = field(default=None, repr=False)  # ImJoy's API bound to it, when an ImJoy app started it
+    warnings: list = field(default_factory=list)  # what was odd about it but did not stop it, once each
 
     def owner_function(self, name: str) -> Any:
         """A function the launching client exported (showProgress, onPluginStatus...), or None."""
@@ -94,7 +95,7 @@ class PluginInstance:
             "scheduler_state": self.job.get("scheduler_state"), "walltime_left": self.job.get("walltime_left"),
             "error": self.error, "installing": self.installing, "ended_reason": self.ended_reason,
             "ended_at": self.ended_at, "flags": sorted(self.spec.flags), "owner": self.owner.name if self.owner else None,
-            "created": self.created,
+            "created": self.created, "warnings": list(self.warnings),
         }
 
 
@@ -177,6 +178,7 @@ class InstanceManager:
             "conda": to_section(plugins.conda),  # plain data: the worker parses it (CondaSettings.of)
             "scheduler_address": scheduler,
             "work_dir": str(spec.source_path.parent) if spec.source_path else None,
+            "warnings": list(spec.warnings),
             "bootstrap": {
                 "door_url": self.door_url, "secret": instance.secret, "instance_id": instance.id,
                 "name": spec.name, "script": spec.script, "tag": spec.tag,
@@ -298,6 +300,9 @@ class InstanceManager:
         """What the cluster reports about a plugin's task (its facts, its environment build, its job's end)."""
         instance = self.instances.get(event.key)
         if instance is None:
+            return
+        if isinstance(event, Warned):
+            self._warn(instance, event.text)
             return
         change = from_cluster(event, plugin=instance.spec.name, builds_environment=instance.builds_environment)
         if change is not None:
@@ -484,6 +489,16 @@ class InstanceManager:
             task.cancel()
 
     # ------------------------------------------------------------------ telling the client
+    def _warn(self, instance: PluginInstance, text: str) -> None:
+        """A warning about the plugin (its task wrote it to the plugin's log): to its client, once."""
+        if text in instance.warnings:
+            return
+        instance.warnings.append(text)
+        instance.logs.append(f"warning: {text}")
+        logger.info("plugin %s: warning: %s", instance.id, text)
+        self._tell_owner(instance, "showStatus", f"{instance.spec.name}: warning: {text}")
+        self._notify(instance, warning=text)
+
     def _notify(self, instance: PluginInstance, **extra: Any) -> None:
         info = {**instance.info(), **extra}
         for name in ("onPluginStatus", "on_plugin_status"):

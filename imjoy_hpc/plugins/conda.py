@@ -1,7 +1,8 @@
 """Conda environments of plugins: the `env` field and `conda:` requirements read into one request.
 
 Published plugins write `env` as a `conda create -n NAME spec...` command, a list of such commands (also
-`conda install ...`, `conda env create -f FILE`, `pip install ...`), a dict keyed by tag (resolved by the parser),
+`conda install ...`, `conda env create -f FILE`, `conda config --add channels X`, `pip install ...`; any other step,
+such as `git clone URL`, runs like a `cmd:` requirement), a dict keyed by tag (resolved by the parser),
 or entries for other engines: `{"type": "binder", ...}` is for MyBinder and skipped; `{"type": "variable",
 "options": {...}}` sets environment variables. Channels come from the site config (`imjoy-hpc.plugins.conda`);
 channels a plugin names are used only where the site allows it. Solving and installing happen in
@@ -37,6 +38,7 @@ class CondaRequest:
     pip: tuple[str, ...] = ()
     variables: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()       # entries skipped, for the log
+    commands: tuple[str, ...] = ()    # other steps (git clone ...): run like `cmd:` requirements
 
 
 def _option_value(words: list[str], i: int, entry: str) -> str:
@@ -57,9 +59,13 @@ def _conda_command(words: list[str], entry: str, out: dict) -> None:
         if not out["files"]:
             raise CondaEnvError(f"env entry {entry!r}: `conda env create` needs -f FILE")
         return
+    if len(words) > 1 and words[1] == "config":
+        _conda_config(words, entry, out)
+        return
     if len(words) < 2 or words[1] not in ("create", "install"):
-        raise CondaEnvError(f"env entry {entry!r}: imjoy-hpc reads `conda create`, `conda install` and "
-                            "`conda env create -f FILE` commands")
+        out["notes"].append(f"env entry {entry!r} skipped: imjoy-hpc builds the environment itself from "
+                            "`conda create`, `conda install`, `conda env create -f FILE` and `conda config` entries")
+        return
     i = 2
     while i < len(words):
         word = words[i]
@@ -82,6 +88,19 @@ def _conda_command(words: list[str], entry: str, out: dict) -> None:
         else:
             out["specs"].append(word)
         i += 1
+
+
+def _conda_config(words: list[str], entry: str, out: dict) -> None:
+    """`conda config --add/--append/--prepend channels X`: the plugin names a channel; other settings are skipped."""
+    i, added = 2, False
+    while i < len(words):
+        if words[i] in ("--add", "--append", "--prepend") and i + 2 < len(words) and words[i + 1] == "channels":
+            out["channels"].append(words[i + 2])
+            i, added = i + 3, True
+        else:
+            i += 1
+    if not added:
+        out["notes"].append(f"env entry {entry!r} skipped: only `conda config --add channels NAME` is used")
 
 
 def _environment_file(path: Path, entry: str, out: dict) -> None:
@@ -108,10 +127,30 @@ def _environment_file(path: Path, entry: str, out: dict) -> None:
 def _pip_command(words: list[str], entry: str, out: dict) -> None:
     if len(words) < 3 or words[1] != "install":
         raise CondaEnvError(f"env entry {entry!r}: only `pip install PACKAGES` is understood")
+    if any(w in ("-r", "--requirement", "-e", "--editable") or w.startswith(("--requirement=", "--editable="))
+           for w in words[2:]):
+        out["commands"].append(entry)  # files of the plugin's own (after a `git clone`): run as a step
+        return
     out["pip"] += [w for w in words[2:] if not w.startswith("-")]
 
 
+_ENV_TOOLS = ("conda", "mamba", "micromamba", "pip", "pip3")
+
+
+def _tool(part: str) -> str | None:
+    try:
+        words = shlex.split(part)
+    except ValueError:
+        return None
+    return Path(words[0]).name if words else None
+
+
 def _command(text: str, out: dict, work_dir: Path | None) -> None:
+    parts = [p.strip() for p in text.split("&&") if p.strip()]
+    if any(_tool(p) not in _ENV_TOOLS for p in parts):
+        # `git clone URL && cd x && pip install .`: a step of the plugin's own, run as a `cmd:` requirement is
+        out["commands"].append(text.strip())
+        return
     for part in text.split("&&"):
         entry = part.strip()
         if not entry:
@@ -127,11 +166,8 @@ def _command(text: str, out: dict, work_dir: Path | None) -> None:
             for name in out["files"][before:]:
                 path = Path(name) if Path(name).is_absolute() or work_dir is None else work_dir / name
                 _environment_file(path, entry, out)
-        elif tool in ("pip", "pip3"):
-            _pip_command(words, entry, out)
         else:
-            raise CondaEnvError(f"env entry {entry!r}: not a conda or pip command (imjoy-hpc builds the "
-                                "environment itself; use `requirements` with cmd: for other commands)")
+            _pip_command(words, entry, out)
 
 
 def _mapping(item: dict, out: dict) -> None:
@@ -154,7 +190,7 @@ def parse_env(env: Any, conda_requirements: tuple[str, ...] = (), *, work_dir: P
     """The conda request of a plugin (its `env` field, already resolved for its tag, plus `conda:` requirements);
     None when it asks nothing of conda. Raises CondaEnvError naming an entry it cannot read."""
     out: dict[str, Any] = {"name": None, "specs": [], "channels": [], "pip": [], "variables": {}, "notes": [],
-                           "files": []}
+                           "files": [], "commands": []}
     items = env if isinstance(env, list) else ([] if env is None or env == "" else [env])
     for item in items:
         if isinstance(item, str):
@@ -164,11 +200,11 @@ def parse_env(env: Any, conda_requirements: tuple[str, ...] = (), *, work_dir: P
         else:
             raise CondaEnvError(f"env entry {item!r} must be a command (string) or a mapping")
     out["specs"] += list(conda_requirements)
-    if not out["specs"] and not out["pip"] and not out["variables"]:
-        return None if not out["notes"] else CondaRequest(specs=(), notes=tuple(out["notes"]))
+    if not any(out[k] for k in ("specs", "pip", "variables", "notes", "commands")):
+        return None
     return CondaRequest(specs=tuple(dict.fromkeys(out["specs"])), name=out["name"],
                         channels=tuple(dict.fromkeys(out["channels"])), pip=tuple(out["pip"]),
-                        variables=out["variables"], notes=tuple(out["notes"]))
+                        variables=out["variables"], notes=tuple(out["notes"]), commands=tuple(out["commands"]))
 
 
 def site_channels(request: CondaRequest, settings: "CondaSettings") -> tuple[list[str], list[str]]:

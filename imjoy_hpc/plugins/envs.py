@@ -44,7 +44,7 @@ from imjoy_hpc.files import write_atomic
 
 from .parser import PluginError
 from .processes import die_with_parent, stop_group
-from .requirements import Requirements, normalized_pip, parse_requirements
+from .requirements import Requirement, Requirements, normalized_pip, parse_requirements
 
 if TYPE_CHECKING:
     from imjoy_hpc.settings import CondaSettings
@@ -491,15 +491,17 @@ def _conda_settings(conda: "CondaSettings | dict | None") -> "CondaSettings":
 
 def ensure_environment(requirements: Requirements | list[str] | str | None, *, cache_dir: Path,
                        python: str = sys.executable, allow_install: bool = True, log: Log = print,
-                       name: str = "plugin", env: Any = None, allow_commands: bool = False,
+                       name: str = "plugin", env: Any = None, allow_commands: bool = True,
                        timeout: float = 1800.0, stop: threading.Event | None = None, progress: Log | None = None,
-                       conda: "CondaSettings | dict | None" = None, work_dir: Path | None = None) -> EnvInfo:
+                       conda: "CondaSettings | dict | None" = None, work_dir: Path | None = None,
+                       warn: Log | None = None) -> EnvInfo:
     """Return a Python (and environment variables) that satisfy `requirements` and the conda `env`, building and
     caching an environment when needed.
 
     `name` labels log lines and errors; `progress` hears each step of a build (not of a cache hit); `stop`
     abandons a build (its processes are killed); `conda` is the site's conda settings (channels, tool);
-    `work_dir` is where an `env` entry's files (environment.yml) are. Raises EnvRefused when the requirements
+    `work_dir` is where an `env` entry's files (environment.yml) are; `warn` hears what was left out or changed
+    (default: the log). Raises EnvRefused when the requirements
     are not allowed or not supported, EnvBuildError when building fails or takes longer than `timeout` seconds.
     """
     from imjoy_hpc.plugins.conda import CondaEnvError, parse_env, site_channels
@@ -508,19 +510,23 @@ def ensure_environment(requirements: Requirements | list[str] | str | None, *, c
     label = f"plugin {name}"
     if progress is None:
         progress = lambda text: None  # noqa: E731
+    if warn is None:
+        warn = lambda text: log(f"{label}: {text}")  # noqa: E731
     try:
         request = parse_env(env, reqs.conda, work_dir=work_dir)
     except CondaEnvError as exc:
         raise EnvRefused(f"{label}: {exc}") from None
     for note in request.notes if request else ():
-        log(f"{label}: {note}")
+        warn(note)
+    if request is not None and request.commands:  # env steps that are not conda's: run like cmd: requirements
+        reqs = Requirements(reqs.entries + tuple(Requirement("cmd", (c,), c) for c in request.commands))
     variables = dict(request.variables) if request else {}
     conda_job = None
     if request is not None and (request.specs or request.pip):
         settings = _conda_settings(conda)
         channels, notes = site_channels(request, settings)
         for note in notes:
-            log(f"{label}: {note}")
+            warn(note)
         if request.specs:
             conda_job = {"specs": list(request.specs), "channels": channels, "tool": settings.command,
                          "pip": list(request.pip), "name": request.name}
@@ -529,7 +535,7 @@ def ensure_environment(requirements: Requirements | list[str] | str | None, *, c
     if (reqs.commands or reqs.repos) and not allow_commands:
         entry = next(r.entry for r in reqs.entries if r.kind in ("cmd", "repo"))
         raise EnvRefused(f"{label} requirement {entry!r} would run a command or clone a repository at install "
-                         f"time; this is disabled for security (site config {COMMANDS_CONFIG_KEY})")
+                         f"time, which this site turned off ({COMMANDS_CONFIG_KEY}: false)")
     if not reqs.pip and not reqs.repos and not reqs.commands and conda_job is None:
         return EnvInfo(python=python, variables=variables)
     probe = python_info(python)

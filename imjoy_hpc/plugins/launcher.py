@@ -87,6 +87,18 @@ def _launch(payload: dict, log: Any, log_file: Path, link: TaskLink, stop: threa
     def note(line: str) -> None:
         log.write(f"[imjoy-hpc] {line}\n".encode())
 
+    warned: set[str] = set()
+
+    def warn(text: str) -> None:
+        """Into the plugin's log and to the gateway (its client sees it), once each."""
+        if text not in warned:
+            warned.add(text)
+            note(f"warning: {text}")
+            link.emit("warning", text=text)
+
+    for text in payload.get("warnings") or ():
+        warn(text)
+
     python, env = sys.executable, dict(os.environ)
     work_dir = payload.get("work_dir") or None
     if payload.get("requirements") or payload.get("env"):
@@ -106,6 +118,7 @@ def _launch(payload: dict, log: Any, log_file: Path, link: TaskLink, stop: threa
                 env=payload.get("env"), allow_commands=payload.get("allow_commands", False),
                 timeout=float(payload.get("install_timeout") or 1800), stop=stop, progress=progress,
                 conda=payload.get("conda") or {}, work_dir=Path(work_dir) if work_dir else None,
+                warn=warn,
             )
         except EnvError as exc:
             note(f"environment failed: {exc}")

@@ -37,7 +37,7 @@ import yaml
 from imjoy_hpc.resources import REQUEST_KEYS, memory_amount, parse_walltime, whole_number
 from imjoy_hpc.rpc.errors import UserFacingError
 
-from .requirements import RequirementSyntaxError, Requirements, parse_requirements
+from .requirements import RequirementSyntaxError, Requirements, parse_requirements, without_standard_library
 
 PYTHON_TYPES = ("native-python", "web-python")
 BROWSER_TYPES = ("window", "web-worker", "webworker", "iframe", "rpc-window", "rpc-worker", "web-app", "functional")
@@ -187,25 +187,35 @@ class _Checker:
         return list(value)
 
 
-def _resolve_tags(config: dict, tags: list[str], tag: str | None, chk: _Checker, warnings: list[str]) -> None:
-    """Replace tag-keyed fields of `config` (in place) by the value for `tag`."""
+def _keyed_by_tag(key: str, value: dict, tags: list[str]) -> bool:
+    """Whether an object-valued field is keyed by tag rather than an ordinary object (hpc: {cores: 4}): every key
+    is a tag, or some key is and none is a field of its own (hpc), or (env) it is no env entry (those have a
+    "type")."""
+    if key not in _OBJECT_FIELDS or all(k in tags for k in value):
+        return True
+    if key == "env":
+        return "type" not in value and all(isinstance(v, (str, list)) for v in value.values())
+    return any(k in tags for k in value) and not (key == "hpc" and any(k in REQUEST_KEYS for k in value))
+
+
+def _resolve_tags(config: dict, tags: list[str], tag: str | None, warnings: list[str]) -> None:
+    """Replace tag-keyed fields of `config` (in place) by the value for `tag`. Keys naming no tag are ignored with a
+    warning, as ImJoy ignored them (a published plugin may spell a tag differently in two places)."""
     for key in TAG_FIELDS:
         value = config.get(key)
-        if not isinstance(value, dict) or not value:
+        if not isinstance(value, dict) or not value or not _keyed_by_tag(key, value, tags):
             continue
-        if key in _OBJECT_FIELDS and not (tags and set(value) <= set(tags)):
-            continue  # an ordinary object value (e.g. hpc: {cores: 4})
-        if not tags:
-            chk.fail(f'config field "{key}" is an object keyed by tag, but the config has no "tags"')
         unknown = [k for k in value if k not in tags]
         if unknown:
-            chk.fail(f'config field "{key}" is keyed by unknown tag(s) {", ".join(map(repr, unknown))}; '
-                     f'tags are: {", ".join(tags)}')
+            warnings.append(f'config field "{key}" is keyed by {", ".join(map(repr, unknown))}, which '
+                            f'{"is not a tag" if len(unknown) == 1 else "are not tags"} of the plugin '
+                            f'(tags: {", ".join(tags) or "none"}): ignored')
         if tag in value:
             config[key] = value[tag]
         else:
             del config[key]
-            warnings.append(f'config field "{key}" has no value for tag "{tag}"; left unset')
+            if tag is not None:
+                warnings.append(f'config field "{key}" has no value for tag "{tag}"; left unset')
 
 
 def _checked(chk: "_Checker", where: str, expected: str, value: Any, check, *args: Any, **kwargs: Any) -> None:
@@ -253,6 +263,11 @@ def _build_spec(config: Any, *, chk: _Checker, fmt: str, tag: str | None, defaul
         chk.fail(f"the config must be an object (mapping), got {_type_name(config)}")
     config = dict(config)
     warnings: list[str] = []
+    if isinstance(config.get("tags"), str):  # "tags": "" or "CPU, GPU": ImJoy took these
+        text = config["tags"]
+        config["tags"] = [t.strip() for t in text.split(",") if t.strip()]
+        if text.strip():
+            warnings.append(f'config field "tags" is a string ({text!r}); read as the list {config["tags"]}')
     tags = chk.string_list(config, "tags")
     dupes = sorted({t for t in tags if tags.count(t) > 1})
     if dupes:
@@ -269,14 +284,16 @@ def _build_spec(config: Any, *, chk: _Checker, fmt: str, tag: str | None, defaul
             chk.fail(f'config field "tag" is "{default_tag}", which is not one of the tags: '
                      f'{", ".join(tags) or "(none)"}')
         chosen = default_tag if default_tag is not None else (tags[0] if tags else None)
-    _resolve_tags(config, tags, chosen, chk, warnings)
+    _resolve_tags(config, tags, chosen, warnings)
 
     name = chk.string(config, "name", default=default_name, required=default_name is None)
     if not name or not name.strip():
         chk.fail('config field "name" must not be empty')
     name = name.strip()
     ptype = chk.string(config, "type", default="native-python")
-    if ptype not in PYTHON_TYPES:
+    if ptype not in PYTHON_TYPES and ptype.startswith(PYTHON_TYPES):  # web-python-window...
+        warnings.append(f'plugin type "{ptype}" runs here as a Python plugin; its window part is not shown')
+    elif ptype not in PYTHON_TYPES:
         if ptype in BROWSER_TYPES:
             chk.fail(f'plugin type "{ptype}" runs in the browser; imjoy-hpc runs Python plugins '
                      f'(type {" or ".join(PYTHON_TYPES)})')
@@ -293,6 +310,8 @@ def _build_spec(config: Any, *, chk: _Checker, fmt: str, tag: str | None, defaul
         requirements = parse_requirements(config.get("requirements"))
     except RequirementSyntaxError as exc:
         chk.fail(f'config field "requirements": {exc}')
+    requirements, skipped = without_standard_library(requirements)
+    warnings += [f'requirement {name!r} is part of Python\'s standard library: not installed' for name in skipped]
     chk.string_list(config, "dependencies")
     chk.string(config, "icon")
     cover = config.get("cover")

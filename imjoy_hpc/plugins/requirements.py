@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import sys
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -173,3 +174,35 @@ def _is_empty(entry: Any) -> bool:
 def normalized_pip(specs: Iterable[str]) -> list[str]:
     """pip specs as used for the environment key: stripped, lower-cased, sorted, unique."""
     return sorted({s.strip().lower() for s in specs if s.strip()})
+
+
+_PROJECT_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:[<>=!~;\[]|$)")
+
+
+def standard_library_name(spec: str) -> str | None:
+    """The module name when a pip spec names a module of Python's standard library (`os`, `json>=1`), else None."""
+    match = _PROJECT_NAME.match(spec.strip())
+    if not match:
+        return None
+    name = match.group(1)
+    names = getattr(sys, "stdlib_module_names", frozenset())
+    return name if name in names or name.lower() in names else None
+
+
+def without_standard_library(reqs: Requirements) -> tuple[Requirements, list[str]]:
+    """`reqs` without pip specs that name standard-library modules (published plugins list `os`, which pip cannot
+    install, failing the whole install); the names left out."""
+    skipped: list[str] = []
+    kept: list[Requirement] = []
+    for req in reqs.entries:
+        if req.kind != "pip":
+            kept.append(req)
+            continue
+        items = []
+        for item in req.items:
+            name = standard_library_name(item)
+            (skipped.append(name) if name else items.append(item))
+        if items:
+            kept.append(Requirement("pip", tuple(items), req.entry if len(items) == len(req.items)
+                                    else "pip:" + " ".join(shlex.quote(i) for i in items)))
+    return (reqs, []) if not skipped else (Requirements(tuple(kept)), skipped)

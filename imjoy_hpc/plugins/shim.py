@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import os
 import sys
 import threading
@@ -12,15 +11,7 @@ from typing import Any
 
 from imjoy_hpc.rpc import DotDict, RPCPeer
 
-
-def _completed(value: Any, loop: asyncio.AbstractEventLoop, loop_thread: int) -> Any:
-    """An already-resolved future, awaitable from the loop and `.result()`-able from threads."""
-    if threading.get_ident() == loop_thread:
-        future = loop.create_future()
-    else:
-        future = concurrent.futures.Future()
-    future.set_result(value)
-    return future
+from .legacy_api import Ops, resolved as _completed, thenable, thenable_function
 
 
 class PluginApi:
@@ -43,9 +34,12 @@ class PluginApi:
         self.exported = asyncio.Event()
         self._builtin = {"_name": config.get("name"), "_version": config.get("version"), "_id": config.get("_id"),
                          "_tag": tag, "_type": config.get("type")}
+        self.ops = Ops(config.get("name"))
 
     def export(self, api: Any, config: dict | None = None) -> Any:
-        """Publish the plugin's API to the gateway (`api.export(ImJoyPlugin())`)."""
+        """Publish the plugin's API to the gateway (`api.export(ImJoyPlugin())`); its `run` takes ImJoy's ctx
+        (with `_op`, and registered ops dispatched to their own `run`)."""
+        api = self._with_ops(api)
         if threading.get_ident() != self._thread:
             return asyncio.run_coroutine_threadsafe(self._export(api), self._peer.loop)
         self.exported.set()
@@ -54,6 +48,30 @@ class PluginApi:
     async def _export(self, api: Any) -> None:
         self.exported.set()
         await self._peer.set_interface(api)
+
+    def _with_ops(self, api: Any) -> Any:
+        members = dict(api) if isinstance(api, dict) else {
+            name: getattr(api, name) for name in dir(api) if not name.startswith("_")}
+        if not callable(members.get("run")):
+            return api
+        members["run"] = self.ops.wrap_run(members["run"], self._peer.loop)
+        return members
+
+    def register(self, config: Any) -> Any:
+        """Register an op (ImJoy's `api.register`): recorded here, so `run` gets `ctx._op`, and passed on to the
+        ImJoy app when one is attached."""
+        name = self.ops.register(config)
+        app = self._app_function("register")
+        return thenable(app(config)) if app is not None else _completed(name, self._peer.loop, self._thread)
+
+    def unregister(self, config: Any) -> Any:
+        self.ops.unregister(config)
+        app = self._app_function("unregister")
+        return thenable(app(config)) if app is not None else _completed(None, self._peer.loop, self._thread)
+
+    def _app_function(self, name: str) -> Any:
+        remote = self.__dict__.get("_remote") or {}
+        return remote[name] if name in remote and callable(remote[name]) else None
 
     def getConfig(self, key: str | None = None) -> Any:  # noqa: N802 - ImJoy's name
         """A config value: `_name`, `_version`, `_tag`..., or one stored with setConfig."""
@@ -91,7 +109,7 @@ class PluginApi:
     def __getattr__(self, name: str) -> Any:
         remote = self.__dict__.get("_remote") or {}
         if name in remote and callable(remote[name]):
-            return remote[name]
+            return thenable_function(remote[name])
         if name in IMJOY_APP_FUNCTIONS:
             return unserved(name)
         raise AttributeError(f"api.{name} is not available to plugins run by imjoy-hpc")
@@ -100,7 +118,7 @@ class PluginApi:
 # ImJoy app functions a plugin may call that this gateway does not serve: calling one fails naming it.
 IMJOY_APP_FUNCTIONS = ("createWindow", "showDialog", "showFileDialog", "getWindow", "getFileManager",
                        "showFileManager", "exportFile", "installPlugin", "uninstallPlugin", "registerService",
-                       "getServices", "getEngine", "getEngineFactory", "register", "unregister", "run", "call",
+                       "getServices", "getEngine", "getEngineFactory", "run", "call",
                        "onClose", "progress")
 
 
