@@ -43,6 +43,7 @@ class ServerSettings:
     preauth_max_bytes: int
     max_pending_connections: int
     registrations_per_second: float
+    plugin_register_timeout: float
     max_connections: int | None
     max_foreign_connections: int
     chunk_bytes: int
@@ -65,6 +66,7 @@ class CondaSettings:
     plugin_channels: bool
     channel_alias: str | None
     command: str | None
+    old_python: typing.Literal["raise", "refuse"]
 
     @classmethod
     def of(cls, value: "CondaSettings | Mapping | None") -> "CondaSettings":
@@ -239,6 +241,11 @@ class _Parser:
             return self.value(next(a for a in args if a is not type(None)), value, key)
         if dataclasses.is_dataclass(tp):
             return self.section(tp, value, key)
+        if origin is typing.Literal:
+            choice = value.strip().lower() if isinstance(value, str) else value
+            if choice in args:
+                return choice
+            raise self.error(key, f"expected one of {', '.join(map(str, args))}, got {_show(value)}")
         if tp is bool:
             return self.boolean(value, key)
         if tp in (int, float):

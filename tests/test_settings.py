@@ -54,7 +54,7 @@ def test_a_partial_section_is_laid_over_the_defaults_and_kept_as_given():
     assert settings.server.port == 9600 and settings.server.tcp is False
     assert settings.server.host == "127.0.0.1"
     assert settings.plugins.conda == CondaSettings(channels=("file:///mirror",), plugin_channels=False,
-                                                   channel_alias=None, command=None)
+                                                   channel_alias=None, command=None, old_python="raise")
     assert settings.raw == section  # what the cluster layer parses itself (profiles, limits)
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.server.port = 1  # type: ignore[misc]
@@ -95,6 +95,10 @@ def test_a_mapping_given_in_code_names_the_key():
         Gateway({"server": None}, token="t" * 32, state_dir=None)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match=r"^imjoy-hpc\.plugins\.conda\.plugin-channels: expected true or false"):
         CondaSettings.of({"plugin-channels": "sometimes"})
+    with pytest.raises(ConfigError, match=r"^imjoy-hpc\.plugins\.conda\.old-python: expected one of raise, refuse, "
+                                          r"got 'lower'$"):
+        CondaSettings.of({"old-python": "lower"})
+    assert CondaSettings.of({"old-python": "Refuse"}).old_python == "refuse"
 
 
 def test_serve_refuses_an_empty_server_key_in_one_line(tmp_path):
