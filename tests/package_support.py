@@ -17,24 +17,32 @@ RUNTIME = f"{sys.version_info[0]}.{sys.version_info[1]}"
 
 
 def make_conda_package(channel: Path, name: str, version: str, files: dict[str, tuple[bytes, int]],
-                       depends: tuple[str, ...] = (), build: str = "0") -> Path:
-    """A noarch conda package `<name>-<version>-<build>.tar.bz2` in channel/noarch; files = {path: (data, mode)}."""
+                       depends: tuple[str, ...] = (), build: str = "0", links: dict[str, str] | None = None,
+                       compresslevel: int = 9) -> Path:
+    """A noarch conda package `<name>-<version>-<build>.tar.bz2` in channel/noarch; files = {path: (data, mode)},
+    links = {path: symbolic link target}."""
+    links = links or {}
     index = {"name": name, "version": version, "build": build, "build_number": 0, "depends": list(depends),
              "noarch": "generic", "subdir": "noarch", "license": "MIT", "timestamp": int(time.time() * 1000)}
-    paths = {"paths_version": 1, "paths": [
-        {"_path": p, "path_type": "hardlink", "sha256": hashlib.sha256(d).hexdigest(), "size_in_bytes": len(d)}
-        for p, (d, _) in sorted(files.items())]}
+    paths = {"paths_version": 1, "paths": sorted([
+        *({"_path": p, "path_type": "hardlink", "sha256": hashlib.sha256(d).hexdigest(), "size_in_bytes": len(d)}
+          for p, (d, _) in files.items()),
+        *({"_path": p, "path_type": "softlink"} for p in links)], key=lambda e: e["_path"])}
     members = {"info/index.json": (json.dumps(index).encode(), 0o644),
                "info/paths.json": (json.dumps(paths).encode(), 0o644),
-               "info/files": ("".join(p + "\n" for p in sorted(files)).encode(), 0o644), **files}
+               "info/files": ("".join(p + "\n" for p in sorted([*files, *links])).encode(), 0o644), **files}
     out = channel / "noarch"
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{name}-{version}-{build}.tar.bz2"
-    with tarfile.open(path, "w:bz2") as tar:
+    with tarfile.open(path, "w:bz2", compresslevel=compresslevel) as tar:
         for member, (data, mode) in members.items():
             info = tarfile.TarInfo(member)
             info.size, info.mode, info.mtime = len(data), mode, int(time.time())
             tar.addfile(info, io.BytesIO(data))
+        for member, target in links.items():
+            info = tarfile.TarInfo(member)
+            info.type, info.linkname, info.mode, info.mtime = tarfile.SYMTYPE, target, 0o777, int(time.time())
+            tar.addfile(info)
     return path
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from imjoy_hpc.plugins.conda import parse_env
 from imjoy_hpc.plugins.envs import EnvBuildError, ensure_environment
-from package_support import RUNTIME, hpc_channel, in_threads, make_source_package
+from package_support import hpc_channel, in_threads, make_source_package
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -96,5 +96,13 @@ def test_unsolvable_and_unsupported_python_are_named(tmp_path, channel):
     with pytest.raises(EnvBuildError) as err:
         ensure_environment([], env="conda create -n old python=3.6 hpctool", cache_dir=tmp_path / "envs",
                            log=Log(), conda=conda, name="Old")
-    assert f"asks for Python 3.6.15, but the imjoy-hpc plugin runtime runs on Python {RUNTIME}" in str(err.value)
+    # python=3.6 is raised to 3.9, the oldest Python the plugin runtime runs on, which this channel does not have
+    assert str(err.value).startswith("plugin Old: Python 3.9 cannot be had from "), str(err.value)
+    assert "(the environment asked for python=3.6, raised to 3.9 because" in str(err.value)
+    with pytest.raises(EnvBuildError) as err:
+        ensure_environment([], env="conda create -n old python=3.6 hpctool", cache_dir=tmp_path / "envs",
+                           log=Log(), conda={**conda, "old-python": "refuse"}, name="Old")
+    assert str(err.value).startswith("plugin Old: the environment asks for python=3.6, but the imjoy-hpc plugin "
+                                     "runtime runs on Python 3.9 or newer and this site does not raise older pins "
+                                     "(imjoy-hpc.plugins.conda.old-python: refuse)"), str(err.value)
     assert [p for p in (tmp_path / "envs").iterdir() if p.is_dir() and not p.name.startswith(".")] == []

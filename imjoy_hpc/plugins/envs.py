@@ -9,8 +9,10 @@ them.
 
 A conda request (`env`, `conda:` requirements; see :mod:`imjoy_hpc.plugins.conda`) is solved and installed by a
 real solver (:mod:`imjoy_hpc.plugins.conda_build`) into ``conda-<key>``. If the env has a Python, the plugin runs
-on it, with the runtime added by the same ``.pth`` (its version must be the runtime's); otherwise the plugin
-runs on the base Python with the env activated (PATH, CONDA_PREFIX, libraries, activate.d scripts).
+on it: on the base Python's version with the runtime added by the same ``.pth``; on another (3.9 or newer) with
+the runtime's packages solved into the env and its modules on PYTHONPATH (:mod:`imjoy_hpc.plugins.runtime`).
+Otherwise the plugin runs on the base Python with the env activated (PATH, CONDA_PREFIX, libraries, activate.d
+scripts).
 
 An environment counts as complete only when its marker file exists; the marker is written last (an atomic
 rename). Builders take an exclusive lock (``<key>.lock``) so concurrent starts, also on other nodes sharing the
@@ -130,6 +132,16 @@ def satisfied(spec):
         return False
     return req.specifier.contains(version, prereleases=True)
 print(json.dumps({s: satisfied(s) for s in json.load(sys.stdin)}))
+"""
+
+# Which of the modules named on the command line a Python cannot import (printed, one a line).
+RUNTIME_IMPORTS = r"""
+import importlib, sys
+for name in sys.argv[1:]:
+    try:
+        importlib.import_module(name)
+    except Exception:
+        print(name)
 """
 
 _info_cache: dict[tuple, dict] = {}
@@ -307,16 +319,18 @@ class _Builder:
     """Builds one environment directory (which must not exist yet); the marker file is written last."""
 
     def __init__(self, env_dir: Path, *, python: str, probe: dict, reqs: Requirements, log: Log, label: str,
-                 timeout: float, stop: threading.Event | None, progress: Log) -> None:
+                 timeout: float, stop: threading.Event | None, progress: Log, warn: Log | None = None) -> None:
         self.env_dir, self.python, self.probe, self.reqs = env_dir, python, probe, reqs
         self.log, self.label, self.stop, self.progress = log, label, stop, progress
+        self.warn = warn or (lambda text: log(f"{label}: {text}"))
         self.deadline = time.monotonic() + timeout
         self.timeout = timeout
 
     def run(self, cmd: list[str], prefix: str, **kwargs: Any) -> tuple[int, list[str]]:
         left = max(1.0, self.deadline - time.monotonic())
         try:
-            return _run_logged(cmd, log=self.log, prefix=prefix, timeout=left, stop=self.stop, **kwargs)
+            return _run_logged(cmd, log=kwargs.pop("log", self.log), prefix=prefix, timeout=left, stop=self.stop,
+                               **kwargs)
         except EnvBuildError as exc:
             if isinstance(exc, EnvAbandoned):
                 raise
@@ -338,18 +352,31 @@ class _Builder:
         self.add_runtime(env_py)
         return env_py
 
-    def add_runtime(self, env_py: Path) -> None:
-        """Make the imjoy-hpc runtime (this installation's packages) importable from `env_py`; the environment's
-        own packages come first."""
-        check = subprocess.run([str(env_py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               capture_output=True, text=True, timeout=60)
+    def add_runtime(self, env_py: Path) -> bool:
+        """Make the imjoy-hpc runtime importable from `env_py`; the environment's own packages come first.
+
+        On the base Python's version this installation's packages are added (a .pth: True). On another Python the
+        environment must hold the runtime's own packages (solved into it); its code comes from a directory of
+        this installation's runtime modules on the plugin's PYTHONPATH when it starts (False)."""
+        from .runtime import IMPORT_NAMES
+
+        check = subprocess.run([str(env_py), "-c", "import sys, sysconfig; print(sysconfig.get_paths()['purelib']); "
+                                "print('py%d%d' % sys.version_info[:2])"], capture_output=True, text=True, timeout=60)
         if check.returncode != 0:
             raise EnvBuildError(f"{self.label}: the environment's Python does not start: "
                                 f"{check.stderr.strip()[-300:]}")
-        purelib = Path(check.stdout.strip())
-        purelib.mkdir(parents=True, exist_ok=True)
+        purelib, short = check.stdout.split()[-2:]
+        if short != self.probe["short"]:
+            missing = subprocess.run([str(env_py), "-c", RUNTIME_IMPORTS, *IMPORT_NAMES], capture_output=True,
+                                     text=True, timeout=120).stdout.split()
+            if missing:
+                raise EnvBuildError(f"{self.label}: the environment's Python ({env_py}) lacks {', '.join(missing)}, "
+                                    "which the imjoy-hpc plugin runtime imports; add them to the environment")
+            return False
+        Path(purelib).mkdir(parents=True, exist_ok=True)
         lines = "".join(f"import site; site.addsitedir({d!r})\n" for d in self.probe["site_dirs"])
-        (purelib / PARENT_PTH).write_text(lines)
+        (Path(purelib) / PARENT_PTH).write_text(lines)
+        return True
 
     def environ(self, bin_dir: Path) -> dict:
         env = dict(os.environ, VIRTUAL_ENV=str(bin_dir.parent),
@@ -389,21 +416,30 @@ class _Builder:
                 raise EnvBuildError(f"{self.label}: requirement command {command!r} exited with {rc}: "
                                     f"{failing_line(tail)}")
 
-    def conda(self, request: dict, cache_dir: Path) -> str | None:
-        """Solve and install the conda packages into env_dir; the env's Python, or None when it has none."""
+    def conda(self, request: dict, cache_dir: Path) -> tuple[str | None, bool]:
+        """Solve and install the conda packages into env_dir: the env's Python (None when it has none) and whether
+        the runtime's packages are the base Python's (see add_runtime)."""
+        from .runtime import CONDA_SPECS
+
         self.stage(f"solving and installing conda packages {', '.join(request['specs'])}")
         job = {"prefix": str(self.env_dir), "specs": request["specs"], "channels": request["channels"],
                "cache_dir": str(cache_dir / ".conda-cache"), "tool": request.get("tool"),
-               "runtime_python": ".".join(self.probe["version"].split("-")[1].split(".")[:2])}
-        rc, tail = self.run([self.python, "-m", "imjoy_hpc.plugins.conda_build"], "conda: ",
+               "runtime_python": ".".join(self.probe["version"].split("-")[1].split(".")[:2]),
+               "runtime_specs": list(CONDA_SPECS), "old_python": request.get("old_python", "raise")}
+
+        def log(line: str) -> None:
+            self.log(line)
+            if line.startswith("conda: WARNING: "):
+                self.warn(line.removeprefix("conda: WARNING: "))
+
+        rc, tail = self.run([self.python, "-m", "imjoy_hpc.plugins.conda_build"], "conda: ", log=log,
                             stdin_text=json.dumps(job))
         if rc != 0:
             raise EnvBuildError(f"{self.label}: {failing_line(tail).removeprefix('ERROR: ')}")
         env_py = _env_python(self.env_dir)
         if not env_py.exists():
-            return None
-        self.add_runtime(env_py)
-        return str(env_py)
+            return None, True
+        return str(env_py), self.add_runtime(env_py)
 
     def finish(self, marker: dict) -> None:
         marker = {"requirements": self.reqs.to_list(), "pip": list(self.reqs.pip), "python": self.probe["version"],
@@ -422,7 +458,7 @@ def _build_venv(b: _Builder) -> dict:
 
 def _build_conda(b: _Builder, request: dict, cache_dir: Path) -> dict:
     b.env_dir.mkdir(parents=True)
-    env_py = b.conda(request, cache_dir)
+    env_py, base_runtime = b.conda(request, cache_dir)
     pip = tuple(dict.fromkeys(b.reqs.pip + tuple(request.get("pip") or ())))
     if env_py is None and pip:  # no Python in the conda env: pip packages go to a venv on the base Python
         venv_py = b.venv(b.env_dir / "venv")
@@ -437,7 +473,7 @@ def _build_conda(b: _Builder, request: dict, cache_dir: Path) -> dict:
     env = b.environ(b.env_dir / "bin")
     b.repos_and_commands(env)
     return {"plugin_python": plugin_python, "conda_prefix": str(b.env_dir), "conda_python": env_py is not None,
-            "conda_name": request.get("name")}
+            "conda_name": request.get("name"), "runtime_dir": not base_runtime}
 
 
 def activation(prefix: Path, name: str | None, with_python: bool, runtime_short: str) -> dict[str, str]:
@@ -473,6 +509,11 @@ def _info(env_dir: Path, key: str, reqs: Requirements, created: bool, probe: dic
     if marker.get("conda_prefix"):
         extra.update(activation(Path(marker["conda_prefix"]), marker.get("conda_name"),
                                 bool(marker.get("conda_python")), probe["short"]))
+    if marker.get("runtime_dir"):  # another Python than the base's: the runtime's code from this installation
+        from .runtime import runtime_dir
+
+        inherited = extra.get("PYTHONPATH", os.environ.get("PYTHONPATH"))
+        extra["PYTHONPATH"] = os.pathsep.join(p for p in (str(runtime_dir(env_dir.parent)), inherited) if p)
     return EnvInfo(python=marker.get("plugin_python") or str(_env_python(env_dir)), path=env_dir, key=key,
                    created=created, requirements=reqs, repos={n: work / n for _, n in reqs.repos} if work else {},
                    work_dir=work, variables=extra)
@@ -529,7 +570,7 @@ def ensure_environment(requirements: Requirements | list[str] | str | None, *, c
             warn(note)
         if request.specs:
             conda_job = {"specs": list(request.specs), "channels": channels, "tool": settings.command,
-                         "pip": list(request.pip), "name": request.name}
+                         "pip": list(request.pip), "name": request.name, "old_python": settings.old_python}
         elif request.pip:
             reqs = Requirements(reqs.entries + tuple(parse_requirements([f"pip:{p}" for p in request.pip]).entries))
     if (reqs.commands or reqs.repos) and not allow_commands:
@@ -543,6 +584,8 @@ def ensure_environment(requirements: Requirements | list[str] | str | None, *, c
     conda_key = {k: conda_job[k] for k in ("specs", "channels", "pip")} if conda_job else None
     if conda_key:
         conda_key["platform"] = sys.platform
+        if conda_job["old_python"] != "raise":  # envs built with an old Python pin raised are not this site's
+            conda_key["old_python"] = conda_job["old_python"]
     key = environment_key(reqs, probe, conda_key)
     env_dir = cache_dir / key
     if _is_complete(env_dir):
@@ -572,7 +615,7 @@ def ensure_environment(requirements: Requirements | list[str] | str | None, *, c
             log(f"{label}: removing incomplete environment {env_dir}")
             shutil.rmtree(env_dir)
         builder = _Builder(env_dir, python=python, probe=probe, reqs=reqs, log=log, label=label, timeout=timeout,
-                           stop=stop, progress=progress)
+                           stop=stop, progress=progress, warn=warn)
         try:
             marker = _build_conda(builder, conda_job, cache_dir) if conda_job else _build_venv(builder)
             builder.finish(marker)
