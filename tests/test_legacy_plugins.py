@@ -192,7 +192,7 @@ async def test_failing_pip_requirement_names_the_failing_line_and_the_log(gatewa
         with pytest.raises(Exception) as err:
             await client.load_plugin(requirement_plugin("Broken Pip", [f"pip:{broken}"]))
         text = str(err.value)
-        assert "plugin 'Broken Pip' failed to start: plugin Broken Pip: pip could not install" in text
+        assert "plugin 'Broken Pip' failed to start: plugin Broken Pip: could not install pip packages" in text
         assert "RuntimeError: hpc_broken needs the FFTW headers: fftw3.h not found" in text.splitlines()[0]
         log = Path(text.split("(full log: ")[1].split(")")[0])
         assert log.is_file() and "fftw3.h not found" in log.read_text()

@@ -24,7 +24,7 @@ class Log(list):
         self.append(line)
 
     def pip_lines(self) -> list[str]:
-        return [line for line in self if line.startswith("pip: ")]
+        return [line for line in self if line.startswith(("pip: ", "uv: "))]
 
 
 def run_python(python: str, code: str) -> str:
@@ -89,7 +89,8 @@ def test_index_package_is_installed_into_a_cached_env_and_reused(tmp_path, packa
     second = ensure_environment([f"pip:{INDEX_PACKAGE}"], cache_dir=tmp_path / "envs", log=log2, name="Demo")
     assert not second.created and second.python == first.python
     assert log2.pip_lines() == [] and marker.stat().st_mtime_ns == stamp
-    assert sorted(p.name for p in (tmp_path / "envs").iterdir() if p.is_dir()) == [first.path.name]
+    built = sorted(p.name for p in (tmp_path / "envs").iterdir() if p.is_dir() and not p.name.startswith("."))
+    assert built == [first.path.name]
 
 
 def test_failed_install_leaves_no_env(tmp_path, package_index):
@@ -98,7 +99,7 @@ def test_failed_install_leaves_no_env(tmp_path, package_index):
         with pytest.raises(EnvBuildError) as err:
             ensure_environment([missing], cache_dir=tmp_path / "envs", log=Log(), name="Broken")
         assert "plugin Broken" in str(err.value) and "imjoy-hpc-test-no-such-package-7f3c9a" in str(err.value)
-        assert [p for p in (tmp_path / "envs").iterdir() if p.is_dir()] == []
+        assert [p for p in (tmp_path / "envs").iterdir() if p.is_dir() and not p.name.startswith(".")] == []
 
 
 def test_local_wheel_env_is_reused_without_pip(tmp_path, wheel_req):
@@ -189,7 +190,7 @@ def test_failing_or_hanging_command_leaves_no_env(tmp_path):
         ensure_environment(["cmd:exit 3"], cache_dir=tmp_path / "envs", allow_commands=True, log=Log())
     with pytest.raises(EnvBuildError, match="did not finish within 2 s"):
         ensure_environment(["cmd:sleep 60"], cache_dir=tmp_path / "envs", allow_commands=True, log=Log(), timeout=2)
-    assert [p for p in (tmp_path / "envs").iterdir() if p.is_dir()] == []
+    assert [p for p in (tmp_path / "envs").iterdir() if p.is_dir() and not p.name.startswith(".")] == []
 
 
 def test_repo_requirement_clones_when_allowed(tmp_path):

@@ -47,6 +47,7 @@ from imjoy_hpc.files import write_atomic
 from .parser import PluginError
 from .processes import die_with_parent, stop_group
 from .requirements import Requirement, Requirements, normalized_pip, parse_requirements
+from .uv_install import install_command, uv_binary, uv_variables
 
 if TYPE_CHECKING:
     from imjoy_hpc.settings import CondaSettings
@@ -57,6 +58,7 @@ SITE_CONFIG_KEY = "imjoy-hpc.plugins.install-requirements"
 COMMANDS_CONFIG_KEY = "imjoy-hpc.plugins.allow-requirement-commands"
 CONDA_CONFIG_KEY = "imjoy-hpc.plugins.conda"
 WORK_DIR = "work"
+UV_CACHE = ".uv-cache"  # uv's cache, beside the environments it fills (same file system: installs are hardlinks)
 
 Log = Callable[[str], Any]
 
@@ -197,7 +199,7 @@ def _env_python(env_dir: Path) -> Path:
 # Lines of pip's output that are framing, not the cause of a failure.
 _GENERIC = ("subprocess-exited-with-error", "note: this error originates", "see above for output",
             "failed to build", "error: failed-wheel-build", "metadata-generation-failed", "×", "╰─>", "│")
-_ERROR_LINE = re.compile(r"^\s*(ERROR:|error:|E:|[A-Za-z_.]*(Error|Exception)\b:?)")
+_ERROR_LINE = re.compile(r"^\s*(ERROR:|error:|cause:|E:|[A-Za-z_.]*(Error|Exception)\b:?)")
 
 
 def failing_line(lines: list[str]) -> str:
@@ -301,9 +303,11 @@ def _work_dir(env_dir: Path, reqs: Requirements) -> Path | None:
     return env_dir / WORK_DIR if reqs.repos or reqs.commands else None
 
 
-def environment_key(reqs: Requirements, probe: dict, conda: dict | None = None) -> str:
-    """The cache directory name for `reqs` (and a conda request) on the probed Python."""
+def environment_key(reqs: Requirements, probe: dict, conda: dict | None = None,
+                    resolve_as_of: str | None = None) -> str:
+    """The cache directory name for `reqs` (and a conda request, and a resolution date) on the probed Python."""
     payload = json.dumps({
+        **({"resolve_as_of": resolve_as_of} if resolve_as_of else {}),
         "pip": normalized_pip(reqs.pip),
         "repos": [list(r) for r in reqs.repos],
         "commands": list(reqs.commands),
@@ -319,8 +323,10 @@ class _Builder:
     """Builds one environment directory (which must not exist yet); the marker file is written last."""
 
     def __init__(self, env_dir: Path, *, python: str, probe: dict, reqs: Requirements, log: Log, label: str,
-                 timeout: float, stop: threading.Event | None, progress: Log, warn: Log | None = None) -> None:
+                 timeout: float, stop: threading.Event | None, progress: Log, warn: Log | None = None,
+                 resolve_as_of: str | None = None) -> None:
         self.env_dir, self.python, self.probe, self.reqs = env_dir, python, probe, reqs
+        self.resolve_as_of = resolve_as_of
         self.log, self.label, self.stop, self.progress = log, label, stop, progress
         self.warn = warn or (lambda text: log(f"{label}: {text}"))
         self.deadline = time.monotonic() + timeout
@@ -385,6 +391,23 @@ class _Builder:
         return env
 
     def pip(self, env_py: Path, env: dict, specs: tuple[str, ...]) -> None:
+        """Install pip packages into the environment of `env_py`: by uv (its cache beside the environments), or by
+        pip where this installation has no uv."""
+        uv = uv_binary()
+        if uv is None:
+            return self.pip_by_pip(env_py, env, specs)
+        self.stage(f"installing pip packages {', '.join(specs)}"
+                   + (f" as of {self.resolve_as_of}" if self.resolve_as_of else ""))
+        variables = uv_variables(self.env_dir.parent / UV_CACHE, self.resolve_as_of)
+        rc, tail = self.run(install_command(uv, env_py, specs), "uv: ", env={**env, **variables})
+        if rc != 0:
+            raise EnvBuildError(f"{self.label}: could not install pip packages {', '.join(specs)}: "
+                                f"{failing_line(tail)}")
+
+    def pip_by_pip(self, env_py: Path, env: dict, specs: tuple[str, ...]) -> None:
+        if self.resolve_as_of:
+            raise EnvBuildError(f"{self.label}: resolve-as-of {self.resolve_as_of} needs uv, which this "
+                                "installation lacks (pip install uv)")
         has_pip = subprocess.run([str(env_py), "-c", "import pip"], capture_output=True, timeout=60).returncode == 0
         if not has_pip:
             rc, tail = self.run([str(env_py), "-m", "ensurepip", "--default-pip"], "ensurepip: ", env=env)
@@ -395,7 +418,8 @@ class _Builder:
         rc, tail = self.run([str(env_py), "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
                              "--progress-bar", "off", *specs], "pip: ", env=env)
         if rc != 0:
-            raise EnvBuildError(f"{self.label}: pip could not install {', '.join(specs)}: {failing_line(tail)}")
+            raise EnvBuildError(f"{self.label}: could not install pip packages {', '.join(specs)}: "
+                                f"{failing_line(tail)}")
 
     def repos_and_commands(self, env: dict) -> None:
         work = _work_dir(self.env_dir, self.reqs)
@@ -535,9 +559,12 @@ def ensure_environment(requirements: Requirements | list[str] | str | None, *, c
                        name: str = "plugin", env: Any = None, allow_commands: bool = True,
                        timeout: float = 1800.0, stop: threading.Event | None = None, progress: Log | None = None,
                        conda: "CondaSettings | dict | None" = None, work_dir: Path | None = None,
-                       warn: Log | None = None) -> EnvInfo:
+                       warn: Log | None = None, resolve_as_of: str | None = None) -> EnvInfo:
     """Return a Python (and environment variables) that satisfy `requirements` and the conda `env`, building and
     caching an environment when needed.
+
+    `resolve_as_of` (a date, YYYY-MM-DD) resolves pip packages as they were on that day (uv's exclude-newer),
+    for plugins that predate today's releases.
 
     `name` labels log lines and errors; `progress` hears each step of a build (not of a cache hit); `stop`
     abandons a build (its processes are killed); `conda` is the site's conda settings (channels, tool);
@@ -586,7 +613,7 @@ def ensure_environment(requirements: Requirements | list[str] | str | None, *, c
         conda_key["platform"] = sys.platform
         if conda_job["old_python"] != "raise":  # envs built with an old Python pin raised are not this site's
             conda_key["old_python"] = conda_job["old_python"]
-    key = environment_key(reqs, probe, conda_key)
+    key = environment_key(reqs, probe, conda_key, resolve_as_of)
     env_dir = cache_dir / key
     if _is_complete(env_dir):
         log(f"{label}: using cached environment {env_dir}")
@@ -594,7 +621,7 @@ def ensure_environment(requirements: Requirements | list[str] | str | None, *, c
     if conda_job is None:
         satisfied = _satisfied(python, list(reqs.pip))
         missing = [s for s in reqs.pip if not satisfied.get(s)]
-        if not missing and not reqs.commands and not reqs.repos:
+        if not missing and not reqs.commands and not reqs.repos and not resolve_as_of:
             log(f"{label}: requirements already satisfied by {python}")
             return EnvInfo(python=python, requirements=reqs, variables=variables)
     else:
@@ -615,7 +642,7 @@ def ensure_environment(requirements: Requirements | list[str] | str | None, *, c
             log(f"{label}: removing incomplete environment {env_dir}")
             shutil.rmtree(env_dir)
         builder = _Builder(env_dir, python=python, probe=probe, reqs=reqs, log=log, label=label, timeout=timeout,
-                           stop=stop, progress=progress, warn=warn)
+                           stop=stop, progress=progress, warn=warn, resolve_as_of=resolve_as_of)
         try:
             marker = _build_conda(builder, conda_job, cache_dir) if conda_job else _build_venv(builder)
             builder.finish(marker)
