@@ -39,6 +39,9 @@ DASK_SETTINGS: dict[str, Any] = {
     "distributed.scheduler.work-stealing": False,
     "distributed.worker.http.routes": [],
     "distributed.worker.profile.enabled": False,
+    # ...and no HTTP port at all (Dask always starts the server; this preload stops it as each one starts)
+    "distributed.scheduler.preload": ["imjoy_hpc.cluster.no_http"],
+    "distributed.worker.preload": ["imjoy_hpc.cluster.no_http"],
 }
 
 

@@ -23,7 +23,9 @@ from imjoy_hpc.gateway import http
 from imjoy_hpc.gateway.auth import tokens_match
 from imjoy_hpc.gateway.client_api import ClientAPI, PluginHostAPI
 from imjoy_hpc.gateway.instances import InstanceManager
-from imjoy_hpc.gateway.limits import CappedHTTPServer, connection_cap, raise_descriptor_limit
+from imjoy_hpc.gateway.bodies import NotFoundHandler
+from imjoy_hpc.gateway.causes import count_library_logs
+from imjoy_hpc.gateway.limits import OTHER_USER, CappedHTTPServer, connection_cap, raise_descriptor_limit
 from imjoy_hpc.gateway.door import Registration, RegistrationRefused, Session
 from imjoy_hpc.gateway.link import LinkDoor
 from imjoy_hpc.gateway.sockets import SocketDoor
@@ -100,14 +102,19 @@ class Gateway:
                                 preauth_max_bytes=server.preauth_max_bytes,
                                 max_pending=server.max_pending_connections,
                                 registrations_per_second=server.registrations_per_second,
-                                grace=settings.sessions.grace_period,
+                                credentials=self._token_wrong, grace=settings.sessions.grace_period,
                                 ping_interval=server.ping_interval, ping_timeout=server.ping_timeout)
         self.max_connections = server.max_connections
         self.max_foreign = server.max_foreign_connections
         # Arrays held while they pass through wait in a private (0700) directory of the system's temporary
         # directory ($TMPDIR): local disk on a login node, unlike a home directory on NFS.
+        # (when it has no room, in the state directory).
         self.door = LinkDoor("plugin", register=self._register_plugin, max_message_bytes=self.max_bytes,
-                             chunk_bytes=self.chunk_bytes, relay_arrays=relay_arrays, uploads=Uploads())
+                             chunk_bytes=self.chunk_bytes, relay_arrays=relay_arrays,
+                             uploads=Uploads(fallback=state_dir / "spool"), preauth_max_bytes=server.preauth_max_bytes,
+                             max_pending=server.max_pending_connections,
+                             registrations_per_second=server.registrations_per_second,
+                             credentials=self._secret_wrong, register_timeout=server.plugin_register_timeout)
         self._servers: list[tornado.httpserver.HTTPServer] = []
         self.door_port: int | None = None
 
@@ -129,6 +136,16 @@ class Gateway:
         return origin in self.allowed_origins
 
     # ------------------------------------------------------------------ registration
+    def _token_wrong(self, config: dict) -> str | None:
+        return None if tokens_match(config.get("token"), self.token) else "invalid or missing token"
+
+    def _secret_wrong(self, config: dict) -> str | None:
+        """Checked before the door spends anything on the registration; claim() then uses the secret up."""
+        instance = self.instances.instances.get(str(config.get("instance_id"))) if self.instances else None
+        if instance is None or instance.secret is None or not tokens_match(config.get("secret"), instance.secret):
+            return "invalid or already used plugin secret"
+        return None
+
     async def _register_client(self, config: dict, sid: str) -> Registration:
         if not tokens_match(config.get("token"), self.token):
             raise RegistrationRefused("invalid or missing token")
@@ -184,12 +201,19 @@ class Gateway:
         self.cluster = ClusterManager(self.settings.with_state_dir(self.state_dir), session=self.session_id,
                                       log_dir=self.log_dir, on_event=lambda e: self.instances.on_cluster_event(e),
                                       on_status=lambda e: self.instances.on_cluster_event(e))
+        count_library_logs(self.door.causes)
         door_app = tornado.web.Application(
             [self.door.handler(),
              (UPLOAD_PATH + r"([0-9a-f]{32})", ArrayUploadHandler, {"uploads": self.door.uploads})],
-            websocket_max_message_size=self.max_bytes)
-        door_server = tornado.httpserver.HTTPServer(door_app, max_buffer_size=self.max_bytes * 2,
-                                                    chunk_size=UPLOAD_READ_BYTES)
+            websocket_max_message_size=self.max_bytes, default_handler_class=NotFoundHandler)
+        descriptors = raise_descriptor_limit()
+        # Plugin processes on compute nodes are other machines: only other users of this one are capped here.
+        door_server = CappedHTTPServer(door_app, max_buffer_size=self.max_bytes * 2, chunk_size=UPLOAD_READ_BYTES,
+                                       max_body_size=self.settings.server.preauth_max_bytes,
+                                       idle_connection_timeout=60, body_timeout=60,
+                                       max_connections=connection_cap(descriptors, self.max_connections),
+                                       max_foreign=self.max_foreign, capped=frozenset({OTHER_USER}),
+                                       causes=self.door.causes, door="plugin")
         door_socket = tornado.netutil.bind_sockets(0, self.plugin_host)
         door_server.add_sockets(door_socket)
         self.door_port = door_socket[0].getsockname()[1]
@@ -207,12 +231,14 @@ class Gateway:
         front_app = tornado.web.Application(
             http.handlers(self.front.handler(), host_allowed=self.host_allowed, token=self.token, info=self.info,
                           origin_allowed=self.origin_allowed),
-            websocket_max_message_size=self.max_bytes,
+            websocket_max_message_size=self.max_bytes, default_handler_class=NotFoundHandler,
         )
-        cap = connection_cap(raise_descriptor_limit(), self.max_connections)
+        cap = connection_cap(descriptors, self.max_connections)
+        # No route reads a body before authenticating it; the server's own limit is the backstop.
         front_server = CappedHTTPServer(front_app, max_buffer_size=self.max_bytes * 2, xheaders=False,
-                                        idle_connection_timeout=60, max_connections=cap, causes=self.front.causes,
-                                        max_foreign=self.max_foreign)
+                                        idle_connection_timeout=60, body_timeout=60, max_connections=cap,
+                                        max_body_size=self.settings.server.preauth_max_bytes,
+                                        causes=self.front.causes, max_foreign=self.max_foreign)
         if self.socket_path is not None and len(str(self.socket_path).encode()) > MAX_SOCKET_PATH:
             if not self.tcp:
                 raise OSError(f"the state directory's path is too long for a Unix socket ({self.socket_path}); "

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Protocol
 
 from imjoy_hpc.gateway.causes import CauseLog
+from imjoy_hpc.gateway.limits import OWN
 from imjoy_hpc.gateway.receivers import receiver_chunk_bytes
 from imjoy_hpc.gateway.uploads import UPLOAD_PATH, Uploads
 from imjoy_hpc.rpc import ProtocolError, RPCPeer
@@ -145,8 +146,13 @@ class Door:
                  max_message_bytes: int, chunk_bytes: int, relay_arrays: bool = True,
                  preauth_max_bytes: int = PREAUTH_MAX_BYTES, max_pending: int = MAX_PENDING,
                  registrations_per_second: float = REGISTRATIONS_PER_SECOND, grace: float = 0.0,
-                 uploads: Uploads | None = None) -> None:
+                 uploads: Uploads | None = None, credentials: Callable[[dict], str | None] | None = None,
+                 register_timeout: float = REGISTER_TIMEOUT) -> None:
         self.name = name
+        # What is wrong with a registration's credentials (None: they hold), checked before anything is spent
+        # on it: a neighbour without the token or a plugin's secret uses neither the budget nor a slot.
+        self.credentials = credentials or (lambda config: None)
+        self.register_timeout = register_timeout
         self.uploads = uploads                 # plugin door: large arrays arrive as HTTP uploads into spool files
         self.grace = grace                     # seconds a dropped client session waits for its client
         self.suspended: dict[str, Session] = {}  # by session_id
@@ -155,7 +161,7 @@ class Door:
         self.preauth_max_bytes = min(preauth_max_bytes, max_message_bytes)
         self.max_pending = max_pending
         self.causes = CauseLog(logger)
-        self.pending: set[str] = set()
+        self.pending: dict[str, set[str]] = {}  # connections that have not registered yet, by origin
         self._rate = float(registrations_per_second)
         self._tokens, self._refilled = self._rate, 0.0
         self.relay_arrays = relay_arrays
@@ -172,20 +178,31 @@ class Door:
         close_later(channel, 0.5)
 
     # ------------------------------------------------------------------ admission
-    def admit(self, sid: str, channel: Channel) -> bool:
-        """A new connection: False (and noted) when too many are already waiting to register; otherwise it is
-        closed unless it registers within REGISTER_TIMEOUT."""
-        if len(self.pending) >= self.max_pending:
-            self.causes.note(f"{self.name} door: connection refused, {self.max_pending} connections are already "
-                             "waiting to register")
+    def admit(self, sid: str, channel: Channel, origin: str = OWN) -> bool:
+        """A new connection from `origin` (limits.OWN, OTHER_USER, REMOTE): False (and noted) when too many of
+        that origin are already waiting to register (those of others never take the owner's places); otherwise it
+        is closed unless it registers within `register_timeout`."""
+        waiting = self.pending.setdefault(origin, set())
+        if len(waiting) >= self.max_pending:
+            self.causes.note(f"{self.name} door: connection refused, {self.max_pending} connections ({origin}) are "
+                             "already waiting to register")
             return False
-        self.pending.add(sid)
-        asyncio.get_running_loop().call_later(REGISTER_TIMEOUT, self._drop_unregistered, sid, channel)
+        waiting.add(sid)
+        asyncio.get_running_loop().call_later(self.register_timeout, self._drop_unregistered, sid, channel)
         return True
 
+    def pending_count(self) -> int:
+        return sum(len(waiting) for waiting in self.pending.values())
+
+    def _unpend(self, sid: str) -> None:
+        for waiting in self.pending.values():
+            waiting.discard(sid)
+
     def _drop_unregistered(self, sid: str, channel: Channel) -> None:
-        self.pending.discard(sid)
+        self._unpend(sid)
         if sid not in self.sessions and not self._kept_refused(sid):
+            self.causes.note(f"{self.name} door: connections that did not register in time closed", "",
+                             logging.INFO)
             asyncio.ensure_future(channel.close())
 
     def _kept_refused(self, sid: str) -> bool:
@@ -208,10 +225,16 @@ class Door:
             return {"success": False, "detail": "this connection is already registered"}
         if not isinstance(config, dict):
             return {"success": False, "detail": "register_plugin needs a config object"}
+        wrong = self.credentials(config)
+        if wrong is not None:  # refused before the budget: only a holder of the token or a secret can spend it
+            self.causes.note(f"{self.name} door refused a registration", wrong)
+            self._refused(sid, channel)
+            return {"success": False, "detail": wrong}
         if not self._allow_registration():
             self.causes.note(f"{self.name} door: registrations over the rate limit refused")
             close_later(channel, 0.5)
-            return {"success": False, "detail": "too many registrations right now; try again in a second"}
+            return {"success": False, "retry": True,
+                    "detail": "too many registrations right now; try again in a second"}
         try:
             registration = await self.register(config, sid)
         except RegistrationRefused as exc:
@@ -222,7 +245,7 @@ class Door:
         session_id = wanted if isinstance(wanted, str) and 8 <= len(wanted) <= 128 else uuid.uuid4().hex
         session = Session(self, sid, registration, config, channel, session_id=session_id)
         self.sessions[sid] = session
-        self.pending.discard(sid)
+        self._unpend(sid)
         self._registered(session)
         old = self._same_session(session)
         if old is not None:
@@ -304,7 +327,7 @@ class Door:
     # ------------------------------------------------------------------ ends
     def connection_ended(self, sid: str, reason: str, intended: bool) -> None:
         """A connection ended (`intended`: closed on purpose by its client or by the gateway)."""
-        self.pending.discard(sid)
+        self._unpend(sid)
         session = self.sessions.pop(sid, None)
         if session is None:
             return

@@ -10,6 +10,7 @@ import tornado.web
 
 from imjoy_hpc import __version__
 from imjoy_hpc.gateway.auth import tokens_match
+from imjoy_hpc.gateway.bodies import BodyLimit
 
 STATIC_DIR = Path(__file__).with_name("static")
 ENGINE_DIR = Path(__file__).with_name("engine")
@@ -26,12 +27,15 @@ SECURITY_HEADERS = {
 }
 
 
-class GuardedMixin:
-    """Refuses requests whose Host header is not one the gateway answers to (DNS-rebinding guard)."""
+class GuardedMixin(BodyLimit):
+    """Refuses requests whose Host header is not one the gateway answers to (DNS-rebinding guard), and reads no
+    request body (these routes take none; their handlers stream bodies, so tornado does not read one first)."""
 
     host_allowed: Callable[[str], bool]
 
     def prepare(self) -> None:  # type: ignore[override]
+        if not self.limit_body(0):
+            return
         if not self.host_allowed(self.request.host):  # type: ignore[attr-defined]
             raise tornado.web.HTTPError(403, reason="Host not allowed")
 
@@ -70,6 +74,7 @@ def frame_headers(scheme: str, host_header: str) -> dict[str, str]:
     }
 
 
+@tornado.web.stream_request_body
 class PageHandler(GuardedMixin, tornado.web.RequestHandler):
     """The workspace page (`/`) or the console (`/console`)."""
 
@@ -89,6 +94,7 @@ class PageHandler(GuardedMixin, tornado.web.RequestHandler):
         self.write((STATIC_DIR / self.page).read_bytes())
 
 
+@tornado.web.stream_request_body
 class EngineScriptHandler(GuardedMixin, tornado.web.RequestHandler):
     """GET /imjoy/engine.js: the engine's code, as the workspace page loads it."""
 
@@ -104,6 +110,7 @@ class EngineScriptHandler(GuardedMixin, tornado.web.RequestHandler):
         self.write((ENGINE_DIR / "engine.js").read_bytes())
 
 
+@tornado.web.stream_request_body
 class FrameHandler(GuardedMixin, tornado.web.RequestHandler):
     """ImJoy core's base frame and the loader it asks for at `/imjoy-loader.js`, unmodified from the vendored
     package."""
@@ -123,6 +130,7 @@ class FrameHandler(GuardedMixin, tornado.web.RequestHandler):
         self.write((CORE_DIR / name).read_bytes())
 
 
+@tornado.web.stream_request_body
 class StaticHandler(GuardedMixin, tornado.web.StaticFileHandler):
     def initialize(self, path: str, host_allowed: Callable[[str], bool]) -> None:  # type: ignore[override]
         super().initialize(path)
@@ -133,6 +141,7 @@ class StaticHandler(GuardedMixin, tornado.web.StaticFileHandler):
             self.set_header(key, value)
 
 
+@tornado.web.stream_request_body
 class InfoHandler(GuardedMixin, tornado.web.RequestHandler):
     """GET /api/info with `Authorization: Bearer <token>`: version, plugin instances and jobs."""
 
@@ -158,6 +167,7 @@ def engine_plugin_source() -> str:
     return template.replace(ENGINE_MARKER, (ENGINE_DIR / "engine.js").read_text().strip())
 
 
+@tornado.web.stream_request_body
 class EnginePluginHandler(GuardedMixin, tornado.web.RequestHandler):
     """GET /imjoy/engine.imjoy.html: the ImJoy engine plugin, for ImJoy apps on the gateway's own origin or on a
     configured `allowed-origins` one (CORS); a browser request from any other origin is refused."""

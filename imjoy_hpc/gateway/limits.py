@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import logging
 import os
 import resource
 import socket
 import struct
+import time
 from typing import Any
 
+import psutil
 import tornado.httpserver
 import tornado.ioloop
 
@@ -76,12 +79,29 @@ def _proc_uid(host: str, port: int) -> int | None:
     return None
 
 
+_local_addresses: tuple[float, frozenset[str]] = (0.0, frozenset())
+
+
+def is_local_address(host: str) -> bool:
+    """True for loopback and for this machine's own interface addresses (a neighbour may connect to ib0's)."""
+    global _local_addresses
+    address = ipaddress.ip_address(host.split("%", 1)[0])
+    if address.is_loopback:
+        return True
+    checked, known = _local_addresses
+    if time.monotonic() - checked > 60:
+        known = frozenset(a.address.split("%", 1)[0] for addrs in psutil.net_if_addrs().values() for a in addrs
+                          if a.family in (socket.AF_INET, socket.AF_INET6))
+        _local_addresses = (time.monotonic(), known)
+    return str(address) in known
+
+
 def peer_uid(sock: socket.socket) -> int | None:
     """The local user owning the other end of a connection on this machine (None if it is not local)."""
     if sock.family == socket.AF_UNIX:
         return None  # our Unix socket sits in the owner's 0700 state directory
     peer, local = sock.getpeername()[:2], sock.getsockname()[:2]
-    if not ipaddress.ip_address(peer[0]).is_loopback:
+    if not is_local_address(peer[0]):
         return None
     try:
         return _diag_uid(sock.family, peer, local)
@@ -89,34 +109,88 @@ def peer_uid(sock: socket.socket) -> int | None:
         return _proc_uid(*peer)
 
 
+OWN, OTHER_USER, REMOTE = "own", "other user", "remote"  # where a connection comes from
+
+
+def connection_origin(sock: socket.socket, uid: int | None = None) -> str:
+    """OWN (the owner's process, or the owner-only Unix socket), OTHER_USER (another user of this machine, or a
+    local socket whose owner cannot be told) or REMOTE (another machine: a compute node, a tunnel's far end)."""
+    if sock.family == socket.AF_UNIX:
+        return OWN
+    try:
+        if not is_local_address(sock.getpeername()[0]):
+            return REMOTE
+        owner = peer_uid(sock)  # one sock_diag lookup (~0.1 ms)
+    except (OSError, ValueError):
+        return OTHER_USER
+    return OWN if owner == (os.getuid() if uid is None else uid) else OTHER_USER
+
+
+def stream_origin(stream: Any) -> str:
+    """The origin CappedHTTPServer gave a connection's stream (OWN for a stream it did not accept)."""
+    return getattr(stream, "imjoy_origin", OWN)
+
+
 ACCEPT_BATCH = 16  # connections accepted per turn of the event loop (tornado takes up to 128 at once)
+ACCEPT_PAUSE = 1.0  # seconds accepting waits when the process is (nearly) out of descriptors
+_OUT_OF_DESCRIPTORS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 
 class CappedHTTPServer(tornado.httpserver.HTTPServer):
-    """An HTTPServer that keeps serving its owner while others flood it: connections from other users of the
-    machine (or from other machines) are limited to `max_foreign` at a time, and beyond `max_connections` open
-    HTTP connections (idle ones, half-sent requests, long-polls) new ones are closed at once, so a flood cannot
-    take the descriptors the owner needs. It accepts ACCEPT_BATCH connections per turn of the event loop, and
-    refuses a foreign one on its bare socket, so a burst of a thousand connects never holds up the owner's calls
-    for more than a few milliseconds."""
+    """An HTTPServer that keeps serving its owner while others flood it: connections of the origins in `capped`
+    (other users of the machine; by default also other machines) are limited to `max_foreign` at a time, and
+    beyond `max_connections` open HTTP connections (idle ones, half-sent requests, long-polls) new ones are closed
+    at once, so a flood cannot take the descriptors the owner needs. It accepts ACCEPT_BATCH connections per turn
+    of the event loop, and refuses a foreign one on its bare socket, so a burst of a thousand connects never holds
+    up the owner's calls for more than a few milliseconds. Out of descriptors (or within DESCRIPTOR_RESERVE / 2
+    of the limit) it stops accepting for ACCEPT_PAUSE seconds, with one log line per cause and a counter: the
+    connections wait in the kernel's queue instead of turning the event loop into an accept-and-fail loop."""
 
     def initialize(self, *args: Any, max_connections: int = 512, max_foreign: int = 32,
-                   causes: CauseLog | None = None, **kwargs: Any) -> None:
+                   causes: CauseLog | None = None, capped: frozenset[str] = frozenset({OTHER_USER, REMOTE}),
+                   door: str = "front", **kwargs: Any) -> None:
         super().initialize(*args, **kwargs)
         self.max_connections = max_connections
         self.max_foreign = max_foreign
+        self.capped = capped
+        self.door = door
         self.causes = causes or CauseLog(logger)
         self._foreign: list[Any] = []
         self._uid = os.getuid()
-        self._accepting_foreign = False  # the connection being handed to handle_stream is foreign
+        self._origin = OWN  # the origin of the connection being handed to handle_stream
+        self._paused: set[int] = set()
+        self.descriptor_limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
     def add_sockets(self, sockets: Any) -> None:
-        loop = tornado.ioloop.IOLoop.current()
         for sock in sockets:
-            fd = sock.fileno()
-            self._sockets[fd] = sock
-            loop.add_handler(sock, lambda fd, events, sock=sock: self._accept(sock), tornado.ioloop.IOLoop.READ)
-            self._handlers[fd] = lambda sock=sock: loop.remove_handler(sock)
+            self._sockets[sock.fileno()] = sock
+            self._listen(sock)
+            self._handlers[sock.fileno()] = lambda sock=sock: self._unlisten(sock)
+
+    def _listen(self, sock: socket.socket) -> None:
+        tornado.ioloop.IOLoop.current().add_handler(sock, lambda fd, events: self._accept(sock),
+                                                    tornado.ioloop.IOLoop.READ)
+
+    def _unlisten(self, sock: socket.socket) -> None:
+        if sock.fileno() not in self._paused:
+            tornado.ioloop.IOLoop.current().remove_handler(sock)
+        self._paused.discard(sock.fileno())
+
+    def _pause(self, sock: socket.socket, cause: str, detail: str) -> None:
+        """Stop accepting on `sock` for ACCEPT_PAUSE seconds."""
+        self.causes.note(f"{self.door} door: accepting paused for {ACCEPT_PAUSE:.0f} s, {cause}", detail)
+        fd = sock.fileno()
+        if fd in self._paused:
+            return
+        self._paused.add(fd)
+        loop = tornado.ioloop.IOLoop.current()
+        loop.remove_handler(sock)
+
+        def resume() -> None:
+            if fd in self._paused and self._sockets.get(fd) is sock:
+                self._paused.discard(fd)
+                self._listen(sock)
+        loop.call_later(ACCEPT_PAUSE, resume)
 
     def _accept(self, sock: socket.socket) -> None:
         for _ in range(ACCEPT_BATCH):  # the rest waits for the next turn (epoll reports the socket again)
@@ -127,35 +201,37 @@ class CappedHTTPServer(tornado.httpserver.HTTPServer):
             except ConnectionAbortedError:
                 continue
             except OSError as exc:  # out of descriptors: the connection waits in the kernel's queue
-                self.causes.note(f"accepting a connection failed: {exc.strerror or exc}")
+                if exc.errno in _OUT_OF_DESCRIPTORS:
+                    self._pause(sock, "out of descriptors", errno.errorcode.get(exc.errno, str(exc)))
+                else:
+                    self.causes.note(f"{self.door} door: accepting a connection failed: {exc.strerror or exc}")
                 return
-            foreign = self._is_foreign(connection)
-            if foreign:
+            if connection.fileno() >= self.descriptor_limit - DESCRIPTOR_RESERVE // 2:
+                connection.close()
+                self._pause(sock, "descriptors nearly exhausted",
+                            f"{self.descriptor_limit} is the limit; {DESCRIPTOR_RESERVE // 2} are kept for the owner")
+                return
+            origin = connection_origin(connection, self._uid)
+            if origin in self.capped:
                 self._foreign = [s for s in self._foreign if not s.closed()]
                 if len(self._foreign) >= self.max_foreign:
-                    self.causes.note(f"connection of another user closed at once: {self.max_foreign} of theirs "
-                                     "are open")
+                    self.causes.note(f"{self.door} door: connection of another user closed at once: "
+                                     f"{self.max_foreign} of theirs are open")
                     connection.close()
                     continue
-            self._accepting_foreign = foreign
+            self._origin = origin
             try:
                 self._handle_connection(connection, address)
             finally:
-                self._accepting_foreign = False
-
-    def _is_foreign(self, sock: socket.socket) -> bool:
-        if sock.family == socket.AF_UNIX:
-            return False
-        try:
-            return peer_uid(sock) != self._uid  # one sock_diag lookup (~0.1 ms)
-        except (OSError, ValueError):
-            return True
+                self._origin = OWN
 
     def handle_stream(self, stream: Any, address: Any) -> None:
-        if self._accepting_foreign:
+        stream.imjoy_origin = self._origin
+        if self._origin in self.capped:
             self._foreign.append(stream)
         if len(self._connections) >= self.max_connections:
-            self.causes.note(f"connection closed at once: {self.max_connections} HTTP connections are already open")
+            self.causes.note(f"{self.door} door: connection closed at once: {self.max_connections} HTTP "
+                             "connections are already open")
             stream.close()
             return
         super().handle_stream(stream, address)

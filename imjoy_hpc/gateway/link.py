@@ -2,8 +2,11 @@
 
 Both ends are ours, so the door skips socket.io (engine.io's queue and writer task, the JSON walk, acks): a frame
 is read, decoded and handled in one step; a reply is written to the socket at once. Before it registers, a
-connection may send one small frame (`preauth_max_bytes`), must do so within REGISTER_TIMEOUT, and counts
-against the door's pending limit; browsers (any Origin header) are refused."""
+connection may send one small frame (`preauth_max_bytes`), its first, which must be the registration with the
+plugin's one-time secret, within the door's `register_timeout` (a few seconds); it counts against the pending
+limit of its origin only (another user's links never take the owner's places). A wrong or missing secret is
+answered and the link closed at once, without spending the registration budget; browsers (any Origin header)
+are refused."""
 
 from __future__ import annotations
 
@@ -12,10 +15,13 @@ import itertools
 import logging
 from typing import Any, Awaitable
 
+import tornado.web
 import tornado.websocket
 
 from imjoy_hpc.gateway.binary_send import zero_copy_protocol
+from imjoy_hpc.gateway.bodies import BodyLimit
 from imjoy_hpc.gateway.door import Door, close_later
+from imjoy_hpc.gateway.limits import stream_origin
 from imjoy_hpc.rpc.link import FrameDecoder, LinkError, LinkSender
 from imjoy_hpc.rpc.linkclient import LINK_PATH
 
@@ -40,8 +46,12 @@ class LinkChannel:
         self.handler.close()
 
 
-class LinkHandler(tornado.websocket.WebSocketHandler):
-    """One plugin process's link."""
+@tornado.web.stream_request_body
+class LinkHandler(BodyLimit, tornado.websocket.WebSocketHandler):
+    """One plugin process's link (its upgrade request carries no body, and none is read)."""
+
+    def prepare(self) -> None:
+        self.limit_body(0)
 
     def initialize(self, door: "LinkDoor") -> None:
         self.door = door
@@ -50,6 +60,7 @@ class LinkHandler(tornado.websocket.WebSocketHandler):
         self.decoder = FrameDecoder(self._on_frame)
         self.registered = False
         self.ended = False
+        self.first = True  # no frame read yet
 
     # ------------------------------------------------------------------ tornado's settings for this socket
     def get_compression_options(self) -> None:
@@ -76,7 +87,7 @@ class LinkHandler(tornado.websocket.WebSocketHandler):
     # ------------------------------------------------------------------ the link
     def open(self) -> None:
         self.set_nodelay(True)  # small replies must not wait for the peer's delayed ACK
-        if not self.door.admit(self.sid, self.channel):
+        if not self.door.admit(self.sid, self.channel, stream_origin(self.request.connection.stream)):
             self.close(1013, "too many connections waiting to register")
 
     def write_frame(self, data: bytes | memoryview) -> asyncio.Future:
@@ -109,9 +120,17 @@ class LinkHandler(tornado.websocket.WebSocketHandler):
             self.ws_connection.params.max_message_size = self.door.max_message_bytes
         if not self.ended:
             self.channel.sender.send("registered", reply)
+            if not reply.get("success"):  # the reply leaves first (frames are written in order)
+                self.close(1008, "registration refused")
 
     def _on_frame(self, kind: str, body: Any) -> None:
-        if kind == "register" and not self.registered:
+        first, self.first = self.first, False
+        if first and kind != "register":
+            self.door.causes.note(f"{self.door.name} door: links whose first frame was not a registration closed")
+            self._refuse("not registered: send a register frame with the plugin's secret first")
+            self.close(1008, "not registered")
+            return
+        if kind == "register" and not self.registered and first:
             self._registration = body
         elif kind == "rpc" and self.registered:
             ack = self.door.handle_message(self.sid, body)
@@ -121,7 +140,7 @@ class LinkHandler(tornado.websocket.WebSocketHandler):
             self._refuse("not registered: send a register frame with the plugin's secret first")
             close_later(self.channel, 0.5)
         elif kind == "register":
-            self._refuse("this connection is already registered")
+            self._refuse("this connection is already registered (or tried to)")
         else:
             self._refuse(f"a plugin does not send {kind!r} frames")
 
@@ -136,6 +155,9 @@ class LinkHandler(tornado.websocket.WebSocketHandler):
 
 class LinkDoor(Door):
     """The plugin door: plugin processes register with their one-time secret over the plugin link."""
+
+    def _refused(self, sid: str, channel: LinkChannel) -> None:
+        """The link handler closes a refused link once its reply is written."""
 
     def handler(self) -> tuple[str, type, dict]:
         """The tornado route of the link."""

@@ -3,13 +3,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import logging
 from typing import Any, Awaitable, Callable
 
 import socketio
+import tornado.web
 
 from imjoy_hpc.gateway.binary_send import queue_event, use_draining_writes, zero_copy_protocol
+from imjoy_hpc.gateway.bodies import BodyLimit
 from imjoy_hpc.gateway.door import Door, Session, close_later
+from imjoy_hpc.gateway.limits import OWN, stream_origin
 from imjoy_hpc.gateway.eio_receive import receive_or_queue
 
 __all__ = ["SocketDoor", "uncompressed_handler"]
@@ -35,10 +40,12 @@ def uncompressed_handler(sio: socketio.AsyncServer, allow: Callable[[str | None,
                          door: "SocketDoor") -> type:
     """python-socketio's tornado handler without permessage-deflate (it makes binary arrays crawl), with our
     Host/Origin policy, and a tiny size limit on every message until its connection has registered (nothing big
-    is read, let alone decoded, for a connection without the token)."""
+    is read, let alone decoded, for a connection without the token): a long-polling POST's body is read only up
+    to the limit of its session (the pre-registration one until it registered), a GET's not at all."""
     base = socketio.get_tornado_handler(sio)
 
-    class Handler(base):  # type: ignore[misc, valid-type]
+    @tornado.web.stream_request_body
+    class Handler(BodyLimit, base):  # type: ignore[misc, valid-type]
         def get_compression_options(self):
             return None
 
@@ -55,13 +62,16 @@ def uncompressed_handler(sio: socketio.AsyncServer, allow: Callable[[str | None,
             if self.ws_connection is not None:
                 self.ws_connection.params.max_message_size = door.max_message_bytes
 
-        async def post(self, *args, **kwargs):  # long-polling: the body is read, but not decoded, before this
-            if len(self.request.body) > door.preauth_max_bytes and \
-                    not door.is_trusted(self.get_query_argument("sid", None)):
+        def prepare(self):
+            if self.request.method != "POST":
+                self.limit_body(0)
+            elif door.is_trusted(self.get_query_argument("sid", None)):
+                self.limit_body(door.max_message_bytes, "a registered session")
+            elif not self.limit_body(door.preauth_max_bytes, "a session that has not registered"):
                 door.causes.note(f"{door.name} door: oversized message before registration refused")
-                self.set_status(413)
-                self.finish("message too large before registration")
-                return
+
+        async def post(self, *args, **kwargs):  # long-polling: the body was read (within its limit), not decoded
+            self.request.body = self.body
             return await super().post(*args, **kwargs)
 
         async def open(self, *args, **kwargs):
@@ -103,6 +113,8 @@ class SocketDoor(Door):
         use_draining_writes(self.sio)
         self.refused: set[str] = set()
         self._guard_decoding()
+        self.eio_pending: dict[str, set[str]] = {}  # engine.io sessions that have not registered, by origin
+        self._guard_sessions()
         self.sio.on("connect", self._on_connect)
         self.sio.on("register_plugin", self._on_register)
         self.sio.on("plugin_message", self._on_message)
@@ -128,6 +140,44 @@ class SocketDoor(Door):
 
         self.sio.eio.on("message", guarded)
 
+    def _guard_sessions(self) -> None:
+        """An engine.io session (long-polling ones have no connection of their own) counts as a pending
+        connection of its origin from its handshake until it registers: at most `max_pending` per origin, each
+        closed unless it registers within `register_timeout`."""
+        connect, disconnect = self.sio._handle_eio_connect, self.sio._handle_eio_disconnect
+
+        async def guarded_connect(eio_sid: str, environ: dict) -> Any:
+            origin = _handler_origin(environ.get("tornado.handler"))
+            waiting = self.eio_pending.setdefault(origin, set())
+            if len(waiting) >= self.max_pending:
+                self.causes.note(f"{self.name} door: engine.io session refused, {self.max_pending} sessions "
+                                 f"({origin}) are already waiting to register")
+                return False
+            waiting.add(eio_sid)
+            asyncio.get_running_loop().call_later(self.register_timeout, self._expire_session, eio_sid)
+            return await connect(eio_sid, environ)
+
+        async def guarded_disconnect(eio_sid: str, *args: Any) -> Any:
+            self._unpend_session(eio_sid)
+            return await disconnect(eio_sid, *args)
+
+        self.sio.eio.on("connect", guarded_connect)
+        self.sio.eio.on("disconnect", guarded_disconnect)
+
+    def _unpend_session(self, eio_sid: str) -> None:
+        for waiting in self.eio_pending.values():
+            waiting.discard(eio_sid)
+
+    def _expire_session(self, eio_sid: str) -> None:
+        if eio_sid in self.trusted or not any(eio_sid in waiting for waiting in self.eio_pending.values()):
+            return
+        self._unpend_session(eio_sid)
+        if any(self.sio.manager.eio_sid_from_sid(sid, "/") == eio_sid for sid in self.refused):
+            return  # a refused socket kept open on purpose (bounded by MAX_REFUSED_OPEN)
+        self.causes.note(f"{self.name} door: engine.io sessions that did not register in time closed", "",
+                         logging.INFO)
+        asyncio.ensure_future(self.sio.eio.disconnect(eio_sid))
+
     def _decode_without_gc(self, data: str) -> None:
         """Decode a packet with many brackets once with the garbage collector off: a collection that starts deep
         inside a too-deeply nested packet runs Dask's GC callback at that depth, which then prints its own
@@ -144,7 +194,7 @@ class SocketDoor(Door):
         return eio_sid in self.trusted
 
     async def _on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
-        if not self.admit(sid, SocketIOChannel(self.sio, sid)):
+        if not self.admit(sid, SocketIOChannel(self.sio, sid), _handler_origin(environ.get("tornado.handler"))):
             raise socketio.exceptions.ConnectionRefusedError("too many connections waiting to register")
 
     def _kept_refused(self, sid: str) -> bool:
@@ -169,6 +219,7 @@ class SocketDoor(Door):
             if eio_sid is not None:
                 self.trusted.add(eio_sid)
                 self._eio_of[sid] = eio_sid
+                self._unpend_session(eio_sid)
             handler = self.sio.get_environ(sid).get("tornado.handler")
         except (KeyError, AttributeError, TypeError):
             return
@@ -184,3 +235,11 @@ class SocketDoor(Door):
         intended = reason in (socketio.AsyncServer.reason.CLIENT_DISCONNECT,
                               socketio.AsyncServer.reason.SERVER_DISCONNECT)
         self.connection_ended(sid, str(reason), intended)
+
+
+def _handler_origin(handler: Any) -> str:
+    """Where the connection of a tornado handler comes from (limits.OWN, OTHER_USER, REMOTE)."""
+    request = getattr(handler, "request", None)
+    stream = getattr(getattr(request, "connection", None), "stream", None) \
+        or getattr(getattr(handler, "ws_connection", None), "stream", None)
+    return stream_origin(stream) if stream is not None else OWN

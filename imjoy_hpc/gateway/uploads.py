@@ -5,27 +5,32 @@ A plugin process (ours, plugins/host.py) sends an array larger than one chunk as
 (`{"_rtype": "ndarray", "_rstream": id, ...}`). The body goes to a spool file as it arrives: the door reads the next
 piece only once the previous one is written, so TCP's window is the flow control and the gateway holds one piece
 in memory whatever the array's size. An upload cut short (the plugin died) is dropped with its file; an array
-whose message never comes is dropped when its session ends.
+whose message never comes is dropped when its session ends. Spools go to the system's temporary directory
+($TMPDIR) or, when that has no room (a shared one a neighbour filled), to the gateway's state directory; when
+neither has room, or the disk fills during an upload, the plugin is told "no room in <dir> (N MB free)".
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import secrets
 import shutil
+import tempfile
 from pathlib import Path
 
 import tornado.web
 from tornado.iostream import IOStream, StreamClosedError
 
+from imjoy_hpc.gateway.bodies import answer_and_close
 from imjoy_hpc.rpc.errors import DecodeError
 from imjoy_hpc.rpc.spool import Spool, make_spool_dir, remove_spool_dir
 
 logger = logging.getLogger("imjoy_hpc.gateway")
 UPLOAD_PATH = "/array/"
 MAX_WAITING = 64            # arrays uploaded by one session and not yet claimed by a message
-FREE_SPACE_MARGIN = 256 * 2**20
+FREE_SPACE_MARGIN = 256 * 2**20  # kept free on a spool's file system (less on a small one: 5 % of its size)
 UPLOAD_RECV_BYTES = 1 << 20  # the buffer an upload is read into, one piece at a time
 
 
@@ -57,27 +62,44 @@ class UploadBox:
         self.streams.clear()
 
 
+def _mb(n: int) -> str:
+    return f"{n / 2**20:.0f} MB"
+
+
+def free_bytes(path: Path | str) -> int:
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return 0
+
+
 class Uploads:
     """The upload keys of a door's sessions, and where their arrays are spooled: a private directory made at the
-    first upload (under `parent`, default the system's temporary directory) and removed by `close()`."""
+    first upload under the first of `parents` with room (default: the system's temporary directory, then
+    `fallback`), removed by `close()`."""
 
-    def __init__(self, parent: str | None = None) -> None:
-        self._parent = parent
-        self._dir: Path | None = None
+    def __init__(self, parent: str | None = None, fallback: Path | str | None = None) -> None:
+        self._parents = [Path(parent or tempfile.gettempdir())] + ([Path(fallback)] if fallback else [])
+        self._dirs: dict[Path, Path] = {}  # parent -> its private spool directory
         self._boxes: dict[str, UploadBox] = {}
 
     @property
     def spool_dir(self) -> Path:
-        if self._dir is None:
-            self._dir = make_spool_dir(self._parent)
-        return self._dir
+        """The spool directory under the first parent."""
+        return self._dir_under(self._parents[0])
+
+    def _dir_under(self, parent: Path) -> Path:
+        if parent not in self._dirs:
+            parent.mkdir(parents=True, exist_ok=True)
+            self._dirs[parent] = make_spool_dir(str(parent))
+        return self._dirs[parent]
 
     def close(self) -> None:
         for box in list(self._boxes.values()):
             self.close_box(box)
-        if self._dir is not None:
-            remove_spool_dir(self._dir)
-            self._dir = None
+        for path in self._dirs.values():
+            remove_spool_dir(path)
+        self._dirs.clear()
 
     def open_box(self) -> UploadBox:
         box = UploadBox(secrets.token_urlsafe(32))
@@ -92,11 +114,27 @@ class Uploads:
         box = self._boxes.get(key)
         return box if box is not None and secrets.compare_digest(box.key, key) and not box.closed else None
 
+    def place_for(self, size: int) -> Path | str:
+        """The spool directory for an array of `size` bytes, or why there is none (in words)."""
+        seen = []
+        for parent in self._parents:
+            try:
+                usage = shutil.disk_usage(parent if parent.exists() else parent.parent)
+            except OSError as exc:
+                seen.append(f"{parent} cannot be used ({exc.strerror or exc})")
+                continue
+            margin = min(FREE_SPACE_MARGIN, usage.total // 20)
+            if usage.free - margin >= size:
+                try:
+                    return self._dir_under(parent)
+                except OSError as exc:
+                    seen.append(f"{parent} cannot be used ({exc.strerror or exc})")
+                    continue
+            seen.append(f"{parent} has {_mb(usage.free)} free ({_mb(margin)} kept free)")
+        return f"no room for a {_mb(size)} array: {'; '.join(seen)}"
+
     def room_for(self, size: int) -> bool:
-        try:
-            return shutil.disk_usage(self.spool_dir).free - FREE_SPACE_MARGIN >= size
-        except OSError:
-            return False
+        return isinstance(self.place_for(size), Path)
 
 
 @tornado.web.stream_request_body
@@ -115,21 +153,21 @@ class ArrayUploadHandler(tornado.web.RequestHandler):
     async def prepare(self) -> None:
         auth = self.request.headers.get("Authorization", "")
         box = self.uploads.box_for(auth[7:]) if auth.startswith("Bearer ") else None
-        if box is None:
-            return self._refuse(403, "unknown upload key")
+        if box is None:  # answered without reading the body
+            return answer_and_close(self, 403, "unknown upload key")
         try:
             self.expected = int(self.request.headers.get("Content-Length", ""))
         except ValueError:
-            return self._refuse(411, "an array upload needs a Content-Length")
+            return answer_and_close(self, 411, "an array upload needs a Content-Length")
         if self.expected < 0:
-            return self._refuse(400, "a negative Content-Length")
-        if not self.uploads.room_for(self.expected):
-            return self._refuse(507, f"no room for a {self.expected / 2**20:.0f} MB array in the gateway's spool "
-                                     f"directory {self.uploads.spool_dir}")
+            return answer_and_close(self, 400, "a negative Content-Length")
+        place = self.uploads.place_for(self.expected)
+        if not isinstance(place, Path):
+            return answer_and_close(self, 507, place)
         stream = self.request.connection.detach()
         self._finished = True  # tornado's side of this request ends here; the answer is written below
         try:
-            answer = await self._receive(stream, box, self.path_args[0])
+            answer = await self._receive(stream, box, self.path_args[0], place)
             if answer is not None:
                 await stream.write(answer)
         except StreamClosedError:
@@ -137,19 +175,30 @@ class ArrayUploadHandler(tornado.web.RequestHandler):
         finally:
             stream.close()
 
-    async def _receive(self, stream: IOStream, box: UploadBox, stream_id: str) -> bytes | None:
+    async def _receive(self, stream: IOStream, box: UploadBox, stream_id: str, place: Path) -> bytes | None:
         """The body into a spool file; the HTTP answer (None when the connection ended first)."""
-        spool = Spool(self.uploads.spool_dir)
+        spool = Spool(place)
         buffer = memoryview(bytearray(min(UPLOAD_RECV_BYTES, max(self.expected, 1))))
-        left = self.expected
+        left, full = self.expected, None
         try:
             while left:
                 got = await stream.read_into(buffer[:min(left, len(buffer))], partial=True)
-                spool.write(buffer[:got])
                 left -= got
+                if full is None:
+                    try:
+                        spool.write(buffer[:got])
+                    except OSError as exc:  # the disk filled up: the rest is read and dropped, then answered
+                        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                            raise
+                        full = f"no room in {place.parent} ({_mb(free_bytes(place))} free) for a " \
+                               f"{_mb(self.expected)} array: the disk filled up during the upload"
+                        spool.close()
         except BaseException:
             spool.close()  # cut short: the partial array goes at once
             raise
+        if full is not None:
+            logger.warning("an array upload failed: %s", full)
+            return _answer(507, {"detail": full})
         spool.complete = True
         try:
             box.add(stream_id, spool)
@@ -158,13 +207,9 @@ class ArrayUploadHandler(tornado.web.RequestHandler):
             return _answer(409, {"detail": str(exc)})
         return _answer(200, {"ok": True})
 
-    def _refuse(self, status: int, detail: str) -> None:
-        self.set_status(status)
-        self.finish({"detail": detail})
-
 
 def _answer(status: int, body: dict) -> bytes:
     data = json.dumps(body).encode()
-    reason = "OK" if status == 200 else "Conflict"
+    reason = {200: "OK", 409: "Conflict", 507: "Insufficient Storage"}.get(status, "Error")
     return (f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n"
             f"Connection: close\r\n\r\n").encode() + data

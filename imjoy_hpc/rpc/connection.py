@@ -100,13 +100,29 @@ class PeerConnection:
             await asyncio.sleep(min(0.5 * attempt, 2.0))
 
     async def connect(self, timeout: float = 30) -> DotDict:
-        """Connect, register and complete the handshake; returns the server's API."""
-        await self._open(timeout)
-        reply = await self._register({"chunk_bytes": RECEIVE_CHUNK_BYTES, **self.registration}, timeout)
-        if not isinstance(reply, dict) or not reply.get("success"):
+        """Connect, register and complete the handshake; returns the server's API. A registration the server
+        refused for now (`retry`: too many at once) is tried again on a new connection, with backoff, while
+        `timeout` allows."""
+        loop = asyncio.get_running_loop()
+        deadline, attempt = loop.time() + timeout, 0
+        while True:
+            attempt += 1
+            await self._open(max(1.0, deadline - loop.time()))
+            reply = await self._register({"chunk_bytes": RECEIVE_CHUNK_BYTES, **self.registration},
+                                         max(1.0, deadline - loop.time()))
+            if isinstance(reply, dict) and reply.get("success"):
+                break
             await self._close()
             detail = reply.get("detail") if isinstance(reply, dict) else reply
-            raise RegistrationError(f"the server refused the connection: {detail}")
+            pause = min(0.25 * 2 ** attempt, 4.0)
+            if not (isinstance(reply, dict) and reply.get("retry")) or loop.time() + pause >= deadline:
+                raise RegistrationError(f"the server refused the connection: {detail}"
+                                        + (f" ({attempt} attempts)" if attempt > 1 else ""))
+            logger.warning("the server refused the registration for now (%s); trying again in %.1f s "
+                           "(attempt %d, until %.0f s have passed)", detail, pause, attempt, timeout)
+            await asyncio.sleep(pause)
+            await self._drop_attempt()
+            self.closed = asyncio.Event()  # the refused connection's end is not this one's
         self.peer = RPCPeer(self._send, config=self.config, chunk_bytes=self.chunk_bytes,
                             sync_in_thread=self.sync_in_thread)
         if isinstance(reply.get("upload_key"), str) and isinstance(reply.get("upload_path"), str):

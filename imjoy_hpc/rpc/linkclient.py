@@ -40,14 +40,21 @@ class LinkPeer(PeerConnection):
         self._sender: LinkSender | None = None
         self._decoder = FrameDecoder(self._on_frame)
         self._reply: asyncio.Future | None = None
+        self._attempt = 0  # callbacks of an earlier attempt's websocket are ignored
 
     async def _open_once(self, timeout: float) -> None:
         # Both timeouts: a door that accepts the connection but never answers the upgrade is given up on (and
         # its socket closed) by tornado itself.
         request = tornado.httpclient.HTTPRequest(link_url(self.url), connect_timeout=timeout,
                                                  request_timeout=max(1.0, timeout - 0.5))
+        self._attempt += 1
+        attempt = self._attempt
+
+        def on_message(data: bytes | str | None) -> None:
+            if attempt == self._attempt:
+                self._on_websocket_message(data)
         self._ws = await websocket_connect(
-            request, on_message_callback=self._on_websocket_message, ping_interval=PING_INTERVAL,
+            request, on_message_callback=on_message, ping_interval=PING_INTERVAL,
             ping_timeout=PING_TIMEOUT, max_message_size=MAX_MESSAGE_BYTES)
         self._ws.stream.set_nodelay(True)  # small replies must not wait for a delayed ACK
         self._sender = LinkSender(self._write_websocket, self._send_failed)
@@ -57,6 +64,7 @@ class LinkPeer(PeerConnection):
         return self._ws.protocol.write_binary(data if isinstance(data, bytes) else bytes(data))
 
     async def _drop_attempt(self) -> None:
+        self._attempt += 1
         if self._ws is not None:
             self._ws.close()
         self._ws = self._sender = None
