@@ -3,7 +3,8 @@
 #
 # Idempotent: when everything is present it only checks (a second or two). It installs
 #   * Debian packages: SLURM + munge, Slurm's PBS/Torque-style commands, OpenSSH server and client, Lmod,
-#     Chromium (for the headless browser tests) and Tcl;
+#     Chromium (for the headless browser tests), Tcl, and PyPy (pypy3: a Python 3.9 other than the venv's, for
+#     plugins whose conda env has its own Python);
 #   * the Tcl "Environment Modules" modulecmd, unpacked beside Lmod (see install_tcl_modules below);
 #   * the project's virtualenv .venv with `pip install -e ".[test]"`.
 # It starts no service: scripts/ci/slurm.sh and the tests start (and stop) what they use.
@@ -18,6 +19,7 @@ APT_PACKAGES=(
     openssh-server openssh-client
     lmod tcl8.6
     chromium
+    pypy3
 )
 # Chromium's fonts: libfontconfig1 -> fontconfig-config depends on fonts-dejavu-core, which renders the page's
 # text, so no extra font package is needed.
