@@ -4,7 +4,7 @@
 # Idempotent: when everything is present it only checks (a second or two). It installs
 #   * Debian packages: SLURM + munge, Slurm's PBS/Torque-style commands, OpenSSH server and client, Lmod,
 #     Chromium (for the headless browser tests), Tcl, and PyPy (pypy3: a Python 3.9 other than the venv's, for
-#     plugins whose conda env has its own Python);
+#     plugins whose conda env has its own Python; its pip is Debian's python3-pip);
 #   * the Tcl "Environment Modules" modulecmd, unpacked beside Lmod (see install_tcl_modules below);
 #   * the project's virtualenv .venv with `pip install -e ".[test]"`.
 # It starts no service: scripts/ci/slurm.sh and the tests start (and stop) what they use.
@@ -19,7 +19,7 @@ APT_PACKAGES=(
     openssh-server openssh-client
     lmod tcl8.6
     chromium
-    pypy3
+    pypy3 python3-pip
 )
 # Chromium's fonts: libfontconfig1 -> fontconfig-config depends on fonts-dejavu-core, which renders the page's
 # text, so no extra font package is needed.
