@@ -247,3 +247,35 @@ def test_requirements_demo_example_runs_in_its_env(tmp_path, package_index):
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["a", "b", "---", "---", "1", "2", "3", "4"]
+
+
+def test_resolve_as_of_installs_the_release_of_that_date_in_an_env_of_its_own(tmp_path, package_index):
+    log = Log()
+    old = ensure_environment(["tabulate"], cache_dir=tmp_path / "envs", log=log, resolve_as_of="2021-06-01")
+    assert run_python(old.python, "import tabulate; print(tabulate.__version__)") == "0.8.9"  # 0.8.10: 2022
+    assert any("installing pip packages tabulate as of 2021-06-01" in line for line in log)
+    today = ensure_environment(["tabulate"], cache_dir=tmp_path / "envs", log=Log())
+    assert today.path != old.path
+    assert run_python(today.python, "import tabulate; print(tabulate.__version__)") != "0.8.9"
+
+
+def test_site_pip_settings_reach_uv(tmp_path, monkeypatch):
+    from imjoy_hpc.plugins.uv_install import uv_variables
+
+    links = tmp_path / "wheels"
+    links.mkdir()
+    conf = tmp_path / "pip.conf"
+    conf.write_text(f"[global]\nindex-url = https://mirror.example.org/simple\n"
+                    f"find-links = {links} /no/such/dir\n[install]\ntrusted-host = mirror.example.org\n")
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(conf))
+    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "https://extra.example.org/simple")
+    for name in ("UV_INDEX_URL", "UV_FIND_LINKS", "UV_EXTRA_INDEX_URL", "UV_INSECURE_HOST", "UV_INDEX_STRATEGY",
+                 "PIP_INDEX_URL", "PIP_FIND_LINKS", "PIP_TRUSTED_HOST", "PIP_NO_INDEX"):
+        monkeypatch.delenv(name, raising=False)
+    variables = uv_variables(tmp_path / "cache", "2021-06-01")
+    assert variables["UV_INDEX_URL"] == "https://mirror.example.org/simple"
+    assert variables["UV_FIND_LINKS"] == str(links)  # a location that does not exist is left out, as pip does
+    assert variables["UV_EXTRA_INDEX_URL"] == "https://extra.example.org/simple"
+    assert variables["UV_INSECURE_HOST"] == "mirror.example.org"
+    assert variables["UV_INDEX_STRATEGY"] == "unsafe-best-match" and variables["UV_EXCLUDE_NEWER"] == "2021-06-01"
+    assert variables["UV_CACHE_DIR"] == str(tmp_path / "cache")

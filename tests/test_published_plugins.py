@@ -227,3 +227,30 @@ async def test_a_site_that_turns_commands_off_is_named_in_the_refusal(tmp_path):
     finally:
         await disconnect(client)
         assert gw.stop() == 0
+
+
+async def test_a_plugin_that_predates_its_unpinned_package_gets_a_hint_and_resolves_as_of_a_date(gateway):
+    predates = checking_plugin({"name": "Old API", "type": "native-python", "requirements": ["tabulate"]},
+                               "return 'unused'").replace("import os", "from tabulate import tabulate_v0_api")
+    client = await connect(gateway)
+    try:
+        with pytest.raises(Exception) as err:
+            await client.load_plugin(predates)
+        text = str(err.value)
+        assert "ImportError: cannot import name 'tabulate_v0_api' from 'tabulate'" in text.splitlines()[0], text
+        hint = [line for line in text.splitlines() if line.startswith("hint: ")]
+        assert len(hint) == 1 and hint[0].startswith("hint: tabulate ") and "resolve-as-of: 2021-06-01" in hint[0]
+        assert text.splitlines().index(hint[0]) >= len(text.splitlines()) - 2, text  # after the traceback
+        dated = checking_plugin({"name": "Dated", "type": "native-python", "requirements": ["tabulate"],
+                                 "hpc": {"resolve-as-of": "2021-06-01"}},
+                                "import tabulate; return tabulate.__version__")
+        plugin = await client.load_plugin(dated)
+        assert await plugin.check() == "0.8.9"
+        by_option = await client.load_plugin(dated.replace('"2021-06-01"', '"2020-01-01"'),
+                                             {"resolve-as-of": "2021-06-01"})
+        assert await by_option.check() == "0.8.9"  # the load option wins over the file's date
+        with pytest.raises(Exception) as err:
+            await client.load_plugin(dated, {"resolve-as-of": "last summer"})
+        assert "resolve-as-of must be a date like 2021-06-01, got 'last summer'" in str(err.value)
+    finally:
+        await disconnect(client)

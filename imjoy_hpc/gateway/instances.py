@@ -4,6 +4,7 @@ instance's lifecycle state goes through `InstanceManager.apply` (the table is in
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import secrets
 import time
@@ -20,6 +21,7 @@ from imjoy_hpc.gateway.door import RegistrationRefused, Session
 from imjoy_hpc.plugins.envs import EnvError
 from imjoy_hpc.plugins.launcher import launch_plugin
 from imjoy_hpc.plugins.parser import PluginError, PluginSpec
+from imjoy_hpc.plugins.unpinned import resolution_date
 from imjoy_hpc.resources import REQUEST_KEYS
 from imjoy_hpc.rpc import RemoteError, UserFacingError
 from imjoy_hpc.settings import to_section
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("imjoy_hpc.gateway")
 KEEP_ENDED = 100
+RESOLVE_OPTIONS = ("resolve-as-of", "resolve_as_of", "resolveAsOf")  # load option: pip packages as of a date
 __all__ = ["ACTIVE", "InstanceManager", "PluginInstance", "PluginStartError", "State"]
 
 
@@ -141,6 +144,12 @@ class InstanceManager:
                 if other.spec.source_hash == spec.source_hash and other.state.active:
                     return await self._wait_ready(other)
         request = {**spec.hpc, **{k: options[k] for k in REQUEST_KEYS if options.get(k) is not None}}
+        as_of = next((options[k] for k in RESOLVE_OPTIONS if options.get(k)), None)
+        if as_of:
+            try:
+                spec = dataclasses.replace(spec, resolve_as_of=resolution_date(as_of))
+            except ValueError as exc:
+                raise PluginError(f"load option {exc}") from None
         profile = self.cluster.resolve(request.pop("profile", None), request)
         instance_id = f"{_slug(spec.name)}-{uuid.uuid4().hex[:8]}"
         instance = PluginInstance(
@@ -179,6 +188,7 @@ class InstanceManager:
             "scheduler_address": scheduler,
             "work_dir": str(spec.source_path.parent) if spec.source_path else None,
             "warnings": list(spec.warnings),
+            "resolve_as_of": spec.resolve_as_of,
             "bootstrap": {
                 "door_url": self.door_url, "secret": instance.secret, "instance_id": instance.id,
                 "name": spec.name, "script": spec.script, "tag": spec.tag,

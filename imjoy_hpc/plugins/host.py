@@ -17,7 +17,8 @@ from typing import Any
 from imjoy_hpc.batch.allocation import job_id
 from imjoy_hpc.plugins.processes import die_with_parent
 from imjoy_hpc.plugins.shim import PluginApi, install
-from imjoy_hpc.rpc.codec import error_text
+from imjoy_hpc.plugins.unpinned import unpinned_hint
+from imjoy_hpc.rpc.codec import add_error_hint, error_text
 from imjoy_hpc.rpc.linkclient import LinkPeer, RegistrationError, UnreachableError
 from imjoy_hpc.tuning import tune_malloc
 
@@ -100,6 +101,7 @@ def main() -> None:
     # its asyncio tasks'.
     faulthandler.register(signal.SIGUSR1)
     tune_malloc()
+    add_error_hint(unpinned_hint)
     boot = json.loads(sys.stdin.read())
     sys.path.insert(0, os.getcwd())
     try:

@@ -17,6 +17,7 @@ from imjoy_hpc.batch.allocation import job_id
 from imjoy_hpc.cluster.tasks import TaskLink, current_link
 from imjoy_hpc.files import tail
 from imjoy_hpc.plugins.processes import stop_group
+from imjoy_hpc.plugins.unpinned import VARIABLE as UNPINNED, unpinned_names
 
 LOG_TAIL_LINES = 40
 WATCH_INTERVAL = 0.3
@@ -118,7 +119,7 @@ def _launch(payload: dict, log: Any, log_file: Path, link: TaskLink, stop: threa
                 env=payload.get("env"), allow_commands=payload.get("allow_commands", False),
                 timeout=float(payload.get("install_timeout") or 1800), stop=stop, progress=progress,
                 conda=payload.get("conda") or {}, work_dir=Path(work_dir) if work_dir else None,
-                warn=warn,
+                warn=warn, resolve_as_of=payload.get("resolve_as_of"),
             )
         except EnvError as exc:
             note(f"environment failed: {exc}")
@@ -127,6 +128,9 @@ def _launch(payload: dict, log: Any, log_file: Path, link: TaskLink, stop: threa
             link.emit("installed")
         python = info.python
         env.update(info.variables)
+        unpinned = unpinned_names(info.requirements.pip if info.requirements else ())
+        if unpinned and not payload.get("resolve_as_of"):
+            env[UNPINNED] = ",".join(unpinned)  # errors from these packages end with a hint (plugins.unpinned)
         work_dir = str(info.work_dir) if info.work_dir else work_dir
     env.update({"PYTHONUNBUFFERED": "1", "IMJOY_HPC_INSTANCE": payload["instance_id"]})
     if payload.get("scheduler_address"):

@@ -37,6 +37,7 @@ import yaml
 from imjoy_hpc.resources import REQUEST_KEYS, memory_amount, parse_walltime, whole_number
 from imjoy_hpc.rpc.errors import UserFacingError
 
+from .unpinned import resolution_date
 from .requirements import RequirementSyntaxError, Requirements, parse_requirements, without_standard_library
 
 PYTHON_TYPES = ("native-python", "web-python")
@@ -51,6 +52,7 @@ _OBJECT_FIELDS = ("env", "hpc", "ui")
 DEFAULT_VERSION = "0.1.0"
 DEFAULT_API_VERSION = "0.1.8"
 CONFIG_VARIABLE = "IMJOY_CONFIG"
+RESOLVE_AS_OF = "resolve-as-of"
 
 _BLOCKS = ("config", "script", "docs", "window", "style", "attachment", "link")
 _OPEN_TAG = re.compile(r"<(" + "|".join(_BLOCKS) + r")(?=[\s>/])([^>]*)>", re.I)
@@ -88,6 +90,7 @@ class PluginSpec:
     styles: list[str] = field(default_factory=list)
     attachments: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    resolve_as_of: str | None = None  # hpc.resolve-as-of: pip packages as they were on that date
 
 
 @dataclass
@@ -231,7 +234,11 @@ def _walltime(value: Any) -> None:
         raise ValueError(value)
 
 
+HPC_KEYS = (*REQUEST_KEYS, RESOLVE_AS_OF)
+
+
 def _check_hpc(value: Any, chk: _Checker) -> dict[str, Any]:
+    """The resource request of the `hpc` section (and its resolve-as-of date, kept under that key)."""
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -239,10 +246,12 @@ def _check_hpc(value: Any, chk: _Checker) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, item in value.items():
         where = f"hpc.{key}"
-        if key not in REQUEST_KEYS:
-            chk.fail(f'config field "{where}" is unknown; allowed: {", ".join(REQUEST_KEYS)}')
+        if key not in HPC_KEYS:
+            chk.fail(f'config field "{where}" is unknown; allowed: {", ".join(HPC_KEYS)}')
         if item is None:
             continue
+        if key == RESOLVE_AS_OF:
+            _checked(chk, where, "a date like 2021-06-01", item, resolution_date)
         if key in ("profile", "queue"):
             if not isinstance(item, str) or not item.strip():
                 chk.field_error(where, "a non-empty string", item)
@@ -325,6 +334,7 @@ def _build_spec(config: Any, *, chk: _Checker, fmt: str, tag: str | None, defaul
     if env is not None and not isinstance(env, (str, list, dict)):
         chk.field_error("env", "a string, a list or an object", env)
     hpc = _check_hpc(config.get("hpc"), chk)
+    resolve_as_of = hpc.pop(RESOLVE_AS_OF, None)
 
     script, lang, script_line = script_for_tag(chosen, tags)
     config.update(name=name, type=ptype, version=version, api_version=api_version, description=description,
@@ -334,6 +344,7 @@ def _build_spec(config: Any, *, chk: _Checker, fmt: str, tag: str | None, defaul
     return PluginSpec(
         name=name, type=ptype, version=version, api_version=api_version, description=description, tags=tags,
         tag=chosen, flags=frozenset(flags), requirements=requirements, env=env, hpc=hpc, script=script,
+        resolve_as_of=str(resolve_as_of) if resolve_as_of else None,
         lang=lang, docs=extras.get("docs", ""), config=config, source_path=source_path,
         source_hash=source_hash, filename=chk.filename, format=fmt, script_line=script_line,
         windows=extras.get("windows", []), styles=extras.get("styles", []),

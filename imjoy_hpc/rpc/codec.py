@@ -78,20 +78,28 @@ def ctype_of(cls: type) -> str:
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # imjoy_hpc/
 
 
+_ERROR_HINTS: list[Callable[[BaseException], "str | None"]] = []
+
+
+def add_error_hint(hint: Callable[[BaseException], "str | None"]) -> None:
+    """Have `hint(exc)` end the text of every error this process sends (when it returns one): e.g. the plugin
+    process's note that a failing package was installed without a pin."""
+    _ERROR_HINTS.append(hint)
+
+
 def error_text(exc: BaseException) -> str:
     """An exception as text for the other side: its own line first, then the traceback of the code that raised
-    it, with imjoy-hpc's own frames left out (an error raised by imjoy-hpc itself travels as its line alone)."""
-    if isinstance(exc, RemoteError):
+    it, with imjoy-hpc's own frames left out (an error raised by imjoy-hpc itself travels as its line alone),
+    then what the process's error hints say of it."""
+    if isinstance(exc, (RemoteError, UserFacingError)):
         return str(exc)
-    if isinstance(exc, UserFacingError):
-        return str(exc)
-    summary = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-    if exc.__traceback__ is None:
-        return summary
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not _is_own_frame(f.filename)]
-    if not frames:
-        return summary
-    return f"{summary}\nTraceback (most recent call last):\n{''.join(traceback.format_list(frames))}".rstrip()
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not _is_own_frame(f.filename)] \
+        if exc.__traceback__ is not None else []
+    if frames:
+        text = f"{text}\nTraceback (most recent call last):\n{''.join(traceback.format_list(frames))}".rstrip()
+    hints = [h for h in (hint(exc) for hint in _ERROR_HINTS) if h]
+    return "\n".join([text, *hints])
 
 
 def _is_own_frame(filename: str) -> bool:
