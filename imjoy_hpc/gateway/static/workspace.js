@@ -1,7 +1,8 @@
 /* The gateway's workspace page: the unmodified ImJoy core (vendored) with the imjoy-hpc engine registered from this
  * page, so the token stays here and plugin iframes live on another origin (the other loopback name of this
- * port). Catalog, loading from a URL or source, windows and dialogs, ui forms, a built-in image viewer and a jobs
- * panel. */
+ * port). Catalog, loading from a URL or source (plain .py too), windows and dialogs (ImJoy's built-in types:
+ * windows.js), ui forms (ui-form.js), ops and workflows (ops.js), ImJoy's URL parameters (url-params.js), a
+ * built-in image viewer and a jobs panel. */
 (function () {
   "use strict";
 
@@ -9,7 +10,8 @@
   const SESSION_KEY = "imjoy-hpc-workspace-session";
   const VIEWER = "imjoy-hpc/image-viewer";
   const $ = (id) => document.getElementById(id);
-  const state = { imjoy: null, engine: null, server: null, plugins: new Map(), jobs: new Map() };
+  const state = { imjoy: null, engine: null, server: null, plugins: new Map(), jobs: new Map(), catalog: [],
+                  loadedWaiters: [], route: null, workspace: null };
   window.imjoyHpcWorkspace = state;
 
   function frameOrigin() {
@@ -17,10 +19,24 @@
     return `${location.protocol}//${other}${location.port ? ":" + location.port : ""}`;
   }
 
-  function say(text) {
+  /** A line in the messages list; `detail` (e.g. a traceback) folds out under it. */
+  function say(text, detail) {
     const li = document.createElement("li");
     li.textContent = String(text);
+    if (detail) {
+      const more = document.createElement("details");
+      const pre = document.createElement("pre");
+      pre.textContent = detail;
+      more.append(Object.assign(document.createElement("summary"), { textContent: "details" }), pre);
+      li.appendChild(more);
+    }
     $("messages").prepend(li);
+  }
+
+  /** Say what failed: "<what>: <the error's first line>", the rest as detail. */
+  function sayError(what, e) {
+    const { summary, detail } = errorWords.explain(e);
+    say(`${what}: ${summary}`, detail);
   }
 
   function setStatus(kind, text) {
@@ -82,7 +98,11 @@
       run.textContent = "Run";
       run.className = "run-form";
       run.onclick = () => close(form.values());
-      box.appendChild(run);
+      const cancel = document.createElement("button");
+      cancel.textContent = "Cancel";
+      cancel.className = "cancel";
+      cancel.onclick = () => close(null);
+      box.append(run, cancel);
     });
   }
 
@@ -176,10 +196,89 @@
     body.id = w.window_id;
     box.dataset.windowId = w.window_id;
     box.dataset.name = w.name || "";
+    box.dataset.type = w.type || "";
+    box.window = w;
     closeButton.onclick = () => {
       try { state.imjoy.wm.closeWindow(w); } catch (e) { console.error(e); }
       removeBox(box);
     };
+    box.addEventListener("mousedown", () => selectWindow(box));
+    selectWindow(box);
+    if (w.type && w.type.startsWith("imjoy/")) {
+      // ImJoy's built-in window types: drawn here, their API merged into the window's before "ready"
+      const own = builtinWindows.mount(w, body, { say, words: errorWords.words,
+                                                  plugin: (name) => state.imjoy.pm.plugin_names[name] });
+      Object.assign(w.api, own);
+      w.api.emit("ready");
+    } else if (w.src && !w.src.includes("\n")) {
+      watchFrame(body, w.src);
+    }
+  }
+
+  /** The active window (ImJoy's: ops with inputs take its data). */
+  function selectWindow(box) {
+    document.querySelectorAll(".window.active").forEach((b) => b.classList.remove("active"));
+    box.classList.add("active");
+    if (box.window) try { state.imjoy.wm.selectWindow(box.window); } catch (e) { /* closed */ }
+  }
+
+  function activeWindow() {
+    const box = document.querySelector(".window.active");
+    return box && box.isConnected && box.window ? box.window : null;
+  }
+
+  /** A window showing another site's page: say in the window when the page cannot be shown here. */
+  function watchFrame(body, src) {
+    let origin = null;
+    try { origin = new URL(src, location.href).origin; } catch (e) { /* not a URL */ }
+    if (origin && origin !== frameOrigin()) notice(body, `This window's page ${src} cannot be shown here: the ` +
+      "workspace only shows plugin windows from its plugin origin, and pages from the internet are not reachable " +
+      "from the cluster's gateway.");
+  }
+
+  function notice(body, text) {
+    const p = document.createElement("p");
+    p.className = "window-notice";
+    p.textContent = text;
+    body.prepend(p);
+  }
+
+  /** A window for a type nothing here provides: say why in it and fail the call with the same words. */
+  function unavailableWindow(config, dialog) {
+    const type = config.type;
+    const text = `Window type "${type}" cannot be shown offline: the ImJoy app would fetch it from its plugin ` +
+      "repository on the internet. Load a plugin that provides it first (Load URL / Load source), or use a " +
+      "built-in type (imjoy/image, imjoy/generic, imjoy-hpc/image-viewer for arrays).";
+    const { box, body, closeButton } = windowFrame(config.name || type, dialog);
+    box.dataset.name = config.name || "";
+    box.dataset.type = type;
+    notice(body, text);
+    closeButton.onclick = () => removeBox(box);
+    throw new Error(text);
+  }
+
+  /** ImJoy's window config, with types the ImJoy app fetches from its repository served by a built-in
+   * equivalent ("Image Viewer": our viewer for arrays, imjoy/image for an address; SchemaIO...). */
+  function resolveWindow(config) {
+    if (!config || typeof config !== "object") return config;
+    const builtin = builtinWindows.builtinType(config);
+    if (builtin) {
+      const out = Object.assign({}, config, { type: builtin });
+      if (config.src && builtin === "imjoy/schema-io") { delete out.src; out.data = out.data || config.config; }
+      return out;
+    }
+    if (config.type === "Image Viewer" || config.type === "ImageViewer") {
+      const data = config.data || {};
+      const image = data.image !== undefined ? data.image : data.src;
+      if (image && image._rtype === "ndarray") return Object.assign({}, config, { type: VIEWER, data: { image } });
+      if (typeof image === "string") return Object.assign({}, config, { type: "imjoy/image", data: { src: image } });
+    }
+    return config;
+  }
+
+  function provided(type) {
+    const pm = state.imjoy.pm;
+    return !type || type.startsWith("imjoy/") || type === VIEWER || Boolean(pm.registered.windows[type]);
   }
 
   function onCloseWindow(w) {
@@ -222,13 +321,22 @@
       confirm(plugin, text) { return textDialog(text, false, null, true); },
       prompt(plugin, text, value) { return textDialog(text, true, value, true); },
       showFileDialog(plugin, config) { return fileDialog(config || {}); },
+      // published plugins register ops as {name, ui, run, inputs}: the core takes them as type "operator"
+      register(plugin, config) {
+        if (config && typeof config === "object" && !config.type) config = Object.assign({}, config, { type: "operator" });
+        return state.imjoy.pm.register(plugin, config);
+      },
       createWindow(plugin, config, extra) {
+        config = resolveWindow(config);
         if (config && config.type === VIEWER) return openViewer(config, false);
+        if (config && !config.src && !provided(config.type)) return unavailableWindow(config, false);
         return state.imjoy.pm.createWindow(plugin, config, extra);
       },
       showDialog(plugin, config, extra) {
+        config = resolveWindow(config);
         if (config && config.type === VIEWER) return openViewer(config, true);
         if (config && config.ui && !config.type && !config.src) return formDialog(config.name || "", config.ui);
+        if (config && !config.src && !provided(config.type)) return unavailableWindow(config, true);
         return state.imjoy.pm.createWindow(plugin, config, Object.assign({}, extra, { dialog: true }));
       },
     };
@@ -243,6 +351,9 @@
     imjoy.pm.internal_plugins = {};
     imjoy.event_bus.on("add_window", onAddWindow);
     imjoy.event_bus.on("close_window", onCloseWindow);
+    imjoy.event_bus.on("register", (event) => { ops.onRegister(event); refreshOps(event.plugin); });
+    imjoy.event_bus.on("unregister", (event) => refreshOps(event.plugin));
+    imjoy.event_bus.on("plugin_loaded", (plugin) => { for (const fn of state.loadedWaiters.splice(0)) fn(plugin); });
     state.imjoy = imjoy;
     await imjoy.start({});
     const engine = imjoyHpcEngine.createEngine(
@@ -259,36 +370,139 @@
           else setStatus("connected", "connected (re-attached)");
         },
         onConnected: (server) => { state.server = server; },
-        onStartFailed: (config, reason) => say(`${config.name} failed to start: ${reason}`),
+        onStartFailed: (config, reason) => sayError(`${config.name} failed to start`, reason),
       });
     state.engine = engine;
     await imjoy.em.register(engine);
   }
 
   // ------------------------------------------------------------------ plugins
+  const ops = workspaceOps.create({
+    imjoy: () => state.imjoy, formDialog, say, words: errorWords.words, activeWindow,
+  });
+
+  /** A plain Python plugin as the ImJoy docs show them (no <config> block): an ImJoy native-python plugin file;
+   * name, description and requirements come from a top-level IMJOY_CONFIG = {...} when there is one. */
+  function wrapPython(code) {
+    const config = { name: "Python plugin", type: "native-python", version: "0.1.0", api_version: "0.1.8",
+                     description: "a Python plugin pasted as a .py source", tags: [], ui: "", requirements: [],
+                     dependencies: [], flags: [] };
+    const at = code.search(/^IMJOY_CONFIG\s*=\s*\{/m);
+    if (at >= 0) {
+      try {
+        const given = uiForm.readLiteral(code.replace(/\bTrue\b/g, "true").replace(/\bFalse\b/g, "false")
+          .replace(/\bNone\b/g, "null"), code.indexOf("{", at)).value;
+        for (const k of ["name", "description", "requirements", "dependencies", "tags", "ui", "env", "flags"]) {
+          if (given[k] !== undefined) config[k] = given[k];
+        }
+      } catch (e) { /* keep the defaults */ }
+    }
+    return `<config lang="json">\n${JSON.stringify(config)}\n</config>\n<script lang="python">\n${code}\n</script>\n`;
+  }
+
+  function isPlainPython(code) {
+    return !/<config[\s>]/i.test(code) && /(^|\n)\s*(from imjoy|import imjoy|api\.export\(|def |class |import )/.test(code);
+  }
+
+  /** Load a plugin's dependencies first: built-in window types need nothing, loaded plugins are kept, catalog
+   * names come from the catalog, URLs are fetched; a repository reference not found here fails in words. */
+  async function loadDependencies(config) {
+    for (const dep of config.dependencies || []) {
+      const name = String(dep).split(":").pop().split("@")[0].trim();
+      if (builtinWindows.builtinType({ type: name })) continue;
+      if (state.imjoy.pm.plugin_names[name]) continue;
+      if (state.catalog.some((e) => e.name === name && !e.error)) {
+        await loadCode(await state.server.plugin_source(name));
+      } else if (/^https?:\/\//i.test(dep)) {
+        await loadUrl(dep);
+      } else {
+        throw new Error(`dependency "${dep}" of ${config.name} cannot be loaded: it is not in the catalog and the ` +
+                        "ImJoy plugin repository is on the internet (load it by URL or source first)");
+      }
+    }
+  }
+
   async function loadCode(code) {
+    const python = isPlainPython(code);
+    if (python) code = wrapPython(code);
+    const config = state.imjoy.pm.parsePluginCode(code);
+    if (config.type !== "window") say(`loading ${config.name} (${config.type})` +
+      (["native-python", "web-python"].includes(config.type) || python ? ": its job is starting, see Jobs…" : "…"));
+    await loadDependencies(config);
     const plugin = await state.imjoy.pm.reloadPlugin({ code });
     addPlugin(plugin);
     say(`loaded ${plugin.name}`);
+    if (python) {
+      // as the Run button of the ImJoy docs' code blocks: a pasted plain .py runs once loaded
+      runPlugin(plugin).catch((e) => sayError(`${plugin.name} failed`, e));
+    }
     return plugin;
   }
 
   async function loadUrl(uri) {
-    const plugin = await state.imjoy.pm.reloadPluginRecursively({ uri });
+    let plugin;
+    try {
+      plugin = await state.imjoy.pm.reloadPluginRecursively({ uri });
+    } catch (e) {
+      throw new Error(`could not load the plugin at ${uri}: ${errorWords.words(e)}`);
+    }
     addPlugin(plugin);
     say(`loaded ${plugin.name}`);
     return plugin;
   }
 
+  /** Run a plugin's main op (its ui form first), as the ImJoy app's Run does. */
   async function runPlugin(plugin) {
-    let config = {};
-    const ui = plugin.config && plugin.config.ui;
-    if (ui && ui.includes("{")) {
-      config = await formDialog(plugin.name, ui);
-    }
-    const result = await plugin.api.run({ config, data: {} });
-    if (result !== undefined && result !== null) say(`${plugin.name} returned ${JSON.stringify(result)}`);
+    return runOp(plugin, plugin.name);
+  }
+
+  async function runOp(plugin, name) {
+    const { result, cancelled } = await ops.run(plugin, name);
+    if (cancelled) return undefined;
+    const who = name === plugin.name ? plugin.name : `${plugin.name}/${name}`;
+    if (result !== undefined && result !== null) say(`${who} returned ${JSON.stringify(result)}`);
+    else say(`${who} done`);
     return result;
+  }
+
+  /** The plugin named `name` once it is loaded. */
+  function whenLoaded(name) {
+    const loaded = state.imjoy.pm.plugin_names[name];
+    if (loaded) return Promise.resolve(loaded);
+    return new Promise((resolve) => {
+      const check = (plugin) => {
+        if (plugin.name === name) resolve(plugin);
+        else state.loadedWaiters.push(check);
+      };
+      state.loadedWaiters.push(check);
+    });
+  }
+
+  /** The ops a plugin registered (beside its own Run), each with a button that runs it. */
+  function refreshOps(plugin) {
+    if (!plugin || !plugin.name) return;
+    const li = document.querySelector(`#plugins li[data-name="${CSS.escape(plugin.name)}"]`);
+    if (!li) return;
+    let list = li.querySelector("ul.ops");
+    if (!list) {
+      list = document.createElement("ul");
+      list.className = "ops";
+      li.appendChild(list);
+    }
+    list.innerHTML = "";
+    for (const name of ops.names(plugin).filter((n) => n !== plugin.name)) {
+      const item = document.createElement("li");
+      item.dataset.op = name;
+      const label = document.createElement("span");
+      label.className = "name";
+      label.textContent = name;
+      const run = document.createElement("button");
+      run.textContent = "Run";
+      run.className = "run-op";
+      run.onclick = () => runOp(plugin, name).catch((e) => sayError(`${plugin.name}/${name} failed`, e));
+      item.append(label, run);
+      list.appendChild(item);
+    }
   }
 
   function addPlugin(plugin) {
@@ -308,7 +522,7 @@
       const run = document.createElement("button");
       run.textContent = "Run";
       run.className = "run";
-      run.onclick = () => runPlugin(plugin).catch((e) => say(`${plugin.name}: ${e}`));
+      run.onclick = () => runPlugin(plugin).catch((e) => sayError(`${plugin.name} failed`, e));
       li.appendChild(run);
     }
     const unload = document.createElement("button");
@@ -320,10 +534,12 @@
       li.remove();
     };
     li.appendChild(unload);
+    refreshOps(plugin);
   }
 
   async function showCatalog() {
     const entries = await state.server.list_plugins();
+    state.catalog = entries;
     $("catalog").innerHTML = "";
     for (const entry of entries) {
       const li = document.createElement("li");
@@ -340,7 +556,7 @@
           try {
             await loadCode(await state.server.plugin_source(entry.name));
           } catch (e) {
-            say(`${entry.name}: ${e}`);
+            sayError(`${entry.name} failed to load`, e);
           }
         };
         li.appendChild(load);
@@ -412,19 +628,40 @@
     return id;
   }
 
+  /** The token from the address (then gone from it; ImJoy's `#/app?...` parameters stay) or this tab's. */
   function tokenFromAddress() {
-    const token = new URLSearchParams(location.hash.slice(1)).get("token");
-    if (token) {
-      sessionStorage.setItem(TOKEN_KEY, token);
-      history.replaceState(null, "", location.pathname + location.search);
-      return token;
+    const parsed = urlParams.parse(location.hash);
+    state.route = parsed;
+    if (parsed.token) {
+      sessionStorage.setItem(TOKEN_KEY, parsed.token);
+      history.replaceState(null, "", location.pathname + location.search + urlParams.hashWithout(parsed));
+      return parsed.token;
     }
     return sessionStorage.getItem(TOKEN_KEY);
   }
 
+  /** ImJoy's URL parameters (#/app?plugin=...&start=...). */
+  function applyUrlParams() {
+    const { route, params } = state.route || {};
+    if (!route || ![...params.keys()].length) return Promise.resolve();
+    return urlParams.apply(params, {
+      say,
+      confirm: (text) => textDialog(text, false, null, true),
+      loadUrl,
+      loadCatalog: async (name) => loadCode(await state.server.plugin_source(name)),
+      hasCatalog: (name) => state.catalog.some((e) => e.name === name && !e.error),
+      whenLoaded,
+      runStart: async (plugin, data) => {
+        const result = await plugin.api.run({ config: {}, data });
+        say(`${plugin.name} started${result !== undefined && result !== null ? ": " + JSON.stringify(result) : ""}`);
+      },
+      setWorkspace: (name) => { state.workspace = name; $("workspace").textContent = `workspace: ${name}`; },
+    }).catch((e) => sayError("the link's parameters failed", e));
+  }
+
   async function main() {
-    $("load-url").onclick = () => loadUrl($("plugin-url").value.trim()).catch((e) => say(`load failed: ${e}`));
-    $("load-source").onclick = () => loadCode($("plugin-source").value).catch((e) => say(`load failed: ${e}`));
+    $("load-url").onclick = () => loadUrl($("plugin-url").value.trim()).catch((e) => sayError("load failed", e));
+    $("load-source").onclick = () => loadCode($("plugin-source").value).catch((e) => sayError("load failed", e));
     const token = tokenFromAddress();
     if (!token) {
       setStatus("failed", "no token: open the URL that imjoy-hpc serve printed (…/#token=…)");
@@ -442,6 +679,7 @@
       await refreshJobs();
       setInterval(refreshJobs, 5000);
       setStatus("connected", "connected");
+      applyUrlParams();
     } catch (e) {
       setStatus("failed", `could not connect: ${(e && e.message) || e}`);
     }
@@ -450,5 +688,7 @@
   state.loadCode = loadCode;
   state.loadUrl = loadUrl;
   state.runPlugin = runPlugin;
+  state.runOp = runOp;
+  state.activeWindow = activeWindow;
   main();
 })();

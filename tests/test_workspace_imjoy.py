@@ -1,0 +1,208 @@
+"""The workspace behaves as the ImJoy app for published plugins (headless Chromium, the real ImJoy core, plugins
+of our own in the published style): ui forms with every field type and their defaults, ops registered with
+api.register run with ctx._op, a two-step workflow over result windows, ImJoy's built-in window types with their
+data read back from the DOM, SchemaIO forms, ImJoy's URL parameters (#/app?plugin=...&start=...), dependencies,
+api.run / api.call / api.getPlugin, a pasted plain .py plugin, and error words."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import gateway_support
+import pytest
+from imjoy_app_plugins import CALLER, JS_HELPER, OPS_PLUGIN, PLAIN_PY, WINDOWS_PLUGIN
+
+pytest_plugins = ["browser_support"]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+RUN_MS = 120_000
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory) -> Iterator[gateway_support.RunningGateway]:
+    base = tmp_path_factory.mktemp("workspace-imjoy")
+    plugins = base / "plugins"
+    plugins.mkdir()
+    (plugins / "Helper.imjoy.html").write_text(JS_HELPER)
+    (plugins / "Caller.imjoy.html").write_text(CALLER)
+    gw = gateway_support.start_gateway(base, {"plugins": {"directories": [str(plugins)]}})
+    yield gw
+    assert gw.stop() == 0, gw.log()[-3000:]
+
+
+def open_workspace(page, gateway, route: str = "") -> None:
+    page.goto(gateway.url.rstrip("/") + "/#" + (route + "&" if route else "") + "token=" + gateway.token)
+    page.wait_for_function("() => ['connected', 'failed'].includes(document.getElementById('status').dataset.state)",
+                           timeout=60_000)
+    assert page.get_attribute("#status", "data-state") == "connected", page.inner_text("#status")
+
+
+def load_source(page, source: str, name: str) -> None:
+    page.fill("#plugin-source", source)
+    page.click("#load-source")
+    page.locator(f'#plugins li[data-name="{name}"]').wait_for(timeout=RUN_MS)
+
+
+def message(page, text: str, timeout: float = RUN_MS) -> str:
+    """The first message containing `text` (waits for it)."""
+    find = f"() => [...document.querySelectorAll('#messages li')].find(l => l.textContent.includes({text!r}))"
+    page.wait_for_function(f"() => !!({find})()", timeout=timeout)
+    return page.evaluate(f"() => ({find})().firstChild.textContent")
+
+
+def returned(page, who: str) -> dict:
+    text = message(page, f"{who} returned ")
+    return json.loads(text.split(" returned ", 1)[1])
+
+
+def window(page, name: str):
+    box = page.locator(f'.window[data-name="{name}"]').last
+    box.wait_for(timeout=RUN_MS)
+    return box
+
+
+def test_forms_ops_and_a_two_step_workflow(browser_page, gateway):
+    page = browser_page
+    open_workspace(page, gateway)
+    load_source(page, OPS_PLUGIN, "Op Maker")
+    ops = page.locator('#plugins li[data-name="Op Maker"] ul.ops li')
+    ops.first.wait_for(timeout=RUN_MS)
+    assert ops.evaluate_all("items => items.map(i => i.dataset.op)") == ["Make Numbers", "Total"]
+    page.click('#plugins li[data-name="Op Maker"] button.run')
+    form = page.locator(".ui-form")
+    form.wait_for(timeout=RUN_MS)
+    types = form.locator("[name]").evaluate_all("els => els.map(e => [e.name, e.dataset.type, e.type])")
+    assert [t[:2] for t in types] == [["n_points", "number"], ["scale", "number"], ["clamped", "number"],
+                                      ["label", "string"], ["mode", "choose"], ["level", "select"],
+                                      ["tint", "color"], ["invert", "boolean"]]
+    assert form.locator('select[name="mode"] option').all_inner_texts() == ["fast", "slow", "exact"]
+    assert form.locator('input[name="n_points"]').get_attribute("max") == "100"
+    page.screenshot(path=str(_shots(gateway) / "form.png"))
+    page.click(".ui-form button.run-form")  # every field left at its default
+    result = returned(page, "Op Maker")
+    assert result["config"] == {"n_points": 20, "scale": 3, "clamped": 1, "label": "cells", "mode": "slow",
+                                "level": 1, "tint": "#ff8000", "invert": True}
+    assert result["op"] == "Op Maker" and result["step"] == 0.25
+    # step 1: an op registered with api.register, its own form; its result opens as a window (the active one)
+    ops.filter(has_text="Make Numbers").locator("button.run-op").click()
+    page.locator(".ui-form").wait_for(timeout=RUN_MS)
+    page.fill('.ui-form input[name="count"]', "5")
+    page.click(".ui-form button.run-form")
+    numbers = window(page, "numbers")
+    assert numbers.get_attribute("data-type") == "imjoy/generic"
+    assert "active" in numbers.get_attribute("class")
+    assert "op: Make Numbers" in numbers.inner_text()
+    # step 2: an op with inputs takes the active window's data, as in the ImJoy app
+    ops.filter(has_text="Total").locator("button.run-op").click()
+    page.locator(".ui-form").wait_for(timeout=RUN_MS)
+    assert page.input_value('.ui-form input[name="factor"]') == "10"
+    page.click(".ui-form button.run-form")
+    total = window(page, "total")
+    text = total.inner_text()
+    assert "total: 150" in text and "op: Total" in text and "source: Make Numbers" in text, text
+    page.screenshot(path=str(_shots(gateway) / "workflow.png"))
+
+
+def _shots(gateway):
+    path = gateway.state_dir.parent / "screenshots"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+IMAGE_PIXELS = """(img) => { const c = document.createElement('canvas'); c.width = img.naturalWidth;
+    c.height = img.naturalHeight; const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+    return Array.from(g.getImageData(0, 0, c.width, c.height).data); }"""
+
+
+def test_builtin_window_types_and_schemaio(browser_page, gateway):
+    page = browser_page
+    open_workspace(page, gateway)
+    load_source(page, WINDOWS_PLUGIN, "Window Shower")  # its dependency SchemaIO is built in
+    page.click('#plugins li[data-name="Window Shower"] button.run')
+    settings = page.locator('#dialogs .window[data-name="Settings"] .panel')
+    settings.wait_for(timeout=RUN_MS)
+    # what each window shows, read from its DOM
+    generic = window(page, "imjoy/generic")
+    page.wait_for_function("() => document.querySelector('.window[data-name=\"imjoy/generic\"]').innerText"
+                           ".includes('cells: 43')")  # redrawn by the window API's run({data})
+    image = window(page, "imjoy/image").locator("img")
+    image.evaluate("img => img.decode()")
+    assert image.evaluate(IMAGE_PIXELS) == [255, 0, 0, 255, 0, 0, 255, 255]
+    assert window(page, "imjoy/image-list").locator("img").count() == 2
+    compare = window(page, "imjoy/image-compare")
+    assert compare.locator(".compare").get_attribute("data-offset") == "30"
+    assert compare.locator("img").count() == 2
+    markdown = window(page, "imjoy/markdown")
+    assert markdown.locator("h1").inner_text() == "Results" and markdown.locator("strong").inner_text() == "bold"
+    assert markdown.locator("[onerror]").count() == 0
+    log = window(page, "imjoy/log")
+    assert log.locator("li").all_inner_texts() == ["started", "boom"] and log.locator("li.error").count() == 1
+    assert window(page, "imjoy/files").locator("li").all_inner_texts() == ["a.tif (10 bytes)", "b.tif (20 bytes)"]
+    links = window(page, "imjoy/url_list").locator("a")
+    assert links.all_inner_texts() == ["the docs", "http://127.0.0.1:9/x"]
+    assert links.first.get_attribute("href") == "http://127.0.0.1:9/doc"
+    assert window(page, "imjoy/panel").locator('input[name="size"]').input_value() == "7"
+    assert "cannot be shown offline" in window(page, "unknown type").inner_text()
+    assert generic.locator('li[data-key="tags"]').count() == 1
+    page.screenshot(path=str(_shots(gateway) / "windows.png"))
+    # SchemaIO: the form from the ImJoy docs; Submit calls the plugin's callback with what was typed
+    assert settings.locator('[name="dna"]').input_value() == "GGAG"
+    settings.locator('[name="dna"]').fill("ACGT")
+    settings.locator('select[name="species"]').select_option(label="Homo_sapiens")
+    settings.locator('[name="reverse"]').check()
+    page.screenshot(path=str(_shots(gateway) / "schemaio.png"))
+    settings.locator("button.submit").click()
+    json_form = page.locator('#dialogs .window[data-name="JSON form"] .panel')
+    json_form.wait_for(timeout=RUN_MS)
+    assert json_form.locator('[name="age"]').input_value() == "3"
+    json_form.locator('[name="name"]').fill("Ada")
+    json_form.locator("button.submit").click()
+    result = returned(page, "Window Shower")
+    assert result["callback"] == {"dna": "ACGT", "species": "Homo_sapiens", "length": 101, "reverse": True}
+    assert result["values"] == {"name": "Ada", "age": 3}
+    assert "cannot be shown offline" in result["missing"] and result["missing"].count("Error") == 0
+
+
+def test_url_parameters_load_and_start_a_plugin_with_its_dependencies(browser_page, gateway):
+    page = browser_page
+    open_workspace(page, gateway, "/app?plugin=Caller&start=Caller&w=demo")
+    assert page.inner_text("#workspace") == "workspace: demo"
+    assert gateway.token not in page.url and "#/app?plugin=Caller&start=Caller&w=demo" in page.url
+    text = message(page, "Caller started: ")
+    result = json.loads(text.split("started: ", 1)[1])
+    assert result["got"] == "GOT" and result["call"] == "CALL" and result["start"] == "Caller"
+    assert result["run"]["ran"] is True
+    names = page.eval_on_selector_all("#plugins li[data-name]", "items => items.map(i => i.dataset.name)")
+    assert names.index("Helper") < names.index("Caller")  # the dependency first
+    page.screenshot(path=str(_shots(gateway) / "url-params.png"))
+
+
+def test_a_plugin_url_in_a_link_asks_before_installing(browser_page, gateway):
+    page = browser_page
+    open_workspace(page, gateway, "/app?plugin=http://127.0.0.1:9/never.imjoy.html")
+    page.locator(".dialog p", has_text="Install the plugin at http://127.0.0.1:9/never.imjoy.html").wait_for()
+    page.click(".dialog button.cancel")
+    message(page, "plugin http://127.0.0.1:9/never.imjoy.html was not installed")
+    assert page.locator("#plugins li").count() == 0
+
+
+def test_plain_py_runs_and_errors_read_once(browser_page, gateway):
+    page = browser_page
+    open_workspace(page, gateway)
+    page.fill("#plugin-source", PLAIN_PY)
+    page.click("#load-source")
+    message(page, "loading Pasted Py (native-python): its job is starting", timeout=3_000)  # at once
+    assert returned(page, "Pasted Py") == {"pasted": True}
+    message(page, "hello from a pasted .py")
+    words = page.evaluate("""() => [
+        errorWords.words('RemoteError: RemoteError: RemoteError: No plugin registered for window type: X'),
+        errorWords.words(new Error('RemoteError: Traceback (most recent call last):\\n  File "p.py", line 3\\n'
+                                   + '    1/0\\nZeroDivisionError: division by zero')),
+        errorWords.words('RemoteError: TypeError: bad operand')]""")
+    assert words == ["No plugin registered for window type: X", "ZeroDivisionError: division by zero",
+                     "TypeError: bad operand"]
+    # a window whose page cannot be reached from here says so in the window
+    page.evaluate("() => imjoyHpcWorkspace.imjoy.pm.imjoy_api.createWindow(null, "
+                  "{src: 'http://127.0.0.1:9/page.html', name: 'far away'}).catch(() => null)")
+    assert "cannot be shown here" in window(page, "far away").locator(".window-notice").inner_text()
