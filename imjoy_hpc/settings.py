@@ -46,6 +46,7 @@ class ServerSettings:
     plugin_register_timeout: float
     max_connections: int | None
     max_foreign_connections: int
+    foreign_connections_per_second: float
     chunk_bytes: int
     plugin_host: str | None
 

@@ -213,6 +213,7 @@ class Gateway:
                                        idle_connection_timeout=60, body_timeout=60,
                                        max_connections=connection_cap(descriptors, self.max_connections),
                                        max_foreign=self.max_foreign, capped=frozenset({OTHER_USER}),
+                                       foreign_per_second=self.settings.server.foreign_connections_per_second,
                                        causes=self.door.causes, door="plugin")
         door_socket = tornado.netutil.bind_sockets(0, self.plugin_host)
         door_server.add_sockets(door_socket)
@@ -238,7 +239,8 @@ class Gateway:
         front_server = CappedHTTPServer(front_app, max_buffer_size=self.max_bytes * 2, xheaders=False,
                                         idle_connection_timeout=60, body_timeout=60, max_connections=cap,
                                         max_body_size=self.settings.server.preauth_max_bytes,
-                                        causes=self.front.causes, max_foreign=self.max_foreign)
+                                        causes=self.front.causes, max_foreign=self.max_foreign,
+                                        foreign_per_second=self.settings.server.foreign_connections_per_second)
         if self.socket_path is not None and len(str(self.socket_path).encode()) > MAX_SOCKET_PATH:
             if not self.tcp:
                 raise OSError(f"the state directory's path is too long for a Unix socket ({self.socket_path}); "

@@ -147,11 +147,16 @@ class CappedHTTPServer(tornado.httpserver.HTTPServer):
     connections wait in the kernel's queue instead of turning the event loop into an accept-and-fail loop."""
 
     def initialize(self, *args: Any, max_connections: int = 512, max_foreign: int = 32,
-                   causes: CauseLog | None = None, capped: frozenset[str] = frozenset({OTHER_USER, REMOTE}),
-                   door: str = "front", **kwargs: Any) -> None:
+                   foreign_per_second: float = 50.0, causes: CauseLog | None = None,
+                   capped: frozenset[str] = frozenset({OTHER_USER, REMOTE}), door: str = "front",
+                   **kwargs: Any) -> None:
         super().initialize(*args, **kwargs)
         self.max_connections = max_connections
         self.max_foreign = max_foreign
+        # New connections of capped origins taken per second (bursts of as many): a flood of connect, upgrade,
+        # wrong secret, close costs the gateway's CPU at most this often; the rest are closed on the bare socket.
+        self.foreign_rate = float(foreign_per_second)
+        self._foreign_tokens, self._foreign_refilled = self.foreign_rate, time.monotonic()
         self.capped = capped
         self.door = door
         self.causes = causes or CauseLog(logger)
@@ -159,7 +164,6 @@ class CappedHTTPServer(tornado.httpserver.HTTPServer):
         self._uid = os.getuid()
         self._origin = OWN  # the origin of the connection being handed to handle_stream
         self._paused: set[int] = set()
-        self.descriptor_limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
     def add_sockets(self, sockets: Any) -> None:
         for sock in sockets:
@@ -193,6 +197,7 @@ class CappedHTTPServer(tornado.httpserver.HTTPServer):
         loop.call_later(ACCEPT_PAUSE, resume)
 
     def _accept(self, sock: socket.socket) -> None:
+        limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]  # read each turn: it may be changed (prlimit)
         for _ in range(ACCEPT_BATCH):  # the rest waits for the next turn (epoll reports the socket again)
             try:
                 connection, address = sock.accept()
@@ -206,10 +211,10 @@ class CappedHTTPServer(tornado.httpserver.HTTPServer):
                 else:
                     self.causes.note(f"{self.door} door: accepting a connection failed: {exc.strerror or exc}")
                 return
-            if connection.fileno() >= self.descriptor_limit - DESCRIPTOR_RESERVE // 2:
+            if connection.fileno() >= limit - DESCRIPTOR_RESERVE // 2:  # the lowest free one: all below are taken
                 connection.close()
                 self._pause(sock, "descriptors nearly exhausted",
-                            f"{self.descriptor_limit} is the limit; {DESCRIPTOR_RESERVE // 2} are kept for the owner")
+                            f"{limit} is the limit; {DESCRIPTOR_RESERVE // 2} are kept for the owner")
                 return
             origin = connection_origin(connection, self._uid)
             if origin in self.capped:
@@ -219,11 +224,26 @@ class CappedHTTPServer(tornado.httpserver.HTTPServer):
                                      f"{self.max_foreign} of theirs are open")
                     connection.close()
                     continue
+                if not self._take_foreign_token():
+                    self.causes.note(f"{self.door} door: connection of another user closed at once: more than "
+                                     f"{self.foreign_rate:.0f} new ones a second")
+                    connection.close()
+                    continue
             self._origin = origin
             try:
                 self._handle_connection(connection, address)
             finally:
                 self._origin = OWN
+
+    def _take_foreign_token(self) -> bool:
+        now = time.monotonic()
+        self._foreign_tokens = min(self.foreign_rate,
+                                   self._foreign_tokens + (now - self._foreign_refilled) * self.foreign_rate)
+        self._foreign_refilled = now
+        if self._foreign_tokens < 1.0:
+            return False
+        self._foreign_tokens -= 1.0
+        return True
 
     def handle_stream(self, stream: Any, address: Any) -> None:
         stream.imjoy_origin = self._origin
