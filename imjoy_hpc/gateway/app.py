@@ -22,6 +22,7 @@ from imjoy_hpc.cluster import ClusterManager, cancel_orphans
 from imjoy_hpc.gateway import http
 from imjoy_hpc.gateway.auth import tokens_match
 from imjoy_hpc.gateway.client_api import ClientAPI, PluginHostAPI
+from imjoy_hpc.gateway.workspaces import WorkspaceStore
 from imjoy_hpc.gateway.instances import InstanceManager
 from imjoy_hpc.gateway.bodies import NotFoundHandler
 from imjoy_hpc.gateway.causes import count_library_logs
@@ -94,6 +95,7 @@ class Gateway:
         self.log_dir = state_dir / "logs" / self.session_id
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.catalog = Catalog(tuple(Path(os.path.expanduser(d)) for d in settings.plugins.directories))
+        self.workspaces = WorkspaceStore(state_dir / "workspaces")
         self.env_cache = Path(os.path.expanduser(settings.plugins.env_cache or state_dir / "envs"))
         self.cluster: ClusterManager | None = None
         self.instances: InstanceManager | None = None
@@ -155,7 +157,8 @@ class Gateway:
             self.instances.client_gone(session, reason)
 
         return Registration(kind="client", name=f"{name} ({sid[:6]})",
-                            api=lambda session: ClientAPI(self.instances, self.catalog, session).exported(),
+                            api=lambda session: ClientAPI(self.instances, self.catalog, session,
+                                                          self.workspaces).exported(),
                             on_close=on_close, on_takeover=lambda old, new: self.instances.transfer(old, new))
 
     async def _register_plugin(self, config: dict, sid: str) -> Registration:

@@ -17,6 +17,7 @@ from imjoy_hpc.plugins.shim import IMJOY_APP_FUNCTIONS
 if TYPE_CHECKING:
     from imjoy_hpc.gateway.instances import InstanceManager, PluginInstance
     from imjoy_hpc.gateway.door import Session
+    from imjoy_hpc.gateway.workspaces import WorkspaceStore
     from imjoy_hpc.plugins.catalog import Catalog
 
 logger = logging.getLogger("imjoy_hpc.gateway")
@@ -33,10 +34,12 @@ def plugin_api_for(instance: "PluginInstance") -> dict:
 class ClientAPI:
     """Functions of the gateway, bound to one client session; snake_case and camelCase names."""
 
-    def __init__(self, instances: "InstanceManager", catalog: "Catalog", session: "Session") -> None:
+    def __init__(self, instances: "InstanceManager", catalog: "Catalog", session: "Session",
+                 workspaces: "WorkspaceStore | None" = None) -> None:
         self.instances = instances
         self.catalog = catalog
         self.session = session
+        self.workspaces = workspaces
 
     async def list_plugins(self) -> list[dict]:
         """The plugin catalog: examples plus configured plugin directories."""
@@ -126,6 +129,38 @@ class ClientAPI:
         """A directory of the gateway's host (default: home), for a file dialog."""
         return await asyncio.to_thread(list_directory, path)
 
+    # Workspaces the gateway remembers (plugins, their sources and form values): see gateway/workspaces.py.
+    def _store(self) -> "WorkspaceStore":
+        if self.workspaces is None:
+            raise RuntimeError("this gateway keeps no workspaces")
+        return self.workspaces
+
+    async def list_workspaces(self) -> list[dict]:
+        """The user's workspaces: name, number of plugins, when saved."""
+        return await asyncio.to_thread(self._store().list)
+
+    async def get_workspace(self, name: str = "default") -> dict:
+        """A workspace's plugins (source, origin, version, config, form values) and settings."""
+        return await asyncio.to_thread(self._store().get, name)
+
+    async def save_workspace(self, name: str, data: dict) -> dict:
+        """Replace a workspace with `data` ({"plugins": [...], "settings": {...}})."""
+        return await asyncio.to_thread(self._store().save, name, data)
+
+    async def rename_workspace(self, old: str, new: str) -> dict:
+        return await asyncio.to_thread(self._store().rename, old, new)
+
+    async def delete_workspace(self, name: str) -> bool:
+        return await asyncio.to_thread(self._store().delete, name)
+
+    async def export_workspace(self, name: str) -> str:
+        """A workspace as the text of a file to keep or hand on."""
+        return await asyncio.to_thread(self._store().export, name)
+
+    async def import_workspace(self, text: str, name: str | None = None) -> dict:
+        """Store a workspace from an exported file's text (under `name`, or the name it carries)."""
+        return await asyncio.to_thread(self._store().import_, text, name)
+
     def log(self, *message: Any) -> None:
         logger.info("[%s] %s", self.session.name, " ".join(map(str, message)))
 
@@ -139,6 +174,10 @@ class ClientAPI:
             "list_plugins": self.list_plugins, "load_plugin": self.load_plugin, "get_plugin": self.get_plugin,
             "list_instances": self.list_instances, "kill_plugin": self.kill_plugin, "list_jobs": self.list_jobs,
             "plugin_source": self.plugin_source, "plugin_log": self.plugin_log, "list_files": self.list_files,
+            "list_workspaces": self.list_workspaces, "get_workspace": self.get_workspace,
+            "save_workspace": self.save_workspace, "rename_workspace": self.rename_workspace,
+            "delete_workspace": self.delete_workspace, "export_workspace": self.export_workspace,
+            "import_workspace": self.import_workspace,
         }
         api: dict[str, Any] = {"log": self.log, "info": self.info, "error": self.error}
         for snake, fn in names.items():
