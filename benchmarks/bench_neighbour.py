@@ -141,14 +141,19 @@ class WebSocket:
     @staticmethod
     def text_frame(text: str) -> bytes:
         """A client's (masked) text frame, ready for the wire."""
-        data, mask = text.encode(), os.urandom(4)
+        return WebSocket.frame(text.encode(), 0x81)
+
+    @staticmethod
+    def frame(data: bytes, first: int) -> bytes:
+        """A client's (masked) frame whose first byte is `first` (0x81 text, 0x82 binary)."""
+        mask = os.urandom(4)
         n = len(data)
         if n < 126:
-            head = bytes([0x81, 0x80 | n])
+            head = bytes([first, 0x80 | n])
         elif n < 1 << 16:
-            head = bytes([0x81, 0x80 | 126]) + n.to_bytes(2, "big")
+            head = bytes([first, 0x80 | 126]) + n.to_bytes(2, "big")
         else:
-            head = bytes([0x81, 0x80 | 127]) + n.to_bytes(8, "big")
+            head = bytes([first, 0x80 | 127]) + n.to_bytes(8, "big")
         key = (mask * (n // 4 + 1))[:n]
         return head + mask + (int.from_bytes(data, "big") ^ int.from_bytes(key, "big")).to_bytes(n, "big")
 
@@ -261,6 +266,195 @@ async def big_message(port: int, frame: bytes, wait: float) -> dict:
     return out
 
 
+# ---------------------------------------------------------------------------------------------------- round 2
+def _mp_str(text: str) -> bytes:
+    data = text.encode()
+    return bytes([0xA0 | len(data)]) + data  # msgpack fixstr (< 32 bytes)
+
+
+# The plugin link's register frame, msgpack ["register", {"instance_id": "nope", "secret": "guess"}, 0]
+WRONG_REGISTER = (bytes([0x93]) + _mp_str("register") + bytes([0x82]) + _mp_str("instance_id") + _mp_str("nope")
+                  + _mp_str("secret") + _mp_str("guess") + b"\x00")
+
+
+def binary_frame(data: bytes) -> bytes:
+    """A client's (masked) binary frame."""
+    return WebSocket.frame(data, 0x82)
+
+
+async def _bounded(count: int, seconds: float, parallel: int, one) -> collections.Counter:
+    """Run `one()` (returning an outcome word) up to `count` times, `parallel` at a time, for at most `seconds`."""
+    outcomes: collections.Counter = collections.Counter()
+    end, started = time.monotonic() + seconds, [0]
+
+    async def worker() -> None:
+        while started[0] < count and time.monotonic() < end:
+            started[0] += 1
+            try:
+                outcomes[await asyncio.wait_for(one(), max(0.5, end - time.monotonic()))] += 1
+            except asyncio.TimeoutError:
+                outcomes["timed out"] += 1
+            except Exception as exc:  # noqa: BLE001
+                outcomes[type(exc).__name__] += 1
+
+    await asyncio.gather(*(worker() for _ in range(parallel)))
+    return outcomes
+
+
+async def link_flood(port: int, count: int, seconds: float, parallel: int = 16) -> dict:
+    """Registrations with a wrong secret on the plugin door, as fast as the door answers."""
+    async def one() -> str:
+        ws = await WebSocket.connect(port, "/link")
+        try:
+            await ws.send(binary_frame(WRONG_REGISTER))
+            kind, text = await asyncio.wait_for(ws.receive(), 10)
+            if kind != "text":
+                return f"closed without an answer ({text or kind})"
+            return "refused: invalid secret" if "invalid or already used" in text else \
+                ("refused: too many" if "too many" in text else "other answer")
+        finally:
+            ws.close()
+
+    start = time.monotonic()
+    outcomes = await _bounded(count, seconds, parallel, one)
+    took = time.monotonic() - start
+    return {"attempts": sum(outcomes.values()), "per_second": sum(outcomes.values()) / max(took, 1e-3),
+            "outcomes": dict(outcomes)}
+
+
+async def idle_links(port: int, count: int, hold: float) -> dict:
+    """`count` links to the plugin door that never register (opened 64 at a time), held `hold` seconds: how many
+    the door closed, and after how long."""
+    sem, links, outcomes = asyncio.Semaphore(64), [], collections.Counter()
+
+    async def open_one() -> None:
+        async with sem:
+            try:
+                links.append((await WebSocket.connect(port, "/link"), time.monotonic()))
+            except Exception as exc:  # noqa: BLE001
+                outcomes[f"not opened: {type(exc).__name__}"] += 1
+
+    await asyncio.wait_for(asyncio.gather(*(open_one() for _ in range(count)), return_exceptions=True), 60)
+    closed: list[float] = []
+
+    async def watch(ws: WebSocket, opened: float) -> None:
+        while True:
+            kind, _ = await ws.receive()
+            if kind != "text":
+                closed.append(time.monotonic() - opened)
+                return
+
+    watchers = [asyncio.ensure_future(watch(ws, t)) for ws, t in links]
+    await asyncio.sleep(hold)
+    for task in watchers:
+        task.cancel()
+    for ws, _ in links:
+        ws.close()
+    return {"opened": len(links), "outcomes": dict(outcomes), "closed_by_gateway": len(closed),
+            "closed_after_median_s": statistics.median(closed) if closed else None}
+
+
+async def held_bodies(port: int, routes: list, size: int, per_route: int, seconds: float) -> dict:
+    """Requests declaring a `size`-byte body, sent one byte short and held (no token, no key): per route, how many
+    bytes the server took before it answered or closed, and its first line."""
+    result = {}
+
+    async def one(method: str, path: str) -> tuple[int, str]:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 5)
+        writer.write(f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {size}\r\n"
+                     "Content-Type: application/octet-stream\r\n\r\n".encode())
+        sent, piece, end = 0, b"x" * 65536, time.monotonic() + seconds
+        answer, held = "", "held"
+        first_line = asyncio.ensure_future(reader.readline())  # read as we send: the answer may come first
+        try:
+            while sent < size - 1 and time.monotonic() < end:
+                n = min(len(piece), size - 1 - sent)
+                writer.write(piece[:n])
+                await asyncio.wait_for(writer.drain(), max(0.1, end - time.monotonic()))
+                sent += n
+        except (asyncio.TimeoutError, OSError) as exc:  # the server stopped reading: did it answer?
+            held = f"held ({type(exc).__name__})"
+        try:
+            line = await asyncio.wait_for(first_line, max(1.0, end - time.monotonic()))
+            answer = line.decode(errors="replace").strip() or ("closed" if held == "held" else held)
+        except (asyncio.TimeoutError, OSError):
+            answer = held
+        finally:
+            writer.transport.abort()
+        return sent, answer
+
+    for method, path in routes:
+        tasks = [one(method, path) for _ in range(per_route)]
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        ok = [d for d in done if isinstance(d, tuple)]
+        result[f"{method} {path}"] = {
+            "max_sent": max((d[0] for d in ok), default=0),
+            "answers": dict(collections.Counter(d[1] for d in ok)),
+            "errors": [type(d).__name__ for d in done if not isinstance(d, tuple)]}
+    return result
+
+
+async def polling_sessions(port: int, count: int, seconds: float, parallel: int = 16) -> dict:
+    """Engine.IO long-polling handshakes (a session each, never registering), one per request."""
+    async def one() -> str:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 5)
+        try:
+            writer.write(f"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                         "Connection: close\r\n\r\n".encode())
+            line = (await asyncio.wait_for(reader.readline(), 10)).decode(errors="replace").split(" ")
+            return f"HTTP {line[1]}" if len(line) > 1 else "closed"
+        finally:
+            writer.transport.abort()
+
+    outcomes = await _bounded(count, seconds, parallel, one)
+    return {"attempts": sum(outcomes.values()), "outcomes": dict(outcomes)}
+
+
+async def front_flood(port: int, count: int, seconds: float, parallel: int = 16) -> dict:
+    """register_plugin with a wrong token on the front door, each on a fresh websocket."""
+    async def one() -> str:
+        ws = await WebSocket.connect(port, "/socket.io/?EIO=4&transport=websocket")
+        try:
+            kind, text = await asyncio.wait_for(ws.receive(), 10)
+            if not text.startswith("0"):
+                return f"no handshake ({kind})"
+            await ws.send_text("40")
+            kind, text = await asyncio.wait_for(ws.receive(), 10)
+            if not text.startswith("40"):
+                return f"connect refused: {text[:40]}"
+            await ws.send_text('421["register_plugin",{"name":"x","token":"guess"}]')
+            kind, text = await asyncio.wait_for(ws.receive(), 10)
+            return "refused: invalid token" if "invalid or missing token" in text else f"other: {text[:60]}"
+        finally:
+            ws.close()
+
+    start = time.monotonic()
+    outcomes = await _bounded(count, seconds, parallel, one)
+    return {"attempts": sum(outcomes.values()),
+            "per_second": sum(outcomes.values()) / max(time.monotonic() - start, 1e-3), "outcomes": dict(outcomes)}
+
+
+ATTACKS = {
+    "link-flood": lambda c: link_flood(c["port"], c["count"], c["seconds"]),
+    "idle-links": lambda c: idle_links(c["port"], c["count"], c["hold"]),
+    "descriptors": lambda c: flood(c["port"], c["count"], c["hold"]),
+    "bodies": lambda c: held_bodies(c["port"], c["routes"], c["size"], c["per_route"], c["seconds"]),
+    "polling": lambda c: polling_sessions(c["port"], c["count"], c["seconds"]),
+    "front-flood": lambda c: front_flood(c["port"], c["count"], c["seconds"]),
+}
+
+
+async def attack(cfg: dict) -> None:
+    """One attack of ATTACKS (cfg["attack"]), bounded in count and time; its result as the "result" event."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = int(cfg.get("count", 0)) + 256
+    if soft != resource.RLIM_INFINITY and soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want if hard == resource.RLIM_INFINITY else min(want, hard), hard))
+    emit("attack-start", attack=cfg["attack"])
+    result = await ATTACKS[cfg["attack"]](cfg)
+    emit("result", attack=cfg["attack"], **result)
+
+
 async def neighbour(cfg: dict) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = cfg["flood"] + 256
@@ -280,7 +474,7 @@ async def neighbour(cfg: dict) -> None:
 
 def main() -> None:
     cfg = json.loads(sys.stdin.readline())
-    asyncio.run(neighbour(cfg))
+    asyncio.run(attack(cfg) if "attack" in cfg else neighbour(cfg))
 
 
 if __name__ == "__main__":

@@ -8,13 +8,18 @@ reading it; a chunked one is cut by tornado at the limit; the body that is read 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
+import time
 from http.client import responses
 from typing import Any
 
 import tornado.web
+from tornado.iostream import IOStream, StreamClosedError
 
 __all__ = ["BodyLimit", "NotFoundHandler", "answer_and_close"]
+DRAIN_SECONDS, DRAIN_BYTES = 1.0, 1 << 20  # what a refused request may still send before its connection closes
 
 
 def answer_and_close(handler: tornado.web.RequestHandler, status: int, detail: str) -> None:
@@ -25,12 +30,24 @@ def answer_and_close(handler: tornado.web.RequestHandler, status: int, detail: s
     data = json.dumps({"success": False, "detail": detail}).encode()
     head = (f"HTTP/1.1 {status} {responses.get(status, 'Error')}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(data)}\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n").encode()
+    asyncio.ensure_future(_answer_then_drain(stream, head + data))
+
+
+async def _answer_then_drain(stream: IOStream, answer: bytes) -> None:
+    """Write the answer, end our side, and drop what the client still sends for a moment (DRAIN_BYTES, DRAIN_SECONDS
+    at most) so that closing does not reset the connection before the client has read the answer."""
     try:
-        written = stream.write(head + data)
-    except Exception:  # noqa: BLE001 - the client went away already
+        await stream.write(answer)
+        stream.socket.shutdown(socket.SHUT_WR)
+        end, left = time.monotonic() + DRAIN_SECONDS, DRAIN_BYTES
+        while left > 0 and time.monotonic() < end:
+            got = await asyncio.wait_for(stream.read_bytes(min(left, 65536), partial=True),
+                                         max(0.01, end - time.monotonic()))
+            left -= len(got)
+    except (StreamClosedError, OSError, asyncio.TimeoutError):
+        pass
+    finally:
         stream.close()
-        return
-    written.add_done_callback(lambda _: stream.close())
 
 
 def declared_size(handler: tornado.web.RequestHandler) -> int | None:

@@ -1,0 +1,142 @@
+"""A neighbour's attacks (benchmarks/bench_neighbour.py, run as a second Unix user with the system's Python) and
+the owner's figures while they run: plugins started (all of N), small-call latencies, gateway RSS and log growth.
+Shared by tests/test_security_doors.py and benchmarks/bench_neighbour.py's owner side."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import pwd
+import statistics
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+NEIGHBOUR_PYTHON = "/usr/bin/python3"  # the system's Python: the neighbour cannot read root's virtualenv
+ATTACK_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_neighbour.py"
+MARK = "@@bench-load "
+
+
+def make_user() -> str:
+    """A new Unix user without a home (the caller deletes it with delete_user)."""
+    name = f"ihpcnb{uuid.uuid4().hex[:8]}"
+    subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True, timeout=30)
+    return name
+
+
+def delete_user(name: str) -> None:
+    subprocess.run(["userdel", name], check=True, timeout=30)
+
+
+def start_attack(user: str, cfg: dict) -> subprocess.Popen:
+    """One attack of bench_neighbour.ATTACKS, run as `user` (a child of ours, stopped by its PID)."""
+    entry = pwd.getpwnam(user)
+    proc = subprocess.Popen([NEIGHBOUR_PYTHON, str(ATTACK_SCRIPT)], user=entry.pw_uid, group=entry.pw_gid,
+                            extra_groups=[], cwd="/", env={"PATH": "/usr/bin:/bin"}, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdin.write(json.dumps(cfg) + "\n")
+    proc.stdin.flush()
+    return proc
+
+
+def _result_line(proc: subprocess.Popen) -> dict:
+    for line in proc.stdout:
+        if line.startswith(MARK):
+            event = json.loads(line[len(MARK):])
+            if event["event"] == "result":
+                return event
+    raise AssertionError(f"the attack ended without a result: {proc.stderr.read()[-2000:]}")
+
+
+async def attack_result(proc: subprocess.Popen, timeout: float) -> dict:
+    """The attack's result; the process is stopped (by its PID) whatever happens."""
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(_result_line, proc), timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(30)
+
+
+def plugin_source(name: str) -> str:
+    return f"""<config lang="json">{{"name": "{name}", "type": "native-python"}}</config>
+<script lang="python">
+class P:
+    def add(self, a, b):
+        return a + b
+api.export(P())
+</script>"""
+
+
+def p99(values: list[float]) -> float:
+    return sorted(values)[max(0, int(len(values) * 0.99) - 1)] if values else float("nan")
+
+
+@dataclass
+class OwnerFigures:
+    """What the owner saw during one phase."""
+
+    started: int = 0
+    wanted: int = 0
+    start_seconds: float = 0.0
+    failures: list[str] = field(default_factory=list)
+    latencies_ms: list[float] = field(default_factory=list)
+    rss_growth_mb: float = 0.0
+    log_lines: int = 0
+
+    def row(self) -> dict:
+        lat = self.latencies_ms
+        return {"plugins": f"{self.started}/{self.wanted}", "start_s": round(self.start_seconds, 1),
+                "calls": len(lat), "p50_ms": round(statistics.median(lat), 2) if lat else None,
+                "p99_ms": round(p99(lat), 2) if lat else None, "rss_mb": round(self.rss_growth_mb, 1),
+                "log_lines": self.log_lines, "failures": self.failures[:3]}
+
+
+async def owner_phase(client, gw, busy: "asyncio.Future | None", plugins: int, tag: str, *, calls: int = 3000,
+                      seconds: float = 60.0) -> OwnerFigures:
+    """The owner starts `plugins` plugins and makes small calls (at most `calls`, for at most `seconds`, and at
+    least until `busy` is done), then stops those plugins; returns its figures."""
+    figures = OwnerFigures(wanted=plugins)
+    process = psutil.Process(gw.proc.pid)
+    rss_before, log_before = process.memory_info().rss, gw.log().count("\n")
+    probe = await client.load_plugin(plugin_source(f"Owner probe {tag}"))
+    started = time.monotonic()
+    loads = await asyncio.gather(*(client.load_plugin(plugin_source(f"Owner {tag} {i}")) for i in range(plugins)),
+                                 return_exceptions=True)
+    figures.start_seconds = time.monotonic() - started
+    figures.started = sum(not isinstance(x, BaseException) for x in loads)
+    figures.failures = [str(x)[:200] for x in loads if isinstance(x, BaseException)]
+    end = time.monotonic() + seconds
+    for i in range(calls):
+        t = time.perf_counter()
+        assert await probe.add(i, 1) == i + 1
+        figures.latencies_ms.append((time.perf_counter() - t) * 1000)
+        if time.monotonic() > end or (busy is not None and busy.done() and i >= 200):
+            break
+        await asyncio.sleep(0.002)
+    if busy is not None:
+        await busy
+    figures.rss_growth_mb = (process.memory_info().rss - rss_before) / 2**20
+    figures.log_lines = gw.log().count("\n") - log_before
+    for info in await client.list_instances():
+        if str(info.get("name", "")).startswith(("Owner ", "Owner probe")) and info.get("state") not in (
+                "stopped", "failed", "killed"):
+            try:
+                await client.kill_plugin(info["id"])
+            except Exception:  # noqa: BLE001 - already ending
+                pass
+    return figures
+
+
+def door_port(gw) -> int:
+    """The plugin door's port (from the gateway's state file)."""
+    return int(json.loads((gw.state_dir / "gateway.json").read_text())["plugin_door"].rsplit(":", 1)[1])
+
+
+def open_descriptors(gw) -> int:
+    return len(os.listdir(f"/proc/{gw.proc.pid}/fd"))
