@@ -434,7 +434,28 @@ async def front_flood(port: int, count: int, seconds: float, parallel: int = 16)
             "per_second": sum(outcomes.values()) / max(time.monotonic() - start, 1e-3), "outcomes": dict(outcomes)}
 
 
+async def junk(ports: list, count: int, seconds: float, parallel: int = 16) -> dict:
+    """Connections that send a line of junk and close (to Dask's TLS ports: each one a failed handshake)."""
+    turn = [0]
+
+    async def one() -> str:
+        turn[0] += 1
+        port = ports[turn[0] % len(ports)]
+        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 5)
+        try:
+            writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            await writer.drain()
+            data = await asyncio.wait_for(reader.read(64), 5)
+            return "HTTP answer" if data.startswith(b"HTTP/") else ("closed" if not data else "other answer")
+        finally:
+            writer.transport.abort()
+
+    outcomes = await _bounded(count, seconds, parallel, one)
+    return {"attempts": sum(outcomes.values()), "outcomes": dict(outcomes)}
+
+
 ATTACKS = {
+    "junk": lambda c: junk(c["ports"], c["count"], c["seconds"]),
     "link-flood": lambda c: link_flood(c["port"], c["count"], c["seconds"]),
     "idle-links": lambda c: idle_links(c["port"], c["count"], c["hold"]),
     "descriptors": lambda c: flood(c["port"], c["count"], c["hold"]),

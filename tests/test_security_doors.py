@@ -170,6 +170,19 @@ async def test_bodies_held_back_one_byte_short(gw, neighbour):
     assert psutil.Process(gw.proc.pid).memory_info().rss - before < MAX_RSS_MB * 2**20
 
 
+async def test_junk_on_dask_ports_is_counted_not_logged_each(gw, neighbour):
+    gateway = psutil.Process(gw.proc.pid)
+    ports = sorted({c.laddr.port for c in gateway.net_connections("tcp") if c.status == psutil.CONN_LISTEN}
+                   - {gw.port, door_port(gw)})
+    assert ports, "the Dask scheduler listens in the gateway"
+    log_before = gw.log().count("\n")
+    _, result = await under_attack(gw, neighbour, {"attack": "junk", "ports": ports, "count": 1500, "seconds": 10},
+                                   "Dask TLS port: junk")
+    assert result["attempts"] >= 200 and "HTTP answer" not in result["outcomes"], result
+    grown = gw.log().splitlines()[log_before:]
+    assert sum("handshake" in line for line in grown) <= 2, grown
+
+
 @pytest.mark.slow
 async def test_descriptor_exhaustion(gw, neighbour):
     fds_before = open_descriptors(gw)

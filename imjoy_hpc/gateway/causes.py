@@ -4,6 +4,7 @@ gateway's log (no tracebacks, no line per message)."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 import typing
 
@@ -44,7 +45,7 @@ class _Counted(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if self.keep(record):
             return True
-        template = str(record.msg).split("%", 1)[0].strip(" :") or str(record.msg)
+        template = re.sub(r"%[-#0 +]*\d*(?:\.\d+)?[a-zA-Z]", "...", str(record.msg))  # the values left out
         if self.source == "tornado.access":  # "%d %s %.2fms": the status is the cause
             status = record.args[0] if isinstance(record.args, tuple) and record.args else 0
             if isinstance(status, int) and status < 400:
