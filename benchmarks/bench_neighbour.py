@@ -4,8 +4,13 @@ Standard library only, so that it runs with the system's Python as a Unix user t
 cannot read the project's virtualenv). Reads one JSON config line on stdin, then (a) opens `flood` idle TCP
 connections to the front door, holds them `hold` seconds and closes them, and (b) sends `big_bytes` socket.io
 `register_plugin` events before registering, one after another on raw websockets for `big_seconds`; event lines on stdout (MARK + JSON).
+A config with an `attack` runs that one of ATTACKS instead (issue 26's round: registration floods on either door,
+links that never register, descriptor exhaustion, bodies held back one byte short, long-polling sessions, junk on
+Dask's ports), bounded in count and time.
 
-    /usr/bin/python3 benchmarks/bench_neighbour.py < config.json    # started by bench_load.py
+    /usr/bin/python3 benchmarks/bench_neighbour.py < config.json    # started by bench_load.py or the tests
+    sudo .venv/bin/python benchmarks/bench_neighbour.py --owner     # every attack against a gateway of its own:
+                                                                    # the owner's figures beside the idle baseline
 """
 
 from __future__ import annotations
@@ -493,7 +498,76 @@ async def neighbour(cfg: dict) -> None:
     emit("result", **result)
 
 
+# ---------------------------------------------------------------------------------------------------- the owner
+def owner_attacks(door: int, front: int, dask_ports: list) -> list:
+    """(phase, attack config) of the owner's run, each bounded in count and time."""
+    bodies = {"size": 16 << 20, "per_route": 6, "seconds": 8}
+    return [
+        ("plugin door: registration flood", {"attack": "link-flood", "port": door, "count": 6000, "seconds": 15}),
+        ("plugin door: idle links", {"attack": "idle-links", "port": door, "count": 300, "hold": 12}),
+        ("plugin door: descriptors", {"attack": "descriptors", "port": door, "count": 4000, "hold": 15}),
+        ("plugin door: held bodies", {"attack": "bodies", "port": door, **bodies,
+                                      "routes": [["POST", "/link"], ["PUT", "/array/" + "ab" * 16]]}),
+        ("front door: registration flood", {"attack": "front-flood", "port": front, "count": 6000, "seconds": 15}),
+        ("front door: descriptors", {"attack": "descriptors", "port": front, "count": 4000, "hold": 15}),
+        ("front door: held bodies", {"attack": "bodies", "port": front, **bodies,
+                                     "routes": [["POST", "/"], ["POST", "/socket.io/?EIO=4&transport=polling"]]}),
+        ("front door: polling sessions", {"attack": "polling", "port": front, "count": 6000, "seconds": 20}),
+        ("Dask TLS ports: junk", {"attack": "junk", "ports": dask_ports, "count": 3000, "seconds": 10}),
+    ]
+
+
+async def owner(plugins: int) -> None:
+    """Start a gateway and a neighbour user, then every attack while the owner works; print the figures."""
+    import tempfile
+    from pathlib import Path
+
+    import psutil
+    from common import ROOT  # noqa: F401 - puts tests/ on sys.path
+    from gateway_support import connect, disconnect, start_gateway
+    from neighbour_support import attack_result, delete_user, door_port, make_user, owner_phase, start_attack
+
+    user = make_user()
+    rows = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            gw = start_gateway(Path(tmp), {"server": {"max-foreign-connections": 32}})
+            try:
+                client = await connect(gw)
+                try:
+                    await client.load_plugin("Hello")
+                    rows.append(("idle baseline", (await owner_phase(client, gw, None, plugins, "idle")).row(), {}))
+                    listening = {c.laddr.port for c in psutil.Process(gw.proc.pid).net_connections("tcp")
+                                 if c.status == psutil.CONN_LISTEN}
+                    dask = sorted(listening - {gw.port, door_port(gw)})
+                    for phase, cfg in owner_attacks(door_port(gw), gw.port, dask):
+                        proc = start_attack(user, cfg)
+                        result = asyncio.ensure_future(attack_result(proc, 180))
+                        await asyncio.sleep(1.0)
+                        figures = await owner_phase(client, gw, result, plugins, phase.split(":")[0])
+                        found = result.result()
+                        rows.append((phase, figures.row(), {k: v for k, v in found.items()
+                                                            if k not in ("event", "t", "attack")}))
+                        print(f"{phase:<34} {json.dumps(rows[-1][1])}", flush=True)
+                finally:
+                    await disconnect(client)
+            finally:
+                gw.stop()
+    finally:
+        delete_user(user)
+    print(f"\n{'phase':<34} {'plugins':>7} {'start s':>7} {'p50 ms':>7} {'p99 ms':>7} {'RSS +MB':>7} {'log':>4}")
+    for phase, row, _ in rows:
+        print(f"{phase:<34} {row['plugins']:>7} {row['start_s']:>7} {row['p50_ms']!s:>7} {row['p99_ms']!s:>7} "
+              f"{row['rss_mb']:>7} {row['log_lines']:>4}")
+    print("\nthe neighbour saw:")
+    for phase, _, found in rows[1:]:
+        print(f"  {phase:<34} {json.dumps(found)[:300]}")
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--owner"]:
+        asyncio.run(owner(int(sys.argv[2]) if len(sys.argv) > 2 else 4))
+        return
     cfg = json.loads(sys.stdin.readline())
     asyncio.run(attack(cfg) if "attack" in cfg else neighbour(cfg))
 
