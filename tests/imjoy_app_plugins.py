@@ -12,8 +12,23 @@ def imjoy_file(config: dict, script: str, lang: str = "python") -> str:
     return f'<config lang="json">\n{json.dumps(fields)}\n</config>\n<script lang="{lang}">\n{script.strip()}\n</script>\n'
 
 
-PNG_2x1 = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAIAAAB7QOjdAAAAEElEQVR4nGP4z8DAwMDwHwAF/gH/"
-           "SeP6fwAAAABJRU5ErkJggg==")  # 2x1 RGB: red, then blue
+def png_data_url(rows: list[list[tuple[int, int, int]]]) -> str:
+    """A data URL of an RGB PNG with these pixels."""
+    import base64
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    raw = b"".join(b"\x00" + bytes(v for px in row for v in px) for row in rows)
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", len(rows[0]), len(rows), 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+PNG_2x1 = png_data_url([[(255, 0, 0), (0, 0, 255)]])  # red, then blue
+
 
 FORM_UI = ("Points: {id: 'n_points', type: 'number', min: 1, max: 100, placeholder: 20}<br>"
            "Scale: {id: 'scale', type: 'number'}<br>"
@@ -136,13 +151,23 @@ class ImJoyPlugin:
 api.export(ImJoyPlugin())
 '''
 
-JS_HELPER = imjoy_file({"name": "Helper", "type": "iframe"}, """
-api.export({
-  setup() {},
-  run(ctx) { return {ran: true, start: (ctx.data || {}).start || null}; },
-  shout(text) { return String(text).toUpperCase(); },
-});
-""", lang="javascript")
+HELPER = imjoy_file({"name": "Helper", "type": "native-python"}, """
+from imjoy import api
+
+
+class ImJoyPlugin:
+    async def setup(self):
+        pass
+
+    async def run(self, ctx):
+        return {"ran": True}
+
+    async def shout(self, text):
+        return str(text).upper()
+
+
+api.export(ImJoyPlugin())
+""")
 
 # api.run, api.call and api.getPlugin from Python reach the plugins of the ImJoy app
 CALLER = imjoy_file({"name": "Caller", "type": "native-python", "dependencies": ["Helper"]}, """

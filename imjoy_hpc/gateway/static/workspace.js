@@ -210,8 +210,6 @@
                                                   plugin: (name) => state.imjoy.pm.plugin_names[name] });
       Object.assign(w.api, own);
       w.api.emit("ready");
-    } else if (w.src && !w.src.includes("\n")) {
-      watchFrame(body, w.src);
     }
   }
 
@@ -227,13 +225,23 @@
     return box && box.isConnected && box.window ? box.window : null;
   }
 
-  /** A window showing another site's page: say in the window when the page cannot be shown here. */
-  function watchFrame(body, src) {
-    let origin = null;
-    try { origin = new URL(src, location.href).origin; } catch (e) { /* not a URL */ }
-    if (origin && origin !== frameOrigin()) notice(body, `This window's page ${src} cannot be shown here: the ` +
-      "workspace only shows plugin windows from its plugin origin, and pages from the internet are not reachable " +
-      "from the cluster's gateway.");
+  /** Whether a window's src is a web page (not a plugin file) on another site: the workspace frames only its
+   * plugin origin, so such a page cannot be shown. */
+  function farPage(config) {
+    const src = config && typeof config.src === "string" ? config.src : "";
+    if (!/^https?:\/\//i.test(src) || /\.imjoy\.html(\?|#|$)/i.test(src) || /github\.com/i.test(src)) return false;
+    try { return new URL(src).origin !== frameOrigin(); } catch (e) { return false; }
+  }
+
+  /** Show why a window's page cannot be shown, in the window, and fail the call with the same words. */
+  function unreachableWindow(config, dialog) {
+    const text = `This window's page ${config.src} cannot be shown here: the workspace shows plugin windows from ` +
+      "its own plugin origin only, and pages of other sites (the internet) cannot be reached from it.";
+    const { box, body, closeButton } = windowFrame(config.name || config.src, dialog);
+    box.dataset.name = config.name || "";
+    notice(body, text);
+    closeButton.onclick = () => removeBox(box);
+    throw plainError(text);
   }
 
   function notice(body, text) {
@@ -254,7 +262,14 @@
     box.dataset.type = type;
     notice(body, text);
     closeButton.onclick = () => removeBox(box);
-    throw new Error(text);
+    throw plainError(text);
+  }
+
+  /** An Error that reads as its words alone when it crosses to a plugin (no "Error: " in front). */
+  function plainError(text) {
+    const e = new Error(text);
+    e.name = "";
+    return e;
   }
 
   /** ImJoy's window config, with types the ImJoy app fetches from its repository served by a built-in
@@ -329,6 +344,7 @@
       createWindow(plugin, config, extra) {
         config = resolveWindow(config);
         if (config && config.type === VIEWER) return openViewer(config, false);
+        if (farPage(config)) return unreachableWindow(config, false);
         if (config && !config.src && !provided(config.type)) return unavailableWindow(config, false);
         return state.imjoy.pm.createWindow(plugin, config, extra);
       },
@@ -336,6 +352,7 @@
         config = resolveWindow(config);
         if (config && config.type === VIEWER) return openViewer(config, true);
         if (config && config.ui && !config.type && !config.src) return formDialog(config.name || "", config.ui);
+        if (farPage(config)) return unreachableWindow(config, true);
         if (config && !config.src && !provided(config.type)) return unavailableWindow(config, true);
         return state.imjoy.pm.createWindow(plugin, config, Object.assign({}, extra, { dialog: true }));
       },
