@@ -95,6 +95,12 @@ def print_tasks() -> None:
     sys.stderr.flush()
 
 
+async def serve(boot: dict[str, Any]) -> int:
+    """Run the plugin process; made inside the running loop (on Python 3.9 asyncio's events and queues belong to
+    the loop current when they are made)."""
+    return await PluginProcess(boot).run()
+
+
 def main() -> None:
     die_with_parent()
     # What a stuck plugin waits for: `kill -USR1 <pid>` writes its threads' stacks into its log, `kill -USR2 <pid>`
@@ -105,7 +111,7 @@ def main() -> None:
     boot = json.loads(sys.stdin.read())
     sys.path.insert(0, os.getcwd())
     try:
-        code = asyncio.run(PluginProcess(boot).run())
+        code = asyncio.run(serve(boot))
     except KeyboardInterrupt:
         code = 130
     except Exception:  # noqa: BLE001
