@@ -97,6 +97,8 @@ class ImJoyPlugin:
         await api.createWindow({"type": "imjoy/panel", "name": "imjoy/panel",
                                 "config": {"ui": "Size: {id: 'size', type: 'number', placeholder: 7}"}})
         await made["imjoy/generic"].run({"data": {"cells": 43}})
+        # a window type the ImJoy app fetches from its repository, served by a built-in equivalent
+        await api.createWindow({"type": "Image Viewer", "name": "Image Viewer", "data": {"src": PNG}})
         try:
             await api.createWindow({"type": "Some Viewer", "name": "unknown type"})
             missing = "shown"

@@ -129,6 +129,10 @@ def test_builtin_window_types_and_schemaio(browser_page, gateway):
     image = window(page, "imjoy/image").locator("img")
     image.evaluate("img => img.decode()")
     assert image.evaluate(IMAGE_PIXELS) == [255, 0, 0, 255, 0, 0, 255, 255]
+    viewer = window(page, "Image Viewer")
+    assert viewer.get_attribute("data-type") == "imjoy/image"
+    viewer.locator("img").evaluate("img => img.decode()")
+    assert viewer.locator("img").evaluate(IMAGE_PIXELS) == [255, 0, 0, 255, 0, 0, 255, 255]
     assert window(page, "imjoy/image-list").locator("img").count() == 2
     compare = window(page, "imjoy/image-compare")
     assert compare.locator(".compare").get_attribute("data-offset") == "30"

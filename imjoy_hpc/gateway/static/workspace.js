@@ -351,7 +351,9 @@
       showDialog(plugin, config, extra) {
         config = resolveWindow(config);
         if (config && config.type === VIEWER) return openViewer(config, true);
-        if (config && config.ui && !config.type && !config.src) return formDialog(config.name || "", config.ui);
+        if (config && config.ui && (!config.type || config.type === "imjoy/joy") && !config.src) {
+          return formDialog(config.name || "", config.ui);
+        }
         if (farPage(config)) return unreachableWindow(config, true);
         if (config && !config.src && !provided(config.type)) return unavailableWindow(config, true);
         return state.imjoy.pm.createWindow(plugin, config, Object.assign({}, extra, { dialog: true }));
