@@ -26,6 +26,7 @@ def gateway(tmp_path_factory) -> Iterator[gateway_support.RunningGateway]:
     plugins.mkdir()
     (plugins / "Helper.imjoy.html").write_text(HELPER)
     (plugins / "Caller.imjoy.html").write_text(CALLER)
+    (plugins / "OpMaker.imjoy.html").write_text(OPS_PLUGIN)
     gw = gateway_support.start_gateway(base, {"plugins": {"directories": [str(plugins)]}})
     yield gw
     assert gw.stop() == 0, gw.log()[-3000:]
@@ -180,6 +181,17 @@ def test_url_parameters_load_and_start_a_plugin_with_its_dependencies(browser_pa
     names = page.eval_on_selector_all("#plugins li[data-name]", "items => items.map(i => i.dataset.name)")
     assert names.index("Helper") < names.index("Caller")  # the dependency first
     page.screenshot(path=str(_shots(gateway) / "url-params.png"))
+
+
+def test_a_workflow_link_runs_its_ops_in_order(browser_page, gateway):
+    page = browser_page
+    open_workspace(page, gateway)
+    encoded = page.evaluate("() => imjoyCore.Joy.encodeWorkflow({workflow: {type: 'ops', ops: ["
+                            "{type: 'Op Maker/Make Numbers', count: {value: 3}}, {type: 'Op Maker/Total'}]}})")
+    page.goto(gateway.url + "/?again#/app?workflow=" + encoded)  # a new load; the token stays with this tab
+    text = message(page, "workflow: Op Maker/Total returned ")
+    assert json.loads(text.split(" returned ", 1)[1])["total"] == 60  # (1 + 2 + 3) x the default factor 10
+    assert "total: 60" in window(page, "total").inner_text()
 
 
 def test_a_plugin_url_in_a_link_asks_before_installing(browser_page, gateway):

@@ -27,7 +27,8 @@
       return all.includes(plugin.name) ? [plugin.name, ...all.filter((n) => n !== plugin.name)] : all;
     }
 
-    /** Run op `name` of `plugin` as the ImJoy app does; `config` skips the form. Resolves with
+    /** Run op `name` of `plugin` as the ImJoy app does; a given `config` (over the ui's defaults) skips the
+     * form. Resolves with
      * {result, window}: the op's result (its data) and the result window's API when one was opened. */
     async function run(plugin, name, config) {
       const pm = host.imjoy().pm;
@@ -37,6 +38,8 @@
         const ui = opUi(plugin, name);
         config = root.uiForm.hasFields(ui) ? await host.formDialog(name === plugin.name ? name : `${plugin.name}: ${name}`, ui) : {};
         if (config === null) return { cancelled: true };
+      } else {
+        config = Object.assign(root.uiForm.defaults(opUi(plugin, name)), config);
       }
       let joy = {};
       const active = host.activeWindow();

@@ -207,5 +207,10 @@
     return parse(ui).length > 0;
   }
 
-  root.uiForm = { parse, build, normalize, hasFields, readLiteral };
+  /** The config a ui gives when every field keeps its default. */
+  function defaults(ui) {
+    return build(document.createElement("div"), ui).values();
+  }
+
+  root.uiForm = { parse, build, normalize, hasFields, defaults, readLiteral };
 })(window);

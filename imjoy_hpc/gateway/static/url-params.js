@@ -2,7 +2,8 @@
  * `#/app?plugin=URL_OR_NAME&start=NAME&w=WORKSPACE&workflow=...` (also `p`, `workspace`; the gateway's own
  * `token` may ride along in the same query). `plugin` installs from a URL after the user agrees (as the ImJoy
  * app's install dialog) or loads a catalog plugin by name; `start` runs the named plugin once it is loaded with
- * ctx {config: {}, data: <the URL's parameters>}, as the ImJoy app does. */
+ * ctx {config: {}, data: <the URL's parameters>}, as the ImJoy app does; `workflow` runs its ops in order, each on
+ * the previous one's result window. */
 (function (root) {
   "use strict";
 
@@ -32,8 +33,36 @@
     return `#${parsed.route}${query ? "?" + query : ""}`;
   }
 
+  /** The ops of a workflow link (ImJoy's Joy.encodeWorkflow: compressed JSON of the workflow panel's data) as
+   * [{plugin, op, config}]: every list named "ops" in it, each entry's type "Plugin/op" (or "Plugin"), its other
+   * fields the op's config ({value} objects read as their value). */
+  function workflowSteps(encoded) {
+    let data = null;
+    try { data = root.imjoyCore.Joy.decodeWorkflow(encoded); } catch (e) { data = null; }
+    const steps = [];
+    (function walk(node) {
+      if (!node || typeof node !== "object") return;
+      if (Array.isArray(node.ops)) {
+        for (const entry of node.ops) {
+          if (!entry || typeof entry.type !== "string") continue;
+          const at = entry.type.indexOf("/");
+          const plugin = at < 0 ? entry.type : entry.type.slice(0, at);
+          const config = {};
+          for (const [k, v] of Object.entries(entry)) {
+            if (k === "type" || k === "id" || k.startsWith("_")) continue;
+            config[k] = v && typeof v === "object" && "value" in v ? v.value : v;
+          }
+          steps.push({ plugin, op: at < 0 ? plugin : entry.type.slice(at + 1), config });
+        }
+        return;
+      }
+      for (const v of Object.values(node)) walk(v);
+    })(data);
+    return steps;
+  }
+
   /** Act on the parameters. host: {say, confirm(text), loadUrl(url), loadCatalog(name), hasCatalog(name),
-   * plugin(name), whenLoaded(name), runStart(plugin, data), setWorkspace(name)}. */
+   * whenLoaded(name), runStart(plugin, data), runWorkflow(steps), setWorkspace(name)}. */
   async function apply(params, host) {
     const get = (...names) => { for (const n of names) { const v = params.get(n); if (v && v.trim()) return v.trim(); } return null; };
     const workspace = get("workspace", "w");
@@ -56,8 +85,9 @@
         host.say(`URL parameter plugin=${source}: no plugin of that name in the catalog`);
       }
     } else if (get("workflow")) {
-      host.say("URL parameter workflow: saved workflows are not supported by this workspace yet; run the ops one " +
-               "after another (each on the previous result window)");
+      const steps = workflowSteps(get("workflow"));
+      if (!steps.length) host.say("URL parameter workflow: no ops found in it");
+      else await host.runWorkflow(steps);
     }
     if (starting) {
       const plugin = await starting;
@@ -65,5 +95,5 @@
     }
   }
 
-  root.urlParams = { parse, hashWithout, apply };
+  root.urlParams = { parse, hashWithout, apply, workflowSteps };
 })(window);

@@ -484,6 +484,20 @@
     return result;
   }
 
+  /** A workflow: ops run in order with their saved config, each on the previous one's result window (ImJoy's
+   * workflow composition); plugins not loaded yet come from the catalog. */
+  async function runWorkflow(steps) {
+    for (const step of steps) {
+      let plugin = state.imjoy.pm.plugin_names[step.plugin];
+      if (!plugin && state.catalog.some((e) => e.name === step.plugin && !e.error)) {
+        plugin = await loadCode(await state.server.plugin_source(step.plugin));
+      }
+      if (!plugin) throw new Error(`workflow step ${step.plugin}/${step.op}: no plugin "${step.plugin}" here`);
+      const { result } = await ops.run(plugin, step.op, step.config);
+      say(`workflow: ${step.plugin}/${step.op} returned ${JSON.stringify(result)}`);
+    }
+  }
+
   /** The plugin named `name` once it is loaded. */
   function whenLoaded(name) {
     const loaded = state.imjoy.pm.plugin_names[name];
@@ -674,6 +688,7 @@
         const result = await plugin.api.run({ config: {}, data });
         say(`${plugin.name} started${result !== undefined && result !== null ? ": " + JSON.stringify(result) : ""}`);
       },
+      runWorkflow,
       setWorkspace: (name) => { state.workspace = name; $("workspace").textContent = `workspace: ${name}`; },
     }).catch((e) => sayError("the link's parameters failed", e));
   }
