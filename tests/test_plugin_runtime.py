@@ -134,6 +134,53 @@ def test_a_runtime_package_missing_for_the_envs_python_is_named(tmp_path, fake_c
         f"{fake_channel}: "), out
 
 
+# A site's conda command, as far as the builder uses it: `create --prefix P ... SPECS` records its specs and
+# leaves the Python a solver would pick in conda-meta (3.9 for "python 3.9.*", 3.12 for "python >=3.9", the
+# pinned one, or 3.7 when numpy=1.16 asks for an old one without a pin).
+FAKE_CONDA = r"""
+import json, os, sys
+args = sys.argv[1:]
+prefix = args[args.index("--prefix") + 1]
+specs = [a for i, a in enumerate(args) if not a.startswith("-") and args[i - 1] not in ("--prefix", "--channel")
+         and a != "create"]
+with open(os.environ["FAKE_CONDA_LOG"], "a") as log:
+    log.write(json.dumps(specs) + "\n")
+python = next((s for s in specs if s.startswith("python")), None)
+version = {"python 3.9.*": "3.9.16", "python >=3.9": "3.12.1"}.get(python) or (python.split("=")[1] + ".0" if python
+                                                                               else "3.7.3" if "numpy=1.16" in specs
+                                                                               else None)
+os.makedirs(os.path.join(prefix, "conda-meta"), exist_ok=True)
+if version:
+    with open(os.path.join(prefix, "conda-meta", f"python-{version}-0.json"), "w") as f:
+        json.dump({"name": "python", "version": version}, f)
+"""
+
+
+@pytest.mark.parametrize("specs, calls, warned", [
+    (["python=3.6", "hpctool"], [["hpctool", "python 3.9.*"], ["hpctool", "python 3.9.*", *CONDA_SPECS]], True),
+    (["numpy=1.16"], [["numpy=1.16"], ["numpy=1.16", "python >=3.9"], ["numpy=1.16", "python >=3.9", *CONDA_SPECS]],
+     True),
+    ([f"python={RUNTIME}", "hpctool"], [[f"python={RUNTIME}", "hpctool"]], False),
+], ids=["pinned", "implied", "gateways"])
+def test_the_sites_conda_command_gets_the_raised_pin_and_the_runtime_packages(tmp_path, specs, calls, warned):
+    tool = tmp_path / "conda"
+    tool.write_text(f"#!{sys.executable}\n{FAKE_CONDA}")
+    tool.chmod(0o755)
+    log = tmp_path / "calls.jsonl"
+    job = {"prefix": str(tmp_path / "env"), "specs": specs, "channels": ["file:///mirror"], "cache_dir": str(tmp_path),
+           "tool": str(tool), "runtime_python": RUNTIME, "runtime_specs": list(CONDA_SPECS), "old_python": "raise"}
+    out = subprocess.run([sys.executable, "-m", "imjoy_hpc.plugins.conda_build"], input=json.dumps(job),
+                         capture_output=True, text=True, timeout=60, env={**os.environ, "FAKE_CONDA_LOG": str(log)})
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert [json.loads(line) for line in log.read_text().splitlines()] == calls
+    assert ("WARNING: the environment asks for " in out.stdout) is warned
+    refused = subprocess.run([sys.executable, "-m", "imjoy_hpc.plugins.conda_build"],
+                             input=json.dumps({**job, "old_python": "refuse"}), capture_output=True, text=True,
+                             timeout=60, env={**os.environ, "FAKE_CONDA_LOG": str(tmp_path / "refused.jsonl")})
+    assert refused.returncode == (3 if warned else 0), refused.stdout
+    assert (tmp_path / "refused.jsonl").exists() is (not warned or specs == ["numpy=1.16"])
+
+
 # ------------------------------------------------------------------------------------------ a real Python 3.9
 @pytest.fixture(scope="module")
 def pypy_env(tmp_path_factory):
