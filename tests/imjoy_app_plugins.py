@@ -51,6 +51,7 @@ class ImJoyPlugin:
                             "run": self.make})
         await api.register({"name": "Total", "ui": "Factor: {id: 'factor', type: 'number', placeholder: 10}",
                             "inputs": {"values": {"type": "array"}}, "run": self.total})
+        await api.register({"name": "Broken", "run": self.broken})
 
     async def run(self, my):
         step = 5.0 / my.config.n_points
@@ -60,6 +61,9 @@ class ImJoyPlugin:
         n = int(my.config.count)
         return {"name": "numbers", "type": "imjoy/generic",
                 "data": {"values": list(range(1, n + 1)), "op": my._op}}
+
+    async def broken(self, my):
+        raise ValueError("the threshold must be positive")
 
     async def total(self, my):
         values = my.data["values"]

@@ -69,7 +69,11 @@ def test_forms_ops_and_a_two_step_workflow(browser_page, gateway):
     load_source(page, OPS_PLUGIN, "Op Maker")
     ops = page.locator('#plugins li[data-name="Op Maker"] ul.ops li')
     ops.first.wait_for(timeout=RUN_MS)
-    assert ops.evaluate_all("items => items.map(i => i.dataset.op)") == ["Make Numbers", "Total"]
+    assert ops.evaluate_all("items => items.map(i => i.dataset.op)") == ["Make Numbers", "Total", "Broken"]
+    # an op that fails says what failed in one line, its traceback folded under it
+    ops.filter(has_text="Broken").locator("button.run-op").click()
+    assert message(page, "Op Maker/Broken failed: ") == "Op Maker/Broken failed: ValueError: the threshold must be positive"
+    assert 'raise ValueError("the threshold must be positive")' in page.locator("#messages li details").first.text_content()
     page.click('#plugins li[data-name="Op Maker"] button.run')
     form = page.locator(".ui-form")
     form.wait_for(timeout=RUN_MS)

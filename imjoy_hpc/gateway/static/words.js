@@ -24,7 +24,7 @@
     let detail = "";
     const traceback = lines.findIndex((l) => l.startsWith("Traceback (most recent call last)"));
     if (traceback >= 0) {
-      const last = lines.slice(traceback).reverse().find((l) => l.trim() && !l.startsWith(" "));
+      const last = lines.slice(traceback + 1).reverse().find((l) => l.trim() && !l.startsWith(" "));
       if (last) summary = last.trim();
       detail = lines.join("\n");
     } else if (lines.length > 1) {
