@@ -68,7 +68,8 @@ class Plan:
         old = [s for s in self.specs if too_old(s)]
         if not old:
             return True
-        return self.raise_python(", ".join(old), [s for s in self.specs if s not in old] + [f"python {MIN_PYTHON_TEXT}.*"])
+        kept = [s for s in self.specs if s not in old]
+        return self.raise_python(", ".join(old), kept + [f"python {MIN_PYTHON_TEXT}.*"])
 
     def raise_python(self, asked: str, specs: list[str]) -> bool:
         if self.refuse:
@@ -205,7 +206,8 @@ def _tool_create(tool: str, request: dict[str, Any], specs: list[str]) -> int:
 
 
 def _tool_python(prefix: str) -> str | None:
-    versions = [json.loads(p.read_text()).get("version") for p in (Path(prefix) / "conda-meta").glob("python-[0-9]*.json")]
+    records = (Path(prefix) / "conda-meta").glob("python-[0-9]*.json")
+    versions = [json.loads(p.read_text()).get("version") for p in records]
     return versions[0] if versions else None
 
 
