@@ -420,7 +420,8 @@
   }
 
   function isPlainPython(code) {
-    return !/<config[\s>]/i.test(code) && /(^|\n)\s*(from imjoy|import imjoy|api\.export\(|def |class |import )/.test(code);
+    return !/<(config|script|window)[\s>]/i.test(code) &&
+      (/api\.export\(/.test(code) || /^\s*(from\s+\S+\s+import|import\s|def\s|class\s|async\s+def\s)/m.test(code));
   }
 
   /** Load a plugin's dependencies first: built-in window types need nothing, loaded plugins are kept, catalog
@@ -444,6 +445,10 @@
   async function loadCode(code) {
     const python = isPlainPython(code);
     if (python) code = wrapPython(code);
+    else if (!/<config[\s>]/i.test(code)) {
+      throw plainError("this source is not an ImJoy plugin: it has no <config> block (an .imjoy.html file) and " +
+                       "does not read as a Python plugin (a .py file that calls api.export)");
+    }
     const config = state.imjoy.pm.parsePluginCode(code);
     if (config.type !== "window") say(`loading ${config.name} (${config.type})` +
       (["native-python", "web-python"].includes(config.type) || python ? ": its job is starting, see Jobs…" : "…"));
@@ -463,7 +468,9 @@
     try {
       plugin = await state.imjoy.pm.reloadPluginRecursively({ uri });
     } catch (e) {
-      throw new Error(`could not load the plugin at ${uri}: ${errorWords.words(e)}`);
+      const why = errorWords.words(e);
+      throw plainError(`could not load the plugin at ${uri}: ${why}` + (/network error/i.test(why)
+        ? " (this page cannot reach that address, or its server does not let other sites read it)" : ""));
     }
     addPlugin(plugin);
     say(`loaded ${plugin.name}`);
