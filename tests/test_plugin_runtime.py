@@ -5,6 +5,7 @@ by a real Python 3.9 (Debian's pypy3) from a conda env built from a channel of i
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -46,6 +47,53 @@ def test_the_runtime_is_what_the_plugin_process_imports():
     assert len(CONDA_SPECS) == len(IMPORT_NAMES) == len(PACKAGES)
     assert {spec.split()[0] for spec in CONDA_SPECS} == {conda for conda, _ in PACKAGES.values()}
     assert "imjoy_hpc.gateway" not in " ".join(modules()) and "imjoy_hpc.cluster" not in " ".join(modules())
+
+
+# Library names newer than Python 3.9 (attributes, or names too where marked), and keywords of calls newer than it.
+NEWER_ATTRIBUTES = {"TaskGroup", "pairwise", "bit_count", "stdlib_module_names", "UnionType", "ParamSpec",
+                    "TypeAlias", "TypeGuard", "Concatenate", "Self", "StrEnum", "file_digest", "get_annotations"}
+NEWER_NAMES = {"aiter", "anext", "EncodingWarning", "ExceptionGroup", "BaseExceptionGroup", "tomllib"}
+NEWER_KEYWORDS = {"zip": {"strict"}, "dataclass": {"slots", "kw_only"}, "field": {"kw_only"}}
+
+
+def python_3_10_uses(source: str, name: str) -> list[str]:
+    """What a module's source needs Python 3.10 or newer for: syntax (match, except*), library names, call
+    keywords, `X | Y` of types evaluated at run time (isinstance, issubclass; annotations without
+    `from __future__ import annotations`)."""
+    try:
+        tree = ast.parse(source, name, feature_version=(3, 9))
+    except SyntaxError as exc:
+        return [f"{name}:{exc.lineno}: {exc.msg}"]
+    found, annotations = [], []
+    for node in ast.walk(tree):
+        where = f"{name}:{getattr(node, 'lineno', '?')}"
+        if isinstance(node, ast.Attribute) and (node.attr in NEWER_ATTRIBUTES | NEWER_NAMES or (
+                node.attr == "timeout" and isinstance(node.value, ast.Name) and node.value.id == "asyncio")):
+            found.append(f"{where}: .{node.attr}")
+        elif isinstance(node, ast.Name) and node.id in NEWER_NAMES:
+            found.append(f"{where}: {node.id}")
+        elif isinstance(node, ast.Call):
+            called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            found += [f"{where}: {called}({k.arg}=)" for k in node.keywords if k.arg in NEWER_KEYWORDS.get(called, ())]
+            if called in ("isinstance", "issubclass") and len(node.args) == 2 and isinstance(node.args[1], ast.BinOp):
+                found.append(f"{where}: {called} with X | Y")
+        if isinstance(node, (ast.arg, ast.AnnAssign)) and node.annotation is not None:
+            annotations.append(node.annotation)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.returns is not None:
+            annotations.append(node.returns)
+    if "from __future__ import annotations" not in source:
+        found += [f"{name}:{n.lineno}: X | Y in an annotation" for a in annotations for n in ast.walk(a)
+                  if isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitOr)]
+    return found
+
+
+def test_runtime_source_is_python_3_9():
+    assert [use for rel, path in module_files().items() for use in python_3_10_uses(path.read_text(), rel)] == []
+    newer = ("import asyncio\ndef f(x: int | None, y):\n    async def g():\n        async with asyncio.TaskGroup():\n"
+             "            pass\n    return isinstance(y, int | str), list(zip(x, y, strict=True))\n")
+    assert sorted(use.split(": ", 1)[1] for use in python_3_10_uses(newer, "m.py")) == [
+        ".TaskGroup", "X | Y in an annotation", "isinstance with X | Y", "zip(strict=)"]
+    assert "Pattern matching" in python_3_10_uses("match x:\n    case 1:\n        pass\n", "m.py")[0]
 
 
 def test_runtime_dir_links_just_the_runtime_modules_once(tmp_path):
