@@ -228,3 +228,8 @@ def test_plain_py_runs_and_errors_read_once(browser_page, gateway):
                            "catch (e) { return String(e); } }")
     assert failed.startswith("This window's page http://127.0.0.1:9/page.html cannot be shown here")
     assert "cannot be shown here" in window(page, "far away").locator(".window-notice").inner_text()
+    # so does an image window whose address cannot be reached
+    page.evaluate("() => imjoyHpcWorkspace.imjoy.pm.imjoy_api.createWindow(null, {type: 'imjoy/image', "
+                  "name: 'no image', data: {src: 'http://127.0.0.1:9/none.png'}})")
+    assert "could not be loaded from http://127.0.0.1:9/none.png" in window(page, "no image").locator(
+        "p.error").inner_text()
