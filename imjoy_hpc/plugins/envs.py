@@ -451,10 +451,11 @@ class _Builder:
                "runtime_python": ".".join(self.probe["version"].split("-")[1].split(".")[:2]),
                "runtime_specs": list(CONDA_SPECS), "old_python": request.get("old_python", "raise")}
 
-        def log(line: str) -> None:
-            self.log(line)
+        def log(line: str) -> None:  # the builder's warnings go to `warn` (which logs them once)
             if line.startswith("conda: WARNING: "):
                 self.warn(line.removeprefix("conda: WARNING: "))
+            else:
+                self.log(line)
 
         rc, tail = self.run([self.python, "-m", "imjoy_hpc.plugins.conda_build"], "conda: ", log=log,
                             stdin_text=json.dumps(job))
