@@ -245,6 +245,35 @@
     return null;
   }
 
+  /** ImJoy's window config, with types the ImJoy app fetches from its repository or a web page served by a
+   * built-in equivalent: SchemaIO and the JSON schema form page, "Image Viewer" (`viewer` for an ndarray,
+   * imjoy/image for an address). */
+  function resolve(config, viewer) {
+    if (!config || typeof config !== "object") return config;
+    const builtin = builtinType(config);
+    if (builtin) {
+      const out = Object.assign({}, config, { type: builtin });
+      if (config.src && builtin === "imjoy/schema-io") { delete out.src; out.data = out.data || config.config; }
+      return out;
+    }
+    if (config.type === "Image Viewer" || config.type === "ImageViewer") {
+      const data = config.data || {};
+      const image = data.image !== undefined ? data.image : data.src;
+      if (isNdarray(image)) return Object.assign({}, config, { type: viewer, data: { image } });
+      if (typeof image === "string") return Object.assign({}, config, { type: "imjoy/image", data: { src: image } });
+    }
+    return config;
+  }
+
+  /** Whether a window's src is a web page (not a plugin file) on a site other than `frameOrigin`: the workspace
+   * frames only its plugin origin, so such a page cannot be shown. */
+  function farPage(config, frameOrigin) {
+    const src = config && typeof config.src === "string" ? config.src : "";
+    if (!/^https?:\/\//i.test(src) || /\.imjoy\.html(\?|#|$)/i.test(src) || /github\.com/i.test(src)) return false;
+    if (builtinType(config)) return false;
+    try { return new URL(src).origin !== frameOrigin; } catch (e) { return false; }
+  }
+
   /** Draw window `w` (a core window object) into `body`; redraws when w.data or w.config is assigned (ImJoy's
    * api.run({data})). Returns the window's own API functions (merged into w.api before "ready"). */
   function mount(w, body, ctx) {
@@ -268,5 +297,5 @@
     return {};
   }
 
-  root.builtinWindows = { mount, builtinType, markdown, types: Object.keys(RENDER).concat(["imjoy/schema-io"]) };
+  root.builtinWindows = { mount, builtinType, resolve, farPage, markdown, types: Object.keys(RENDER).concat(["imjoy/schema-io"]) };
 })(window);

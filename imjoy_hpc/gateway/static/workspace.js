@@ -225,14 +225,6 @@
     return box && box.isConnected && box.window ? box.window : null;
   }
 
-  /** Whether a window's src is a web page (not a plugin file) on another site: the workspace frames only its
-   * plugin origin, so such a page cannot be shown. */
-  function farPage(config) {
-    const src = config && typeof config.src === "string" ? config.src : "";
-    if (!/^https?:\/\//i.test(src) || /\.imjoy\.html(\?|#|$)/i.test(src) || /github\.com/i.test(src)) return false;
-    try { return new URL(src).origin !== frameOrigin(); } catch (e) { return false; }
-  }
-
   /** Show why a window's page cannot be shown, in the window, and fail the call with the same words. */
   function unreachableWindow(config, dialog) {
     const text = `This window's page ${config.src} cannot be shown here: the workspace shows plugin windows from ` +
@@ -270,25 +262,6 @@
     const e = new Error(text);
     e.name = "";
     return e;
-  }
-
-  /** ImJoy's window config, with types the ImJoy app fetches from its repository served by a built-in
-   * equivalent ("Image Viewer": our viewer for arrays, imjoy/image for an address; SchemaIO...). */
-  function resolveWindow(config) {
-    if (!config || typeof config !== "object") return config;
-    const builtin = builtinWindows.builtinType(config);
-    if (builtin) {
-      const out = Object.assign({}, config, { type: builtin });
-      if (config.src && builtin === "imjoy/schema-io") { delete out.src; out.data = out.data || config.config; }
-      return out;
-    }
-    if (config.type === "Image Viewer" || config.type === "ImageViewer") {
-      const data = config.data || {};
-      const image = data.image !== undefined ? data.image : data.src;
-      if (image && image._rtype === "ndarray") return Object.assign({}, config, { type: VIEWER, data: { image } });
-      if (typeof image === "string") return Object.assign({}, config, { type: "imjoy/image", data: { src: image } });
-    }
-    return config;
   }
 
   function provided(type) {
@@ -342,19 +315,19 @@
         return state.imjoy.pm.register(plugin, config);
       },
       createWindow(plugin, config, extra) {
-        config = resolveWindow(config);
+        config = builtinWindows.resolve(config, VIEWER);
         if (config && config.type === VIEWER) return openViewer(config, false);
-        if (farPage(config)) return unreachableWindow(config, false);
+        if (builtinWindows.farPage(config, frameOrigin())) return unreachableWindow(config, false);
         if (config && !config.src && !provided(config.type)) return unavailableWindow(config, false);
         return state.imjoy.pm.createWindow(plugin, config, extra);
       },
       showDialog(plugin, config, extra) {
-        config = resolveWindow(config);
+        config = builtinWindows.resolve(config, VIEWER);
         if (config && config.type === VIEWER) return openViewer(config, true);
         if (config && config.ui && (!config.type || config.type === "imjoy/joy") && !config.src) {
           return formDialog(config.name || "", config.ui);
         }
-        if (farPage(config)) return unreachableWindow(config, true);
+        if (builtinWindows.farPage(config, frameOrigin())) return unreachableWindow(config, true);
         if (config && !config.src && !provided(config.type)) return unavailableWindow(config, true);
         return state.imjoy.pm.createWindow(plugin, config, Object.assign({}, extra, { dialog: true }));
       },
@@ -400,35 +373,11 @@
     imjoy: () => state.imjoy, formDialog, say, words: errorWords.words, activeWindow,
   });
 
-  /** A plain Python plugin as the ImJoy docs show them (no <config> block): an ImJoy native-python plugin file;
-   * name, description and requirements come from a top-level IMJOY_CONFIG = {...} when there is one. */
-  function wrapPython(code) {
-    const config = { name: "Python plugin", type: "native-python", version: "0.1.0", api_version: "0.1.8",
-                     description: "a Python plugin pasted as a .py source", tags: [], ui: "", requirements: [],
-                     dependencies: [], flags: [] };
-    const at = code.search(/^IMJOY_CONFIG\s*=\s*\{/m);
-    if (at >= 0) {
-      try {
-        const given = uiForm.readLiteral(code.replace(/\bTrue\b/g, "true").replace(/\bFalse\b/g, "false")
-          .replace(/\bNone\b/g, "null"), code.indexOf("{", at)).value;
-        for (const k of ["name", "description", "requirements", "dependencies", "tags", "ui", "env", "flags"]) {
-          if (given[k] !== undefined) config[k] = given[k];
-        }
-      } catch (e) { /* keep the defaults */ }
-    }
-    return `<config lang="json">\n${JSON.stringify(config)}\n</config>\n<script lang="python">\n${code}\n</script>\n`;
-  }
-
-  function isPlainPython(code) {
-    return !/<(config|script|window)[\s>]/i.test(code) &&
-      (/api\.export\(/.test(code) || /^\s*(from\s+\S+\s+import|import\s|def\s|class\s|async\s+def\s)/m.test(code));
-  }
-
   /** Load a plugin's dependencies first: built-in window types need nothing, loaded plugins are kept, catalog
    * names come from the catalog, URLs are fetched; a repository reference not found here fails in words. */
   async function loadDependencies(config) {
     for (const dep of config.dependencies || []) {
-      const name = String(dep).split(":").pop().split("@")[0].trim();
+      const name = pluginSources.dependencyName(dep);
       if (builtinWindows.builtinType({ type: name })) continue;
       if (state.imjoy.pm.plugin_names[name]) continue;
       if (state.catalog.some((e) => e.name === name && !e.error)) {
@@ -443,8 +392,8 @@
   }
 
   async function loadCode(code) {
-    const python = isPlainPython(code);
-    if (python) code = wrapPython(code);
+    const python = pluginSources.isPlainPython(code);
+    if (python) code = pluginSources.wrapPython(code);
     else if (!/<config[\s>]/i.test(code)) {
       throw plainError("this source is not an ImJoy plugin: it has no <config> block (an .imjoy.html file) and " +
                        "does not read as a Python plugin (a .py file that calls api.export)");
