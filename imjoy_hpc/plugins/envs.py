@@ -367,12 +367,13 @@ class _Builder:
         from .runtime import IMPORT_NAMES
 
         check = subprocess.run([str(env_py), "-c", "import sys, sysconfig; print(sysconfig.get_paths()['purelib']); "
-                                "print('py%d%d' % sys.version_info[:2])"], capture_output=True, text=True, timeout=60)
+                                "print('%s-py%d%d' % (sys.implementation.name, *sys.version_info[:2]))"],
+                               capture_output=True, text=True, timeout=60)
         if check.returncode != 0:
             raise EnvBuildError(f"{self.label}: the environment's Python does not start: "
                                 f"{check.stderr.strip()[-300:]}")
-        purelib, short = check.stdout.split()[-2:]
-        if short != self.probe["short"]:
+        purelib, python = check.stdout.split()[-2:]
+        if python != f"{self.probe['version'].split('-')[0]}-{self.probe['short']}":  # another version or kind
             missing = subprocess.run([str(env_py), "-c", RUNTIME_IMPORTS, *IMPORT_NAMES], capture_output=True,
                                      text=True, timeout=120).stdout.split()
             if missing:
