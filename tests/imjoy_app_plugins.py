@@ -108,6 +108,8 @@ class ImJoyPlugin:
             missing = "shown"
         except Exception as e:
             missing = str(e)
+        # a dialog with a ui answers with its values (placeholders as defaults)
+        quick = await api.showDialog({"name": "Quick form", "ui": "Sigma: {id: 'sigma', type: 'number', placeholder: 1.5}"})
         # SchemaIO, as in the ImJoy docs: a dialog, then form_schema_input with a callback
         schemaio = await api.showDialog({"name": "Settings", "type": "SchemaIO"})
         got = {}
@@ -133,7 +135,7 @@ class ImJoyPlugin:
         values = await form.get_data()
         await schemaio.close()
         await form.close()
-        return {"callback": got, "values": values, "missing": missing}
+        return {"callback": got, "values": values, "missing": missing, "quick": quick}
 
 
 api.export(ImJoyPlugin())

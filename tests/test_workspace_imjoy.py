@@ -125,6 +125,8 @@ def test_builtin_window_types_and_schemaio(browser_page, gateway):
     open_workspace(page, gateway)
     load_source(page, WINDOWS_PLUGIN, "Window Shower")  # its dependency SchemaIO is built in
     page.click('#plugins li[data-name="Window Shower"] button.run')
+    page.locator(".ui-form", has_text="Quick form").wait_for(timeout=RUN_MS)
+    page.click(".ui-form button.run-form")
     settings = page.locator('#dialogs .window[data-name="Settings"] .panel')
     settings.wait_for(timeout=RUN_MS)
     # what each window shows, read from its DOM
@@ -169,7 +171,7 @@ def test_builtin_window_types_and_schemaio(browser_page, gateway):
     json_form.locator("button.submit").click()
     result = returned(page, "Window Shower")
     assert result["callback"] == {"dna": "ACGT", "species": "Homo_sapiens", "length": 101, "reverse": True}
-    assert result["values"] == {"name": "Ada", "age": 3}
+    assert result["values"] == {"name": "Ada", "age": 3} and result["quick"] == {"sigma": 1.5}
     assert "cannot be shown offline" in result["missing"] and result["missing"].count("Error:") <= 1
 
 
