@@ -177,9 +177,9 @@ def test_builtin_window_types_and_schemaio(browser_page, gateway):
 
 def test_url_parameters_load_and_start_a_plugin_with_its_dependencies(browser_page, gateway):
     page = browser_page
-    open_workspace(page, gateway, "/app?plugin=Caller&start=Caller&w=demo")
+    open_workspace(page, gateway, "/app?plugin=someone/plugins:Caller&start=Caller&w=demo")
     assert page.inner_text("#workspace") == "workspace: demo"
-    assert gateway.token not in page.url and "#/app?plugin=Caller&start=Caller&w=demo" in page.url
+    assert gateway.token not in page.url and page.url.endswith("#/app?plugin=someone/plugins:Caller&start=Caller&w=demo")
     text = message(page, "Caller started: ")
     result = json.loads(text.split("started: ", 1)[1])
     assert result["got"] == "GOT" and result["call"] == "CALL" and result["start"] == "Caller"

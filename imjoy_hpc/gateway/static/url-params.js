@@ -15,10 +15,13 @@
     if (hash.startsWith("/")) {
       const at = hash.indexOf("?");
       const route = at < 0 ? hash : hash.slice(0, at);
-      const params = new URLSearchParams(at < 0 ? "" : hash.slice(at + 1));
+      const query = at < 0 ? "" : hash.slice(at + 1);
+      const params = new URLSearchParams(query);
       const token = params.get("token");
       params.delete("token");
-      return { route, params, token };
+      // the query as it was written, without the token
+      const kept = query.split("&").filter((pair) => pair && !/^token(=|$)/.test(pair)).join("&");
+      return { route, params, token, kept };
     }
     const params = new URLSearchParams(hash);
     const token = params.get("token");
@@ -29,8 +32,7 @@
   /** The hash to keep in the address bar: the route and its parameters, never the token. */
   function hashWithout(parsed) {
     if (!parsed.route) return "";
-    const query = parsed.params.toString();
-    return `#${parsed.route}${query ? "?" + query : ""}`;
+    return `#${parsed.route}${parsed.kept ? "?" + parsed.kept : ""}`;
   }
 
   /** The ops of a workflow link (ImJoy's Joy.encodeWorkflow: compressed JSON of the workflow panel's data) as
@@ -73,14 +75,15 @@
     const source = get("plugin", "p");
     const start = get("start");
     let starting = start ? host.whenLoaded(start) : null;
+    const named = source && !URL_LIKE.test(source) ? source.split(":").pop().split("@")[0].trim() : null;
     if (source) {
-      if (URL_LIKE.test(source) || (source.includes("/") && source.includes(":"))) {
+      if (named && host.hasCatalog(named)) {
+        await host.loadCatalog(named); // a catalog plugin by name, or the catalog's copy of "owner/repo:Name"
+      } else if (URL_LIKE.test(source) || (source.includes("/") && source.includes(":"))) {
         const ok = await host.confirm(`Install the plugin at ${source}? It runs with your account (Python plugins ` +
                                       "on the cluster).");
         if (ok) await host.loadUrl(source);
         else host.say(`plugin ${source} was not installed`);
-      } else if (host.hasCatalog(source)) {
-        await host.loadCatalog(source);
       } else {
         host.say(`URL parameter plugin=${source}: no plugin of that name in the catalog`);
       }
