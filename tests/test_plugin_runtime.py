@@ -110,11 +110,13 @@ def test_runtime_dir_links_just_the_runtime_modules_once(tmp_path):
 # ------------------------------------------------------------------------------------------- solving (fakes)
 @pytest.fixture(scope="module")
 def fake_channel(tmp_path_factory) -> str:
-    """Pythons 3.6, 3.9, the gateway's and 3.12 (records only: nothing here runs); numpy 1.16 for Python < 3.8
-    and 1.26 for 3.9+; tornado for Python < 3.12; msgpack-python; hpctool."""
+    """Pythons 3.6, 3.9, the gateway's (x.y.0; x.y.1 a PyPy) and 3.12 (records only: nothing here runs); numpy
+    1.16 for Python < 3.8 and 1.26 for 3.9+; tornado for Python < 3.12; msgpack-python; hpctool."""
     channel = tmp_path_factory.mktemp("runtime-channel")
-    for version in ("3.6.15", "3.9.16", f"{RUNTIME}.0", "3.12.1"):
-        make_conda_package(channel, "python", version, {f"bin/python-{version}": (b"#!/bin/sh\nexit 1\n", 0o755)})
+    for version, build in (("3.6.15", "0"), ("3.9.16", "0"), (f"{RUNTIME}.0", "0"), (f"{RUNTIME}.1", "1_pypy"),
+                           ("3.12.1", "0")):
+        make_conda_package(channel, "python", version, {f"bin/python-{version}": (b"#!/bin/sh\nexit 1\n", 0o755)},
+                           build=build)
     for name, version, depends in (("numpy", "1.16.6", "python >=3.6,<3.8"), ("numpy", "1.26.4", "python >=3.9"),
                                    ("tornado", "6.4.1", "python >=3.8,<3.12"), ("msgpack-python", "1.0.8", "python"),
                                    ("hpctool", "1.0", None)):
@@ -127,7 +129,8 @@ def build(tmp_path: Path, channel: str, specs: list[str], old_python: str = "rai
     """Run the conda builder on `specs`: (exit status, its output, installed package -> version)."""
     prefix = tmp_path / "env"
     job = {"prefix": str(prefix), "specs": specs, "channels": [channel], "cache_dir": str(tmp_path / "cache"),
-           "tool": None, "runtime_python": RUNTIME, "runtime_specs": list(CONDA_SPECS), "old_python": old_python}
+           "tool": None, "runtime_python": RUNTIME, "runtime_implementation": "cpython",
+           "runtime_specs": list(CONDA_SPECS), "old_python": old_python}
     out = subprocess.run([sys.executable, "-m", "imjoy_hpc.plugins.conda_build"], input=json.dumps(job),
                          capture_output=True, text=True, timeout=120)
     installed = {}
@@ -148,9 +151,17 @@ def test_an_old_python_pin_is_raised_and_the_runtime_packages_are_solved_in(tmp_
 
 
 def test_the_gateways_python_needs_nothing_added(tmp_path, fake_channel):
-    rc, out, installed = build(tmp_path, fake_channel, [f"python={RUNTIME}", "hpctool"])
+    rc, out, installed = build(tmp_path, fake_channel, [f"python={RUNTIME}.0", "hpctool"])
     assert rc == 0, out
     assert installed == {"python": f"{RUNTIME}.0", "hpctool": "1.0"} and "WARNING" not in out
+
+
+def test_a_pypy_of_the_gateways_version_gets_the_runtime_packages(tmp_path, fake_channel):
+    rc, out, installed = build(tmp_path / "pypy", fake_channel, [f"python={RUNTIME}.1", "hpctool"])
+    assert rc == 0, out
+    assert f"the environment's Python is {RUNTIME}.1 (PyPy), not the gateway's {RUNTIME}: solving" in out
+    assert installed == {"python": f"{RUNTIME}.1", "hpctool": "1.0", "numpy": "1.26.4", "tornado": "6.4.1",
+                         "msgpack-python": "1.0.8"}
 
 
 def test_an_old_python_pin_is_refused_when_the_site_says_so(tmp_path, fake_channel):

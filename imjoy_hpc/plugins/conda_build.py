@@ -2,15 +2,17 @@
 abandoned start can stop it with its whole process group). Reads a JSON request on stdin:
 
     {"prefix": ..., "specs": [...], "channels": [...], "cache_dir": ..., "runtime_python": "3.11",
+     "runtime_implementation": "cpython",
      "runtime_specs": [...], "old_python": "raise" | "refuse",
      "tool": null | "conda" | "mamba" | "micromamba" | a path}
 
 With no `tool`, py-rattler solves and installs. The plugin runtime runs on Python 3.9 and newer: a Python pin
 below that is raised to 3.9 (a ``WARNING:`` line) or refused (`old_python`). When the environment's Python is
-not the gateway's (`runtime_python`), the runtime's own packages (`runtime_specs`) are solved into it with the
-plugin's. Prints what it does line by line; a failure is one line starting with ``ERROR:`` naming, when one
-package is the cause, that package and the Python it cannot be had for. Exit status: 0 done, 1 solve/install
-failed, 3 the environment asks for a Python the site does not raise.
+not the gateway's (another version than `runtime_python`, or another `runtime_implementation` such as PyPy), the
+runtime's own packages (`runtime_specs`) are solved into it with the plugin's. Prints what it does line by line;
+a failure is one line starting with ``ERROR:`` naming, when one package is the cause, that package and the
+Python it cannot be had for. Exit status: 0 done, 1 solve/install failed, 3 the environment asks for a Python the
+site does not raise.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ class Plan:
     def __init__(self, request: dict[str, Any]) -> None:
         self.specs: list[str] = list(request["specs"])
         self.runtime = request["runtime_python"]
+        self.implementation = request.get("runtime_implementation") or "cpython"
         self.runtime_specs: list[str] = list(request.get("runtime_specs") or ())
         self.refuse = request.get("old_python") == "refuse"
         self.raised: str | None = None   # what the plugin asked for, when its Python was raised
@@ -81,6 +84,17 @@ class Plan:
              f"{MIN_PYTHON_TEXT} or newer: it gets Python {MIN_PYTHON_TEXT} instead ({SETTING}: raise)")
         self.raised, self.specs = asked, specs
         return True
+
+    def other_python(self, python: tuple[str, str] | None) -> str | None:
+        """The env's Python in words when it is not the gateway's (another version, or another implementation
+        such as PyPy) and the runtime's packages must be solved into it; else None."""
+        if python is None or not self.runtime_specs:
+            return None
+        version, build = python
+        kind = "pypy" if "pypy" in build.lower() else "cpython"
+        if ".".join(version.split(".")[:2]) == self.runtime and kind == self.implementation:
+            return None
+        return f"{version}{' (PyPy)' if kind == 'pypy' else ''}"
 
     def why(self, python: str) -> str:
         if self.raised:
@@ -124,8 +138,9 @@ class Solver:
         return None
 
 
-def _python_of(records: list) -> str | None:
-    return next((str(r.version) for r in records if r.name.normalized == "python"), None)
+def _python_of(records: list) -> tuple[str, str] | None:
+    """(version, build) of the Python in a solution."""
+    return next(((str(r.version), str(r.build)) for r in records if r.name.normalized == "python"), None)
 
 
 async def _failed(solver: Solver, plan: Plan, specs: list[str], python: str | None, message: str) -> int:
@@ -162,21 +177,22 @@ async def _with_rattler(request: dict[str, Any]) -> int:
     if records is None:
         return await _failed(solver, plan, plan.specs, MIN_PYTHON_TEXT if plan.raised else None, message)
     python = _python_of(records)
-    if python and short_version(python) < MIN_PYTHON:  # no pin, but the packages asked for need an old Python
-        asked = f"packages that need Python {python} ({', '.join(plan.specs)})"
+    if python and short_version(python[0]) < MIN_PYTHON:  # no pin, but the packages asked for need an old Python
+        asked = f"packages that need Python {python[0]} ({', '.join(plan.specs)})"
         if not plan.raise_python(asked, plan.specs + [f"python >={MIN_PYTHON_TEXT}"]):
             return OLD_PYTHON
         records, message = await solver.solve(plan.specs)
         if records is None:
             return await _failed(solver, plan, plan.specs, MIN_PYTHON_TEXT, message)
         python = _python_of(records)
-    if python and ".".join(python.split(".")[:2]) != plan.runtime and plan.runtime_specs:
-        _say(f"the environment's Python is {python}, not the gateway's {plan.runtime}: solving the plugin "
+    other = plan.other_python(python)
+    if other:
+        _say(f"the environment's Python is {other}, not the gateway's {plan.runtime}: solving the plugin "
              f"runtime's packages ({', '.join(plan.runtime_specs)}) into it")
         specs = plan.specs + plan.runtime_specs
         records, message = await solver.solve(specs)
         if records is None:
-            return await _failed(solver, plan, specs, ".".join(python.split(".")[:2]), message)
+            return await _failed(solver, plan, specs, ".".join(python[0].split(".")[:2]), message)
     _say(f"installing {len(records)} conda packages: "
          + ", ".join(f"{r.name.normalized} {r.version}" for r in records))
     try:
@@ -205,10 +221,12 @@ def _tool_create(tool: str, request: dict[str, Any], specs: list[str]) -> int:
     return 0
 
 
-def _tool_python(prefix: str) -> str | None:
-    records = (Path(prefix) / "conda-meta").glob("python-[0-9]*.json")
-    versions = [json.loads(p.read_text()).get("version") for p in records]
-    return versions[0] if versions else None
+def _tool_python(prefix: str) -> tuple[str, str] | None:
+    """(version, build) of the Python the site's conda installed."""
+    for path in (Path(prefix) / "conda-meta").glob("python-[0-9]*.json"):
+        record = json.loads(path.read_text())
+        return str(record.get("version")), str(record.get("build") or "")
+    return None
 
 
 def _with_tool(request: dict[str, Any]) -> int:
@@ -218,14 +236,15 @@ def _with_tool(request: dict[str, Any]) -> int:
         return OLD_PYTHON
     rc = _tool_create(tool, request, plan.specs)
     python = _tool_python(request["prefix"]) if rc == 0 else None
-    if python and short_version(python) < MIN_PYTHON:
-        if not plan.raise_python(f"packages that need Python {python} ({', '.join(plan.specs)})",
+    if python and short_version(python[0]) < MIN_PYTHON:
+        if not plan.raise_python(f"packages that need Python {python[0]} ({', '.join(plan.specs)})",
                                  plan.specs + [f"python >={MIN_PYTHON_TEXT}"]):
             return OLD_PYTHON
         rc = _tool_create(tool, request, plan.specs)
         python = _tool_python(request["prefix"]) if rc == 0 else None
-    if python and ".".join(python.split(".")[:2]) != plan.runtime and plan.runtime_specs:
-        _say(f"the environment's Python is {python}, not the gateway's {plan.runtime}: creating it again with the "
+    other = plan.other_python(python)
+    if other:
+        _say(f"the environment's Python is {other}, not the gateway's {plan.runtime}: creating it again with the "
              f"plugin runtime's packages ({', '.join(plan.runtime_specs)})")
         rc = _tool_create(tool, request, plan.specs + plan.runtime_specs)
     return rc

@@ -450,6 +450,7 @@ class _Builder:
         job = {"prefix": str(self.env_dir), "specs": request["specs"], "channels": request["channels"],
                "cache_dir": str(cache_dir / ".conda-cache"), "tool": request.get("tool"),
                "runtime_python": ".".join(self.probe["version"].split("-")[1].split(".")[:2]),
+               "runtime_implementation": self.probe["version"].split("-")[0],
                "runtime_specs": list(CONDA_SPECS), "old_python": request.get("old_python", "raise")}
 
         def log(line: str) -> None:  # the builder's warnings go to `warn` (which logs them once)
