@@ -85,6 +85,10 @@ async def test_plugin_behind_a_full_node_reports_queued_with_pbs_reason(pbs_gate
         qdel(filler)
     assert JOB_ID.fullmatch(queued["job_id"]) and "free nodes" in queued["reason"], queued
     assert job == queued["job_id"] and statuses[-1]["state"] == "running"
+    waiting = [s for s in statuses if s["state"] == "queued" and s.get("job_id")]
+    # OpenPBS's own estimate (estimated.start_time) when its scheduler planned the job, else words saying so
+    assert any(s.get("predicted_start") or "PBS estimates a start only" in (s.get("start_note") or "")
+               for s in waiting), waiting
 
 
 async def test_qdel_during_a_call_fails_the_call_naming_the_job_and_its_end(pbs_gateway):

@@ -69,6 +69,9 @@ async def test_plugin_behind_a_full_queue_reports_queued_with_the_scheduling_inf
     finally:
         qdel(*fillers)
     assert job == queued["job_id"] and statuses[-1]["state"] == "running"
+    notes = {s.get("start_note") for s in statuses if s["state"] == "queued" and s.get("job_id")}
+    assert "Grid Engine does not predict when a job will start" in notes, statuses  # said, not guessed
+    assert not any(s.get("predicted_start") for s in statuses)
 
 
 async def test_gateway_sigterm_leaves_no_grid_engine_job(tmp_path):

@@ -1,7 +1,9 @@
 """Plugins in real SLURM jobs, loaded through the gateway by the real imjoy-rpc client."""
 
+import asyncio
 import signal
 import subprocess
+import time
 
 import numpy as np
 import pytest
@@ -88,6 +90,40 @@ async def test_plugin_behind_a_full_partition_reports_queued_with_the_reason(slu
         scancel(filler)
     assert queued["job_id"] and job == queued["job_id"]
     assert statuses[-1]["state"] == "running"
+
+
+async def test_a_waiting_plugin_shows_its_predicted_start_and_a_request_that_starts_sooner(slurm_gateway):
+    filler = subprocess.run(["sbatch", "--parsable", "-J", "imjoy-hpc-test-filler", "-p", "tiny", "-t", "30",
+                             "-o", "/dev/null", "-e", "/dev/null", "--wrap", "sleep 600"],
+                            capture_output=True, text=True, timeout=20, check=True).stdout.strip()
+    statuses: list[dict] = []
+
+    async def on_status(info):
+        statuses.append(info)
+
+    client = await connect(slurm_gateway, api={"onPluginStatus": on_status})
+    try:
+        await async_wait_for(lambda: job_state(filler) == "RUNNING", 30, what="the filler job")
+        started = subprocess.run(["squeue", "-h", "-j", filler, "-o", "%S"], capture_output=True, text=True,
+                                 timeout=20).stdout.strip()
+        ends = time.mktime(time.strptime(started, "%Y-%m-%dT%H:%M:%S")) + 30 * 60  # its walltime
+        waiting = asyncio.ensure_future(client.load_plugin(SLEEPER, {"queue": "tiny"}))
+        queued = await async_wait_for(lambda: next((s for s in statuses if s["state"] == "queued"
+                                                    and s.get("predicted_start") and s.get("sooner")), None),
+                                      60, what="a queued status with a predicted start and a sooner request")
+        assert abs(queued["predicted_start"] - ends) < 120, (queued, ends)  # SLURM's word: when the filler ends
+        debug = next(s for s in queued["sooner"] if s["options"] == {"queue": "debug"})
+        assert debug["change"] == "queue debug instead of tiny" and debug["predicted_start"] < time.time() + 60
+        info = next(i for i in await client.list_instances() if i["id"] == queued["id"])
+        assert info["predicted_start"] == queued["predicted_start"] and info["sooner"]
+        pending = next(j for j in await client.list_jobs() if j["job_id"] == queued["job_id"])
+        assert pending["state"] == "PENDING" and pending["predicted_start"]
+        sooner = await asyncio.wait_for(client.load_plugin(SLEEPER, debug["options"]), 90)  # the user's choice
+        assert job_state(await sooner.job()) == "RUNNING" and not waiting.done()
+        waiting.cancel()
+    finally:
+        scancel(filler)
+        await disconnect(client)
 
 
 async def test_scancel_during_a_call_fails_the_call_naming_the_job_end(slurm_gateway):

@@ -62,12 +62,21 @@ class JobState:
     time_left: float | None = None  # seconds of walltime left when fetched
     exit_code: str | None = None
     fetched_at: float = 0.0  # time.monotonic()
+    predicted_start: float | None = None  # the scheduler's start estimate for a pending job (epoch seconds)
 
     @property
     def seconds_left(self) -> float | None:
         if self.time_left is None:
             return None
         return max(0.0, self.time_left - (time.monotonic() - self.fetched_at))
+
+
+@dataclass(frozen=True)
+class StartPrediction:
+    """When the scheduler predicts a job would start (epoch seconds), or words on why there is no prediction."""
+
+    at: float | None
+    note: str | None = None
 
 
 @dataclass
@@ -231,6 +240,16 @@ class Backend(abc.ABC):
 
     def stderr_path(self, job_id: str) -> Path | None:
         return None
+
+    async def predict_start(self, request: dict | None = None) -> StartPrediction:
+        """When a job of this profile (changed by `request`: cores, memory, walltime, gpus, queue) would start if
+        submitted now; a scheduler that cannot say answers with words."""
+        return StartPrediction(None, self.no_estimate)
+
+    @property
+    def no_estimate(self) -> str:
+        """Why a pending job has no predicted start (yet)."""
+        return f"{self.name} does not predict start times"
 
     async def settle(self, job_ids: list[str], timeout: float) -> None:
         """Called by close() once `query` reports these jobs finished: wait (bounded) for any cleanup the

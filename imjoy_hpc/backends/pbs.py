@@ -81,6 +81,18 @@ def parse_qstat_json(text: str) -> list[dict[str, str]]:
     return jobs
 
 
+def pbs_time(text: str | None) -> float | None:
+    """Epoch seconds of a PBS time (epoch digits, or qstat's "Mon Dec  7 02:10:00 2026"); None if unreadable."""
+    if not text:
+        return None
+    if text.strip().isdigit():
+        return float(text)
+    try:
+        return time.mktime(time.strptime(" ".join(text.split()), "%a %b %d %H:%M:%S %Y"))
+    except ValueError:
+        return None
+
+
 @functools.lru_cache(maxsize=8)
 def _pbs_pro_at(qstat: str) -> bool:
     try:
@@ -233,7 +245,13 @@ class PBSBackend(JobQueueBackend):
                 left = None
         node = job.get("exec_host", "").split("/")[0] or None
         exit_code = job.get("Exit_status") or job.get("exit_status")
-        return JobState(job_id, state, reason, node, left, exit_code, now)
+        start = pbs_time(job.get("estimated.start_time")) if state == "PENDING" else None
+        return JobState(job_id, state, reason, node, left, exit_code, now, predicted_start=start)
+
+    @property
+    def no_estimate(self) -> str:
+        return ("PBS estimates a start only for a queued job, once its scheduler has planned it "
+                "(estimated.start_time): none yet")
 
     async def query(self, job_ids: list[str]) -> dict[str, JobState]:
         if not job_ids:

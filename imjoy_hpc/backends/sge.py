@@ -127,6 +127,10 @@ class SGEBackend(JobQueueBackend):
     array_index_variables = ("SGE_TASK_ID",)
     array_index_base = 1  # `qsub -t 1-N`: Grid Engine's task ids start at 1
 
+    @property
+    def no_estimate(self) -> str:
+        return "Grid Engine does not predict when a job will start"
+
     @classmethod
     def profile_job_kwargs(cls, p: Profile) -> dict:
         kw = super().profile_job_kwargs(p)

@@ -11,15 +11,42 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from imjoy_hpc.backends.base import (JobQueueBackend, JobState, SchedulerView, SubmitError, batch_query, run_command,
-                                     run_command_sync, short_id, whole_mib)
+from imjoy_hpc.backends.base import (JobQueueBackend, JobState, SchedulerView, StartPrediction, SubmitError,
+                                     batch_query, run_command, run_command_sync, short_id, whole_mib)
 from imjoy_hpc.files import tail
+from imjoy_hpc.resources import format_walltime, parse_walltime
 
 if TYPE_CHECKING:
     from imjoy_hpc.batch.jobscript import JobScript
     from imjoy_hpc.cluster.profiles import Profile
 
-SQUEUE_FORMAT = "%i|%T|%r|%N|%L"
+SQUEUE_FORMAT = "%i|%T|%r|%N|%L|%S"
+_STARTS_AT = re.compile(r"to start at (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)")
+
+
+def slurm_time(text: str) -> float | None:
+    """Epoch seconds of a SLURM timestamp (local time, 2026-12-07T02:03:59); None for N/A, Unknown..."""
+    try:
+        return time.mktime(time.strptime(text.strip(), "%Y-%m-%dT%H:%M:%S"))
+    except ValueError:
+        return None
+
+
+def request_options(request: dict) -> list[str]:
+    """sbatch options asking for `request` (load options: cores, memory, walltime, gpus, queue); on the command
+    line they override the job script's own #SBATCH lines."""
+    flags = []
+    if request.get("cores"):
+        flags.append(f"--cpus-per-task={int(request['cores'])}")
+    if request.get("memory"):
+        flags.append(f"--mem={whole_mib(str(request['memory']))}M")
+    if request.get("walltime"):
+        flags.append(f"--time={format_walltime(parse_walltime(request['walltime']))}")
+    if request.get("gpus") is not None:
+        flags.append(f"--gres=gpu:{int(request['gpus'])}")
+    if request.get("queue"):
+        flags.append(f"--partition={request['queue']}")
+    return flags
 
 
 def parse_time_left(text: str) -> float | None:
@@ -83,18 +110,35 @@ class SlurmBackend(JobQueueBackend):
     def gpu_directives(cls, p: Profile) -> list[str]:
         return [f"--gres=gpu:{p.gpus}"] if p.gpus else []
 
-    async def check_submission(self) -> None:
-        """`sbatch --test-only` on the real job script: a bad partition or size fails here, not silently later."""
+    async def _test_only(self, options: list[str]) -> tuple[int, str]:
+        """`sbatch --test-only` on the real job script (with `options` over its #SBATCH lines): rc, its words."""
         with tempfile.NamedTemporaryFile("w", suffix=".sh", dir=self.log_dir, delete=False) as f:
             f.write(self.job_script())
             path = f.name
         try:
-            rc, out, err = await run_command(["sbatch", "--test-only", path], cwd=self.log_dir)
+            rc, out, err = await run_command(["sbatch", "--test-only", *options, path], cwd=self.log_dir)
         finally:
             Path(path).unlink(missing_ok=True)
+        return rc, (err or out)
+
+    async def check_submission(self) -> None:
+        """`sbatch --test-only` on the real job script: a bad partition or size fails here, not silently later."""
+        rc, words = await self._test_only([])
         if rc != 0:
-            words = _words(err or out)
-            raise ValueError(f"SLURM refuses the jobs of profile {self.profile.name!r}: {words}")
+            raise ValueError(f"SLURM refuses the jobs of profile {self.profile.name!r}: {_words(words)}")
+
+    @property
+    def no_estimate(self) -> str:
+        return "SLURM has not planned this job's start yet (its backfill scheduler does, every bf_interval)"
+
+    async def predict_start(self, request: dict | None = None) -> StartPrediction:
+        """SLURM's own answer (`sbatch --test-only`: "Job N to start at ..."), for the profile's job or a changed
+        request."""
+        rc, words = await self._test_only(request_options(request or {}))
+        match = _STARTS_AT.search(words)
+        if rc != 0 or not match:
+            return StartPrediction(None, f"SLURM gave no start time: {_words(words) or f'exit code {rc}'}")
+        return StartPrediction(slurm_time(match.group(1)))
 
     async def query(self, job_ids: list[str]) -> dict[str, JobState]:
         if not job_ids:
@@ -111,8 +155,10 @@ class SlurmBackend(JobQueueBackend):
             if len(parts) < 5 or parts[0] not in wanted:
                 continue
             jid, state, reason, node, left = parts[:5]
+            start = slurm_time(parts[5]) if state == "PENDING" and len(parts) > 5 else None
             states[jid] = JobState(jid, state, reason if reason != "None" else None, node or None,
-                                   parse_time_left(left) if state == "RUNNING" else None, fetched_at=now)
+                                   parse_time_left(left) if state == "RUNNING" else None, fetched_at=now,
+                                   predicted_start=start)
         return states
 
     async def final_state(self, job_id: str, wait: float = 8.0) -> JobState:

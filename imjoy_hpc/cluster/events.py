@@ -37,10 +37,13 @@ class TaskStatus:
     worker: str | None
     walltime_left: int | None
     profile: str
+    predicted_start: float | None = None   # pending: when the scheduler predicts its job starts (epoch seconds)
+    start_note: str | None = None          # pending: why there is no prediction, in words
+    sooner: tuple = ()                     # pending: smaller requests predicted to start sooner (load options)
 
     def as_dict(self) -> dict[str, Any]:
         """As ClusterManager.status() reports it (state as its plain word)."""
-        return {**asdict(self), "state": self.state.value}
+        return {**asdict(self), "state": self.state.value, "sooner": [dict(s) for s in self.sooner]}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import Any
 from distributed.diagnostics.plugin import SchedulerPlugin
 
 from imjoy_hpc.backends.base import SLOT_RESOURCE, TERMINAL_STATES, Backend, JobState
+from imjoy_hpc.cluster.predictions import Predictor
 from imjoy_hpc.cluster.events import (StatusChanged, SubmitFailed, TaskState, TaskStatus, WalltimeWarning,
                                       WorkerLost, progress_event)
 from imjoy_hpc.cluster.profiles import Profile
@@ -132,6 +133,7 @@ class Pool:
         self.poller: asyncio.Task | None = None
         self._bg: set[asyncio.Task] = set()
         self.closed = False
+        self.predictor = Predictor(backend, profile)
 
     def spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -295,9 +297,19 @@ class Pool:
                 if gone and name not in self.lost and not self.closed:
                     # A job ended without us: its workers' departure may never come (it never started).
                     self.lost[name] = asyncio.ensure_future(self.job_lost(name))
+            await self.predict({jid: st for jid, st in states.items() if st.state == "PENDING"})
             self.warn_walltime()
             self.report()
         await self.reap_idle()
+
+    async def predict(self, pending: dict[str, JobState]) -> None:
+        """The scheduler's predicted start of each pending job (and sooner requests), refreshed now and then."""
+        self.predictor.forget(set(pending))
+        for jid, st in pending.items():
+            try:
+                await self.predictor.refresh(jid, st)
+            except Exception:  # noqa: BLE001 - a prediction is a nicety: never stop polling for it
+                logger.debug("predicting the start of job %s failed", jid, exc_info=True)
 
     def warn_walltime(self) -> None:
         lead = self.profile.walltime_warning
@@ -407,6 +419,11 @@ class Pool:
                     state = TaskState.STARTING
             elif job_id is None:
                 reason = "submitting the job"
+        known = self.predictor.known.get(job_id or "") if state == TaskState.QUEUED else None
+        if known:
+            return TaskStatus(state, job_id, scheduler_state, reason, node, t.worker, walltime_left, p.name,
+                              known["predicted_start"], known["start_note"],
+                              tuple(known["sooner"]))
         return TaskStatus(state, job_id, scheduler_state, reason, node, t.worker, walltime_left, p.name)
 
     def _busy(self) -> dict[str | None, int]:
@@ -445,10 +462,13 @@ class Pool:
             st = self.job_states.get(jid or "")
             workers = [a for a, n in self.worker_names.items() if self.backend.job_of_worker(n) == name]
             left = st.seconds_left if st else None
+            known = self.predictor.known.get(jid or "", {})
             out.append({"job_id": jid, "profile": self.profile.name, "name": name,
                         "state": st.state if st else "SUBMITTING", "reason": st.reason if st else None,
                         "node": st.node if st else None, "workers": workers,
-                        "plugins": by_job.get(name, []), "walltime_left": None if left is None else int(left)})
+                        "plugins": by_job.get(name, []), "walltime_left": None if left is None else int(left),
+                        "predicted_start": known.get("predicted_start"), "start_note": known.get("start_note"),
+                        "sooner": known.get("sooner", [])})
         return out
 
     async def close(self) -> None:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("imjoy_hpc.gateway")
 KEEP_ENDED = 100
+PREDICTION_KEYS = ("predicted_start", "start_note", "sooner")
 RESOLVE_OPTIONS = ("resolve-as-of", "resolve_as_of", "resolveAsOf")  # load option: pip packages as of a date
 __all__ = ["ACTIVE", "InstanceManager", "PluginInstance", "PluginStartError", "State"]
 
@@ -99,7 +100,16 @@ class PluginInstance:
             "error": self.error, "installing": self.installing, "ended_reason": self.ended_reason,
             "ended_at": self.ended_at, "flags": sorted(self.spec.flags), "owner": self.owner.name if self.owner else None,
             "created": self.created, "warnings": list(self.warnings),
+            **self._start_prediction(),
         }
+
+    def _start_prediction(self) -> dict:
+        """While queued: when the scheduler predicts its job starts, or why it cannot say, and smaller requests
+        predicted to start sooner (their load options)."""
+        waiting = self.state == State.QUEUED
+        return {"predicted_start": self.job.get("predicted_start") if waiting else None,
+                "start_note": self.job.get("start_note") if waiting else None,
+                "sooner": list(self.job.get("sooner") or []) if waiting else []}
 
 
 class InstanceManager:
@@ -334,6 +344,8 @@ class InstanceManager:
         extra: dict[str, Any] = {}
         if isinstance(event, (Waiting, Placed)):
             before = dict(instance.job)
+            for key in PREDICTION_KEYS:  # each report says all there is to say about the predicted start
+                instance.job.pop(key, None)
             instance.job.update(event.job)
             notify = notify or instance.job != before
         elif isinstance(event, Installing):

@@ -127,7 +127,7 @@ def from_cluster(event: ClusterEvent, *, plugin: str, builds_environment: bool) 
         return event
     if isinstance(event, StatusChanged):
         status = event.status
-        job = {k: v for k, v in status.as_dict().items() if v is not None and k != "state"}
+        job = {k: v for k, v in status.as_dict().items() if v is not None and v != [] and k != "state"}
         placed = status.state in (TaskState.STARTING, TaskState.RUNNING) and not builds_environment
         return Placed(job) if placed else Waiting(job)
     if isinstance(event, WorkerLost):
