@@ -9,7 +9,8 @@ def imjoy_file(config: dict, script: str, lang: str = "python") -> str:
     """An .imjoy.html file with this config and script."""
     fields = {"version": "0.1.0", "api_version": "0.1.8", "tags": [], "ui": "", "description": config["name"],
               "requirements": [], "dependencies": [], "flags": [], **config}
-    return f'<config lang="json">\n{json.dumps(fields)}\n</config>\n<script lang="{lang}">\n{script.strip()}\n</script>\n'
+    return (f'<config lang="json">\n{json.dumps(fields)}\n</config>\n'
+            f'<script lang="{lang}">\n{script.strip()}\n</script>\n')
 
 
 def png_data_url(rows: list[list[tuple[int, int, int]]]) -> str:
@@ -109,7 +110,8 @@ class ImJoyPlugin:
         except Exception as e:
             missing = str(e)
         # a dialog with a ui answers with its values (placeholders as defaults)
-        quick = await api.showDialog({"name": "Quick form", "ui": "Sigma: {id: 'sigma', type: 'number', placeholder: 1.5}"})
+        quick = await api.showDialog({"name": "Quick form",
+                                      "ui": "Sigma: {id: 'sigma', type: 'number', placeholder: 1.5}"})
         # SchemaIO, as in the ImJoy docs: a dialog, then form_schema_input with a callback
         schemaio = await api.showDialog({"name": "Settings", "type": "SchemaIO"})
         got = {}

@@ -72,8 +72,10 @@ def test_forms_ops_and_a_two_step_workflow(browser_page, gateway):
     assert ops.evaluate_all("items => items.map(i => i.dataset.op)") == ["Make Numbers", "Total", "Broken"]
     # an op that fails says what failed in one line, its traceback folded under it
     ops.filter(has_text="Broken").locator("button.run-op").click()
-    assert message(page, "Op Maker/Broken failed: ") == "Op Maker/Broken failed: ValueError: the threshold must be positive"
-    assert 'raise ValueError("the threshold must be positive")' in page.locator("#messages li details").first.text_content()
+    failed = message(page, "Op Maker/Broken failed: ")
+    assert failed == "Op Maker/Broken failed: ValueError: the threshold must be positive"
+    folded = page.locator("#messages li details").first.text_content()
+    assert 'raise ValueError("the threshold must be positive")' in folded
     page.click('#plugins li[data-name="Op Maker"] button.run')
     form = page.locator(".ui-form")
     form.wait_for(timeout=RUN_MS)
@@ -179,7 +181,8 @@ def test_url_parameters_load_and_start_a_plugin_with_its_dependencies(browser_pa
     page = browser_page
     open_workspace(page, gateway, "/app?plugin=someone/plugins:Caller&start=Caller&w=demo")
     assert page.inner_text("#workspace") == "workspace: demo"
-    assert gateway.token not in page.url and page.url.endswith("#/app?plugin=someone/plugins:Caller&start=Caller&w=demo")
+    assert gateway.token not in page.url
+    assert page.url.endswith("#/app?plugin=someone/plugins:Caller&start=Caller&w=demo")
     text = message(page, "Caller started: ")
     result = json.loads(text.split("started: ", 1)[1])
     assert result["got"] == "GOT" and result["call"] == "CALL" and result["start"] == "Caller"

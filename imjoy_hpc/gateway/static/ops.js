@@ -36,7 +36,8 @@
       if (!op) throw new Error(`plugin "${plugin.name}" has no op "${name}"`);
       if (config === undefined) {
         const ui = opUi(plugin, name);
-        config = root.uiForm.hasFields(ui) ? await host.formDialog(name === plugin.name ? name : `${plugin.name}: ${name}`, ui) : {};
+        const title = name === plugin.name ? name : `${plugin.name}: ${name}`;
+        config = root.uiForm.hasFields(ui) ? await host.formDialog(title, ui) : {};
         if (config === null) return { cancelled: true };
       } else {
         config = Object.assign(root.uiForm.defaults(opUi(plugin, name)), config);

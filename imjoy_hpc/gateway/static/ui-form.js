@@ -37,7 +37,12 @@
           if (i >= text.length) throw new Error("unclosed {");
           let key;
           if (text[i] === "'" || text[i] === '"') key = value();
-          else { const m = /^[\w$-]+/.exec(text.slice(i)); if (!m) throw new Error(`bad key at ${i}`); key = m[0]; i += key.length; }
+          else {
+            const m = /^[\w$-]+/.exec(text.slice(i));
+            if (!m) throw new Error(`bad key at ${i}`);
+            key = m[0];
+            i += key.length;
+          }
           skip();
           if (text[i] !== ":") throw new Error(`expected : after ${key}`);
           i++;

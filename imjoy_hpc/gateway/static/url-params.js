@@ -66,11 +66,20 @@
   /** Act on the parameters. host: {say, confirm(text), loadUrl(url), loadCatalog(name), hasCatalog(name),
    * whenLoaded(name), runStart(plugin, data), runWorkflow(steps), setWorkspace(name)}. */
   async function apply(params, host) {
-    const get = (...names) => { for (const n of names) { const v = params.get(n); if (v && v.trim()) return v.trim(); } return null; };
+    const get = (...names) => {
+      for (const n of names) {
+        const v = params.get(n);
+        if (v && v.trim()) return v.trim();
+      }
+      return null;
+    };
     const workspace = get("workspace", "w");
     if (workspace) host.setWorkspace(workspace);
     for (const name of ["repo", "r", "engine"]) {
-      if (get(name)) host.say(`URL parameter "${name}" is not used by this workspace (it needs the ImJoy plugin repository or another engine; plugins run on the cluster here)`);
+      if (get(name)) {
+        host.say(`URL parameter "${name}" is not used by this workspace (it needs the ImJoy plugin repository or ` +
+                 "another engine; plugins run on the cluster here)");
+      }
     }
     const source = get("plugin", "p");
     const start = get("start");

@@ -45,8 +45,12 @@
 
   // ------------------------------------------------------------------ generic: a tree of the data
   function tree(value, depth) {
-    if (isNdarray(value)) return el("span", "value ndarray", `ndarray ${(value._rshape || []).join("×")} ${value._rdtype}`);
-    if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return el("span", "value", `${value.byteLength} bytes`);
+    if (isNdarray(value)) {
+      return el("span", "value ndarray", `ndarray ${(value._rshape || []).join("×")} ${value._rdtype}`);
+    }
+    if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
+      return el("span", "value", `${value.byteLength} bytes`);
+    }
     if (typeof value === "function") return el("span", "value", "function");
     if (value === null || typeof value !== "object") {
       return el("span", "value " + typeof value, typeof value === "string" ? value : JSON.stringify(value));
@@ -62,7 +66,8 @@
         const details = el("details");
         details.open = depth < 2;
         const summary = el("summary");
-        summary.append(el("span", "key", key), el("span", "kind", Array.isArray(child) ? ` [${child.length}]` : " {…}"));
+        const kind = Array.isArray(child) ? ` [${child.length}]` : " {…}";
+        summary.append(el("span", "key", key), el("span", "kind", kind));
         details.append(summary, tree(child, depth + 1));
         li.appendChild(details);
       } else {
@@ -99,7 +104,10 @@
       slider.min = 0;
       slider.max = 100;
       slider.value = d.offset !== undefined ? d.offset : 50;
-      const clip = () => { second.style.clipPath = `inset(0 0 0 ${slider.value}%)`; stage.dataset.offset = slider.value; };
+      const clip = () => {
+        second.style.clipPath = `inset(0 0 0 ${slider.value}%)`;
+        stage.dataset.offset = slider.value;
+      };
       slider.oninput = clip;
       clip();
       stage.append(first, second);
@@ -210,7 +218,9 @@
 
     const d = w.data || w.config || {};
     if (Array.isArray(d)) append(d);
-    else if (d.schema || d.fields || d.properties) append(d.schema ? d : { schema: d, callback: (w.config || {}).callback });
+    else if (d.schema || d.fields || d.properties) {
+      append(d.schema ? d : { schema: d, callback: (w.config || {}).callback });
+    }
 
     return {
       form_schema_input: (spec) => append(spec),
@@ -286,7 +296,11 @@
       return {};
     }
     const redraw = () => {
-      try { draw(w, body, ctx); } catch (e) { body.replaceChildren(el("p", "error", `cannot show this data: ${ctx.words(e)}`)); }
+      try {
+        draw(w, body, ctx);
+      } catch (e) {
+        body.replaceChildren(el("p", "error", `cannot show this data: ${ctx.words(e)}`));
+      }
     };
     for (const key of ["data", "config"]) {
       let value = w[key];
@@ -297,5 +311,6 @@
     return {};
   }
 
-  root.builtinWindows = { mount, builtinType, resolve, farPage, markdown, types: Object.keys(RENDER).concat(["imjoy/schema-io"]) };
+  root.builtinWindows = { mount, builtinType, resolve, farPage, markdown,
+                          types: Object.keys(RENDER).concat(["imjoy/schema-io"]) };
 })(window);

@@ -8,7 +8,9 @@
   /** {summary, detail} of an error, a string or anything thrown. */
   function explain(e) {
     let text = e && typeof e === "object" && "message" in e ? String(e.message) : String(e);
-    if (e && typeof e === "object" && e.name && e.name !== "Error" && !text.startsWith(e.name)) text = `${e.name}: ${text}`;
+    if (e && typeof e === "object" && e.name && e.name !== "Error" && !text.startsWith(e.name)) {
+      text = `${e.name}: ${text}`;
+    }
     // drop the wrappers RPC hops add ("RemoteError: ", a bare "Error: " after another colon) wherever they are
     text = text.replace(/\bRemoteError:\s*/g, "").replace(/(:\s+)(?:Error:\s+)+/g, "$1");
     // and in front of the real error, keeping the innermost prefix

@@ -311,7 +311,9 @@
       showFileDialog(plugin, config) { return fileDialog(config || {}); },
       // published plugins register ops as {name, ui, run, inputs}: the core takes them as type "operator"
       register(plugin, config) {
-        if (config && typeof config === "object" && !config.type) config = Object.assign({}, config, { type: "operator" });
+        if (config && typeof config === "object" && !config.type) {
+          config = Object.assign({}, config, { type: "operator" });
+        }
         return state.imjoy.pm.register(plugin, config);
       },
       createWindow(plugin, config, extra) {
