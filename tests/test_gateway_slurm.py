@@ -159,3 +159,25 @@ async def test_gateway_sigterm_cancels_its_jobs(tmp_path):
         await disconnect(client)
     finally:
         gw.stop(signal.SIGKILL)
+
+
+async def test_a_submission_the_scheduler_refuses_fails_the_plugin_with_its_words_first(tmp_path):
+    """The partition is drained after the plugins' cluster started, so the next job's sbatch is refused."""
+    require_slurm()
+    profile = {**SLURM_PROFILE, "queue": "long", "plugin-slots": 1, "max-jobs": 2,
+               "limits": {**SLURM_PROFILE["limits"], "allowed-queues": ["long"]}}
+    gw = start_gateway(tmp_path, {"default-profile": "slurm", "profiles": {"slurm": profile}})
+    client = await connect(gw)
+    try:
+        first = await client.load_plugin(SLEEPER)
+        assert job_state(await first.job()) == "RUNNING"
+        subprocess.run(["scontrol", "update", "PartitionName=long", "State=DRAIN"], check=True, timeout=20)
+        with pytest.raises(Exception) as err:
+            await client.load_plugin(SLEEPER)  # its one slot is taken: a second job is submitted, and refused
+        first_line = str(err.value).strip().splitlines()[0]
+        assert "the job could not be submitted: sbatch: error: Batch job submission failed:" in first_line, first_line
+        assert "RuntimeError" not in first_line
+    finally:
+        subprocess.run(["scontrol", "update", "PartitionName=long", "State=UP"], timeout=20)
+        await disconnect(client)
+        assert gw.stop() == 0

@@ -159,12 +159,20 @@ def whole_mib(memory: str, parts: int = 1) -> int:
     return max(1, -(-parse_bytes(memory) // parts // 2**20))
 
 
+_COMMAND_FAILED = re.compile(r"Exit code: (?P<code>\S+)\nCommand:\n(?P<command>.*?)\nstdout:\n(?P<out>.*?)\n"
+                             r"stderr:\n(?P<err>.*)\Z", re.S)
+
+
 def submit_error_text(exc: BaseException) -> str:
-    """The scheduler's own words from a failed submit command (dask-jobqueue wraps them in a long message)."""
+    """The scheduler's own words from a failed submit command (dask-jobqueue wraps them in a long message): what
+    it wrote to stderr, else to stdout, else its exit code; any other failure as its type and message."""
     text = str(exc)
-    if "stderr:" in text:
-        text = text.split("stderr:", 1)[1]
-    return " ".join(text.split()) or type(exc).__name__
+    m = _COMMAND_FAILED.search(text)
+    if m:
+        words = " ".join((m["err"].strip() or m["out"].strip()).split())
+        command = (m["command"].split() or ["the submit command"])[0]
+        return words or f"{command} exited with code {m['code']} and said nothing"
+    return " ".join(f"{type(exc).__name__}: {text}".split()) if text else type(exc).__name__
 
 
 class Backend(abc.ABC):

@@ -271,7 +271,7 @@ class Pool:
         if names:
             await self.backend.remove_jobs(names)
         for name, why in failures.items():
-            for t in [t for t in self.tasks.values() if t.job == name and t.active and t.state == TaskState.QUEUED]:
+            for t in self._without_a_slot(name):
                 t.lost = True
                 t.state = TaskState.ENDED
                 self.manager.emit(SubmitFailed(t.key, job_id=None, profile=t.profile.name,
@@ -280,6 +280,17 @@ class Pool:
                     await asyncio.wait_for(self.client.cancel([t.future], force=True), 10)
                 except Exception:
                     logger.exception("cancelling plugin %s after a failed submission", t.key)
+
+    def _without_a_slot(self, failed: str) -> list[Task]:
+        """The waiting tasks the refused job `failed` was submitted for: those placed on it, and (newest first)
+        those left without a slot once it is gone (Dask may already have queued them behind a full worker)."""
+        queued = [t for t in self.tasks.values() if t.active and t.state == TaskState.QUEUED]
+        placed = [t for t in queued if t.job == failed]
+        jobs = [j for j in self.backend.job_names() if j not in self.retiring and j != failed]
+        active = sum(1 for t in self.tasks.values() if t.active)
+        short = active - len(placed) - len(jobs) * self.profile.slots_per_job
+        others = [t for t in reversed(queued) if t not in placed][:max(0, short)]
+        return placed + others
 
     async def poll_once(self) -> None:
         await self.submit_failed()
