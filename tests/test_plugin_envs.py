@@ -279,3 +279,23 @@ def test_site_pip_settings_reach_uv(tmp_path, monkeypatch):
     assert variables["UV_INSECURE_HOST"] == "mirror.example.org"
     assert variables["UV_INDEX_STRATEGY"] == "unsafe-best-match" and variables["UV_EXCLUDE_NEWER"] == "2021-06-01"
     assert variables["UV_CACHE_DIR"] == str(tmp_path / "cache")
+
+
+def test_failing_line_names_the_cause_and_hides_passwords_in_urls():
+    from imjoy_hpc.plugins.envs import failing_line
+
+    lines = ["Collecting git+https://user:s3cret@gitlab.example.org/x.git",
+             "  Running command git clone --filter=blob:none --quiet 'https://user:s3cret@gitlab.example.org/x.git'",
+             "  fatal: unable to access 'https://user:s3cret@gitlab.example.org/x.git/': Could not resolve host",
+             "  error: subprocess-exited-with-error",
+             "note: This error originates from a subprocess, and is likely not a problem with pip."]
+    line = failing_line(lines)
+    assert line.startswith("fatal: unable to access 'https://user:****@gitlab.example.org/x.git/'"), line
+    assert failing_line(["building...", "note: This error originates from a subprocess"]) == "building..."
+
+
+def test_a_failing_command_requirement_is_reported_without_its_password(tmp_path):
+    with pytest.raises(EnvBuildError) as err:
+        ensure_environment(["cmd:echo 'fatal: cannot reach https://me:hunter2@example.org/r.git' && exit 3"],
+                           cache_dir=tmp_path, log=Log())
+    assert "hunter2" not in str(err.value) and "https://me:****@example.org/r.git" in str(err.value)

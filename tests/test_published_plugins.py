@@ -239,7 +239,8 @@ async def test_a_plugin_that_predates_its_unpinned_package_gets_a_hint_and_resol
         text = str(err.value)
         assert "ImportError: cannot import name 'tabulate_v0_api' from 'tabulate'" in text.splitlines()[0], text
         hint = [line for line in text.splitlines() if line.startswith("hint: ")]
-        assert len(hint) == 1 and hint[0].startswith("hint: tabulate ") and "resolve-as-of: 2021-06-01" in hint[0]
+        assert len(hint) == 1 and hint[0].startswith("hint: tabulate ") and "resolve-as-of: 20" in hint[0], hint
+        assert "the plugin pins no version of it" in hint[0]
         assert text.splitlines().index(hint[0]) >= len(text.splitlines()) - 2, text  # after the traceback
         dated = checking_plugin({"name": "Dated", "type": "native-python", "requirements": ["tabulate"],
                                  "hpc": {"resolve-as-of": "2021-06-01"}},
@@ -252,5 +253,58 @@ async def test_a_plugin_that_predates_its_unpinned_package_gets_a_hint_and_resol
         with pytest.raises(Exception) as err:
             await client.load_plugin(dated, {"resolve-as-of": "last summer"})
         assert "resolve-as-of must be a date like 2021-06-01, got 'last summer'" in str(err.value)
+    finally:
+        await disconnect(client)
+
+
+HOUSEKEEPING = imjoy_file({"name": "House Keeping", "type": "native-python"}, '''
+    import os, subprocess, time, urllib.request
+
+    class ImJoyPlugin():
+        def setup(self):
+            pass
+
+        def where(self):
+            open("notes.txt", "w").write("kept")
+            return [os.getcwd(), api.WORK_DIR]
+
+        def kill_children(self):
+            child = subprocess.Popen(["/bin/sh", "-c", "sleep 300 & sleep 300; wait"])
+            time.sleep(0.5)
+            grandchildren = [int(p) for p in subprocess.run(["pgrep", "-P", str(child.pid)], capture_output=True,
+                                                            text=True).stdout.split()]
+            api.utils.kill(child)
+            time.sleep(0.2)
+            return [child.poll() is not None] + [not os.path.exists(f"/proc/{p}") or
+                                                 open(f"/proc/{p}/stat").read().split()[2] == "Z"
+                                                 for p in grandchildren]
+
+        def download(self, url):
+            return urllib.request.urlopen(url, timeout=5).read()
+
+        def service(self):
+            return api.register_service({"name": "x"})
+
+    api.export(ImJoyPlugin())
+''')
+
+
+async def test_legacy_engine_housekeeping_work_dir_kill_and_words(gateway):
+    from support import free_port
+
+    client = await connect(gateway)
+    try:
+        plugin = await client.load_plugin(HOUSEKEEPING)
+        cwd, work_dir = await plugin.where()
+        assert cwd == work_dir and cwd.startswith(str(gateway.state_dir / "plugin-work")), cwd  # its own directory
+        assert (Path(cwd) / "notes.txt").read_text() == "kept"
+        assert await plugin.kill_children() == [True, True, True]  # the child and its children; the plugin lives
+        url = f"http://127.0.0.1:{free_port()}/data/cells.tif"  # nothing listens there
+        with pytest.raises(Exception) as err:
+            await plugin.download(url)
+        assert f"(could not reach {url})" in str(err.value).splitlines()[0], str(err.value)
+        with pytest.raises(Exception) as err:
+            await plugin.service()
+        assert "api.registerService is not available: it needs the ImJoy web app" in str(err.value)
     finally:
         await disconnect(client)

@@ -116,8 +116,9 @@ class InstanceManager:
     """Starts plugins through the cluster manager and follows them until they end."""
 
     def __init__(self, cluster: "ClusterManager", *, door_url: str, settings: "PluginSettings", log_dir: Path,
-                 env_cache: Path, chunk_bytes: int) -> None:
+                 env_cache: Path, chunk_bytes: int, work_root: Path | None = None) -> None:
         self.cluster = cluster
+        self.work_root = work_root  # plugins given as source text work in <work_root>/<plugin name>
         self.door_url = door_url
         self.settings = settings
         self.log_dir = log_dir
@@ -197,6 +198,7 @@ class InstanceManager:
             "conda": to_section(plugins.conda),  # plain data: the worker parses it (CondaSettings.of)
             "scheduler_address": scheduler,
             "work_dir": str(spec.source_path.parent) if spec.source_path else None,
+            "plugin_home": str(self.work_root / _slug(spec.name)) if self.work_root else None,
             "warnings": list(spec.warnings),
             "resolve_as_of": spec.resolve_as_of,
             "bootstrap": {

@@ -199,16 +199,26 @@ def _env_python(env_dir: Path) -> Path:
 # Lines of pip's output that are framing, not the cause of a failure.
 _GENERIC = ("subprocess-exited-with-error", "note: this error originates", "see above for output",
             "failed to build", "error: failed-wheel-build", "metadata-generation-failed", "×", "╰─>", "│")
-_ERROR_LINE = re.compile(r"^\s*(ERROR:|error:|cause:|E:|[A-Za-z_.]*(Error|Exception)\b:?)")
+_ERROR_LINE = re.compile(r"^\s*(ERROR:|error:|cause:|fatal:|E:|[A-Za-z_.]*(Error|Exception)\b:?)")
+_CREDENTIALS = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]+):[^@\s/]+@", re.I)
+
+
+def masked(text: str) -> str:
+    """`text` with the passwords of URLs (https://user:secret@host) replaced by ****, as pip shows them."""
+    return _CREDENTIALS.sub(r"\1:****@", text)
+
+
+def _generic(text: str) -> bool:
+    return any(g in text.lower() for g in _GENERIC)
 
 
 def failing_line(lines: list[str]) -> str:
-    """The line of a tool's output that names the cause of its failure (the last specific error line)."""
-    for line in reversed(lines):
-        text = line.strip()
-        if _ERROR_LINE.match(text) and not any(g in text.lower() for g in _GENERIC):
-            return text
-    return next((t.strip() for t in reversed(lines) if t.strip()), "no output")
+    """The line of a tool's output that names the cause of its failure (the last specific error line, else the
+    last line that is not framing), passwords in URLs masked."""
+    texts = [t.strip() for t in reversed(lines) if t.strip()]
+    chosen = next((t for t in texts if _ERROR_LINE.match(t) and not _generic(t)), None) \
+        or next((t for t in texts if not _generic(t)), None) or next(iter(texts), "no output")
+    return masked(chosen)
 
 
 def _run_logged(cmd: list[str], *, log: Log, prefix: str, timeout: float, cwd: Path | None = None,
@@ -242,7 +252,7 @@ def _run_logged(cmd: list[str], *, log: Log, prefix: str, timeout: float, cwd: P
         for line in proc.stdout:
             line = line.rstrip()
             if line:
-                log(f"{prefix}{line}")
+                log(f"{prefix}{masked(line)}")
                 tail = (tail + [line])[-40:]
         rc = proc.wait(timeout=30)
     finally:
@@ -250,7 +260,7 @@ def _run_logged(cmd: list[str], *, log: Log, prefix: str, timeout: float, cwd: P
         if proc.poll() is None:
             stop_group(proc, grace=0)
             proc.wait(timeout=30)
-    what = shell_text or " ".join(shlex.quote(c) for c in cmd[:4])
+    what = masked(shell_text or " ".join(shlex.quote(c) for c in cmd[:4]))
     if why == ["timeout"]:
         raise EnvBuildError(f"{what} did not finish within {timeout:.0f} s (imjoy-hpc.plugins.install-timeout)")
     if why == ["stopped"]:
@@ -397,12 +407,12 @@ class _Builder:
         uv = uv_binary()
         if uv is None:
             return self.pip_by_pip(env_py, env, specs)
-        self.stage(f"installing pip packages {', '.join(specs)}"
+        self.stage(f"installing pip packages {masked(', '.join(specs))}"
                    + (f" as of {self.resolve_as_of}" if self.resolve_as_of else ""))
         variables = uv_variables(self.env_dir.parent / UV_CACHE, self.resolve_as_of)
         rc, tail = self.run(install_command(uv, env_py, specs), "uv: ", env={**env, **variables})
         if rc != 0:
-            raise EnvBuildError(f"{self.label}: could not install pip packages {', '.join(specs)}: "
+            raise EnvBuildError(f"{self.label}: could not install pip packages {masked(', '.join(specs))}: "
                                 f"{failing_line(tail)}")
 
     def pip_by_pip(self, env_py: Path, env: dict, specs: tuple[str, ...]) -> None:
@@ -415,11 +425,11 @@ class _Builder:
             if rc != 0:
                 raise EnvBuildError(f"{self.label}: pip is not available for {env_py} and ensurepip failed: "
                                     f"{failing_line(tail)}")
-        self.stage(f"installing pip packages {', '.join(specs)}")
+        self.stage(f"installing pip packages {masked(', '.join(specs))}")
         rc, tail = self.run([str(env_py), "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
                              "--progress-bar", "off", *specs], "pip: ", env=env)
         if rc != 0:
-            raise EnvBuildError(f"{self.label}: could not install pip packages {', '.join(specs)}: "
+            raise EnvBuildError(f"{self.label}: could not install pip packages {masked(', '.join(specs))}: "
                                 f"{failing_line(tail)}")
 
     def repos_and_commands(self, env: dict) -> None:
@@ -435,10 +445,10 @@ class _Builder:
             if rc != 0:
                 raise EnvBuildError(f"{self.label}: cloning {url} failed: {failing_line(tail)}")
         for command in self.reqs.commands:
-            self.stage(f"running requirement command: {command}")
+            self.stage(f"running requirement command: {masked(command)}")
             rc, tail = self.run(["/bin/sh", "-c", command], "cmd: ", cwd=work, env=env, shell_text=command)
             if rc != 0:
-                raise EnvBuildError(f"{self.label}: requirement command {command!r} exited with {rc}: "
+                raise EnvBuildError(f"{self.label}: requirement command {masked(command)!r} exited with {rc}: "
                                     f"{failing_line(tail)}")
 
     def conda(self, request: dict, cache_dir: Path) -> tuple[str | None, bool]:

@@ -18,6 +18,7 @@ from imjoy_hpc.batch.allocation import job_id
 from imjoy_hpc.plugins.processes import die_with_parent
 from imjoy_hpc.plugins.shim import PluginApi, install
 from imjoy_hpc.plugins.unpinned import unpinned_hint
+from imjoy_hpc.plugins.unreachable import unreachable_note
 from imjoy_hpc.rpc.codec import add_error_hint, error_text
 from imjoy_hpc.rpc.linkclient import LinkPeer, RegistrationError, UnreachableError
 from imjoy_hpc.tuning import tune_malloc
@@ -108,6 +109,7 @@ def main() -> None:
     faulthandler.register(signal.SIGUSR1)
     tune_malloc()
     add_error_hint(unpinned_hint)
+    add_error_hint(unreachable_note, first_line=True)
     boot = json.loads(sys.stdin.read())
     sys.path.insert(0, os.getcwd())
     try:

@@ -17,7 +17,7 @@ from imjoy_hpc.batch.allocation import job_id
 from imjoy_hpc.cluster.tasks import TaskLink, current_link
 from imjoy_hpc.files import tail
 from imjoy_hpc.plugins.processes import stop_group
-from imjoy_hpc.plugins.unpinned import VARIABLE as UNPINNED, unpinned_names
+from imjoy_hpc.plugins.unpinned import VARIABLE as PINNED, pinned_names
 
 LOG_TAIL_LINES = 40
 WATCH_INTERVAL = 0.3
@@ -128,10 +128,15 @@ def _launch(payload: dict, log: Any, log_file: Path, link: TaskLink, stop: threa
             link.emit("installed")
         python = info.python
         env.update(info.variables)
-        unpinned = unpinned_names(info.requirements.pip if info.requirements else ())
-        if unpinned and not payload.get("resolve_as_of"):
-            env[UNPINNED] = ",".join(unpinned)  # errors from these packages end with a hint (plugins.unpinned)
+        if info.requirements and info.requirements.pip and not payload.get("resolve_as_of"):
+            # errors from packages it did not pin end with a hint (plugins.unpinned)
+            env[PINNED] = ",".join(pinned_names(info.requirements.pip))
         work_dir = str(info.work_dir) if info.work_dir else work_dir
+    if work_dir is None and payload.get("plugin_home"):
+        # a plugin given as source text works in a directory of its own (as ImJoy's workspace directory), not
+        # wherever the gateway or its worker was started
+        work_dir = payload["plugin_home"]
+        Path(work_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
     env.update({"PYTHONUNBUFFERED": "1", "IMJOY_HPC_INSTANCE": payload["instance_id"]})
     if payload.get("scheduler_address"):
         env["DASK_SCHEDULER_ADDRESS"] = payload["scheduler_address"]

@@ -101,6 +101,41 @@ def _copy(done: Any, out: Any) -> None:
         out.set_result(done.result())
 
 
+def kill_process_tree(process: Any = None, grace: float = 3.0) -> None:
+    """The legacy engine's `api.utils.kill(p)`: stop process `p` (a pid or an object with `.pid`, e.g. a Popen)
+    and its children, TERM first, KILL after `grace` seconds. Without an argument, the plugin's own process."""
+    import os
+
+    import psutil
+
+    pid = getattr(process, "pid", process)
+    if pid is None or int(pid) == os.getpid():
+        os._exit(0)
+    try:
+        parent = psutil.Process(int(pid))
+        victims = parent.children(recursive=True) + [parent]
+    except psutil.NoSuchProcess:
+        return
+    for victim in victims:
+        try:
+            victim.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(victims, timeout=grace)
+    for victim in alive:
+        try:
+            victim.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=grace)
+
+
+def camel_case(name: str) -> str:
+    """`register_service` -> `registerService` (ImJoy's names; Python plugins may use either)."""
+    head, *rest = name.split("_")
+    return head + "".join(w[:1].upper() + w[1:] for w in rest)
+
+
 def thenable_function(fn: Callable) -> Callable:
     """`fn` whose returned future has `then`/`catch`."""
     def call(*args: Any, **kwargs: Any) -> Any:

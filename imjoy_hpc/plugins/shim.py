@@ -11,7 +11,7 @@ from typing import Any
 
 from imjoy_hpc.rpc import DotDict, RPCPeer
 
-from .legacy_api import Ops, resolved as _completed, thenable, thenable_function
+from .legacy_api import Ops, camel_case, kill_process_tree, resolved as _completed, thenable, thenable_function
 
 
 class PluginApi:
@@ -29,7 +29,7 @@ class PluginApi:
         self.WORKSPACE = "default"
         self.ENGINE_URL = engine_url
         self.WORK_DIR = os.getcwd()
-        self.utils = DotDict(kill=lambda *args: os._exit(0))
+        self.utils = DotDict(kill=kill_process_tree)
         self.config = DotDict({k: v for k, v in config.items() if not k.startswith("_")})
         self.exported = asyncio.Event()
         self._builtin = {"_name": config.get("name"), "_version": config.get("version"), "_id": config.get("_id"),
@@ -108,10 +108,11 @@ class PluginApi:
 
     def __getattr__(self, name: str) -> Any:
         remote = self.__dict__.get("_remote") or {}
-        if name in remote and callable(remote[name]):
-            return thenable_function(remote[name])
-        if name in IMJOY_APP_FUNCTIONS:
-            return unserved(name)
+        for candidate in dict.fromkeys((name, camel_case(name))):  # api.show_status is api.showStatus
+            if candidate in remote and callable(remote[candidate]):
+                return thenable_function(remote[candidate])
+            if candidate in IMJOY_APP_FUNCTIONS:
+                return unserved(candidate)
         raise AttributeError(f"api.{name} is not available to plugins run by imjoy-hpc")
 
 

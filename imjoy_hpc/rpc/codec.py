@@ -79,12 +79,14 @@ _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # im
 
 
 _ERROR_HINTS: list[Callable[[BaseException], "str | None"]] = []
+_FIRST_LINE_NOTES: list[Callable[[BaseException], "str | None"]] = []
 
 
-def add_error_hint(hint: Callable[[BaseException], "str | None"]) -> None:
-    """Have `hint(exc)` end the text of every error this process sends (when it returns one): e.g. the plugin
-    process's note that a failing package was installed without a pin."""
-    _ERROR_HINTS.append(hint)
+def add_error_hint(hint: Callable[[BaseException], "str | None"], first_line: bool = False) -> None:
+    """Have `hint(exc)` end the text of every error this process sends (when it returns one), e.g. the plugin
+    process's note that a failing package was installed without a pin; with `first_line`, it ends the error's
+    first line in parentheses instead (e.g. the address a network error could not reach)."""
+    (_FIRST_LINE_NOTES if first_line else _ERROR_HINTS).append(hint)
 
 
 def error_text(exc: BaseException) -> str:
@@ -94,6 +96,10 @@ def error_text(exc: BaseException) -> str:
     if isinstance(exc, (RemoteError, UserFacingError)):
         return str(exc)
     text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    notes = [n for n in (note(exc) for note in _FIRST_LINE_NOTES) if n]
+    if notes:
+        first, newline, rest = text.partition("\n")
+        text = f"{first} ({'; '.join(notes)}){newline}{rest}"
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if not _is_own_frame(f.filename)] \
         if exc.__traceback__ is not None else []
     if frames:
