@@ -308,3 +308,27 @@ async def test_legacy_engine_housekeeping_work_dir_kill_and_words(gateway):
         assert "api.registerService is not available: it needs the ImJoy web app" in str(err.value)
     finally:
         await disconnect(client)
+
+
+async def test_a_client_hands_a_plugin_an_image_larger_than_the_pre_registration_limit(gateway):
+    """The imjoy-rpc client starts on long-polling and upgrades to a websocket, then registers: the registered
+    session's size limit must reach that websocket (it kept the 64 KiB pre-registration one)."""
+    import numpy as np
+
+    source = imjoy_file({"name": "Sum Image", "type": "native-python"}, '''
+    class ImJoyPlugin():
+        def setup(self):
+            pass
+
+        def total(self, image):
+            return [float(image.sum()), list(image.shape), str(image.dtype)]
+
+    api.export(ImJoyPlugin())
+''')
+    client = await connect(gateway)
+    try:
+        plugin = await client.load_plugin(source)
+        image = np.arange(512 * 512, dtype=np.float32).reshape(512, 512)  # 1 MiB
+        assert await asyncio.wait_for(plugin.total(image), 60) == [float(image.sum()), [512, 512], "float32"]
+    finally:
+        await disconnect(client)

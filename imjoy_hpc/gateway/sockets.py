@@ -76,7 +76,16 @@ def uncompressed_handler(sio: socketio.AsyncServer, allow: Callable[[str | None,
 
         async def open(self, *args, **kwargs):
             self.set_nodelay(True)  # small replies must not wait for the peer's delayed ACK (40 ms stalls)
+            upgrading = self.get_query_argument("sid", None)
+            if upgrading:  # a polling session moving to this websocket: its registration must reach this handler
+                door.upgraded[upgrading] = self
             return await super().open(*args, **kwargs)
+
+        def on_close(self) -> None:
+            upgrading = self.get_query_argument("sid", None)
+            if upgrading and door.upgraded.get(upgrading) is self:
+                del door.upgraded[upgrading]
+            return super().on_close()
 
         def on_message(self, message: str | bytes) -> Awaitable[None] | None:
             """Handled as read when nothing is ahead of it, else queued as engine.io's driver does (without a task
@@ -96,6 +105,7 @@ class SocketDoor(Door):
                  ping_timeout: float = 20, **options: Any) -> None:
         super().__init__(name, **options)
         self.trusted: set[str] = set()  # engine.io sids of registered connections
+        self.upgraded: dict[str, Any] = {}  # engine.io sid -> the websocket handler it upgraded to
         self._eio_of: dict[str, str] = {}
         self.origin_allowed = origin_allowed
         self.sio = socketio.AsyncServer(
@@ -220,7 +230,8 @@ class SocketDoor(Door):
                 self.trusted.add(eio_sid)
                 self._eio_of[sid] = eio_sid
                 self._unpend_session(eio_sid)
-            handler = self.sio.get_environ(sid).get("tornado.handler")
+            # the connection's environ holds its first request's handler: a polling one when it upgraded later
+            handler = self.upgraded.get(eio_sid) or self.sio.get_environ(sid).get("tornado.handler")
         except (KeyError, AttributeError, TypeError):
             return
         if hasattr(handler, "trust"):
