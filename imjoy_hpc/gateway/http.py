@@ -56,8 +56,11 @@ def workspace_headers(scheme: str, host_header: str) -> dict[str, str]:
     frames = frame_origin(scheme, host_header)
     return {
         **SECURITY_HEADERS,
-        "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-eval'; connect-src 'self' ws: wss:; "
-                                   "img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+        # https: in connect-src and img-src: plugin files people share (Load URL, ImJoy's plugin= links) and image
+        # windows by address are on other sites; scripts still come from here only
+        "Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-eval'; "
+                                   "connect-src 'self' ws: wss: https:; img-src 'self' data: blob: https:; "
+                                   "style-src 'self' 'unsafe-inline'; "
                                    f"frame-src {frames}; child-src {frames}; worker-src 'none'; "
                                    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
     }
