@@ -2,13 +2,13 @@
 imjoy_hpc.backends), job lifecycle facts, sessions."""
 
 from imjoy_hpc.cluster.events import (ClusterEvent, Installed, Installing, StatusChanged, SubmitFailed, TaskState,
-                                      TaskStatus, WalltimeWarning, Warned, WorkerLost)
+                                      TaskStatus, Usage, WalltimeWarning, Warned, WorkerLost)
 from imjoy_hpc.cluster.manager import ClusterManager
 from imjoy_hpc.cluster.profiles import Limits, Profile, ResourceLimitError, parse_walltime, refine, resolve
 from imjoy_hpc.cluster.sessions import cancel_orphans, job_name
 
 __all__ = [
     "ClusterEvent", "ClusterManager", "Installed", "Installing", "Limits", "Profile", "ResourceLimitError",
-    "StatusChanged", "SubmitFailed", "TaskState", "TaskStatus", "WalltimeWarning", "Warned", "WorkerLost", "cancel_orphans",
-    "job_name", "parse_walltime", "refine", "resolve",
+    "StatusChanged", "SubmitFailed", "TaskState", "TaskStatus", "Usage", "WalltimeWarning", "Warned", "WorkerLost",
+    "cancel_orphans", "job_name", "parse_walltime", "refine", "resolve",
 ]

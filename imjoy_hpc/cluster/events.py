@@ -95,6 +95,14 @@ class Warned(ClusterEvent):
 
 
 @dataclass(frozen=True)
+class Usage(ClusterEvent):
+    """What the plugin's process tree uses now: cores busy, resident memory (and GPUs where sampled)."""
+
+    sample: dict
+    type: ClassVar[str] = "usage"
+
+
+@dataclass(frozen=True)
 class Installed(ClusterEvent):
     """The plugin's environment is built."""
 
@@ -144,4 +152,6 @@ def progress_event(key: str, message: dict) -> ClusterEvent | None:
         return Installed(key)
     if kind == Warned.type:
         return Warned(key, text=str(message.get("text") or "warning"))
+    if kind == Usage.type:
+        return Usage(key, sample={k: v for k, v in message.items() if k not in ("key", "type", "worker")})
     return None

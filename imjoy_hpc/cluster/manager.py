@@ -160,6 +160,7 @@ class ClusterManager:
                 logger.exception("cancelling the task of plugin %s", key)
         pool.tasks.pop(key, None)
         pool.by_dask_key.pop(t.dask_key, None)
+        pool.remember_released(t.dask_key, key)
         t.future = Ended(t.future.status)  # our reference no longer pins the result in worker memory
         self._ended.append(key)
         while len(self._ended) > MAX_ENDED_RECORDS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import math
 import time
@@ -32,6 +33,9 @@ _REASONS = {
     "BOOT_FAIL": "the job's node failed to boot",
     "DEADLINE": "the job reached its deadline",
 }
+
+
+RELEASED_KEPT = 200  # released tasks whose last events are still taken
 
 
 @dataclass
@@ -77,7 +81,10 @@ class _Watcher(SchedulerPlugin):
     def log_event(self, topic: str, msg: Any) -> None:
         if topic == PROGRESS_TOPIC and isinstance(msg, dict):
             t = self.pool.by_dask_key.get(msg.get("key"))
-            event = progress_event(t.key, msg) if t is not None and not t.released else None
+            key = t.key if t is not None and not t.released else None
+            if key is None and msg.get("type") == "usage":  # the usage summary of a plugin just stopped
+                key = self.pool.released_keys.get(msg.get("key"))
+            event = progress_event(key, msg) if key is not None else None
             if event is not None:
                 self.pool.manager.emit(event)
             return
@@ -123,6 +130,7 @@ class Pool:
         self.lock = asyncio.Lock()
         self.tasks: dict[str, Task] = {}
         self.by_dask_key: dict[str, Task] = {}
+        self.released_keys: collections.OrderedDict[str, str] = collections.OrderedDict()  # dask key -> key
         self.worker_names: dict[str, str] = {}
         self.job_states: dict[str, JobState] = {}
         self.job_ids: set[str] = set()  # every job id this pool submitted
@@ -134,6 +142,12 @@ class Pool:
         self._bg: set[asyncio.Task] = set()
         self.closed = False
         self.predictor = Predictor(backend, profile)
+
+    def remember_released(self, dask_key: str, key: str) -> None:
+        """Keep a released task's key a while: its last word (its usage summary) comes after its release."""
+        self.released_keys[dask_key] = key
+        while len(self.released_keys) > RELEASED_KEPT:
+            self.released_keys.popitem(last=False)
 
     def spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)

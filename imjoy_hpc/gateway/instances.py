@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from imjoy_hpc.cluster import ClusterEvent, Installed, Installing, WalltimeWarning, Warned
+from imjoy_hpc.cluster import ClusterEvent, Installed, Installing, Usage, WalltimeWarning, Warned
 from imjoy_hpc.gateway.lifecycle import (ACTIVE, Event, Failed, Placed, Ready, Registered, State, Stopped, Waiting,
                                          ended_reason, from_cluster, next_state)
 from imjoy_hpc.gateway.door import RegistrationRefused, Session
@@ -22,6 +22,7 @@ from imjoy_hpc.plugins.envs import EnvError
 from imjoy_hpc.plugins.launcher import launch_plugin
 from imjoy_hpc.plugins.parser import PluginError, PluginSpec
 from imjoy_hpc.plugins.unpinned import resolution_date
+from imjoy_hpc.plugins.usage import usage_summary
 from imjoy_hpc.resources import REQUEST_KEYS
 from imjoy_hpc.rpc import RemoteError, UserFacingError
 from imjoy_hpc.settings import to_section
@@ -77,6 +78,7 @@ class PluginInstance:
     releasing: asyncio.Task | None = field(default=None, repr=False)  # freeing its slot, once ended
     interface: Any = field(default=None, repr=False)  # ImJoy's API bound to it, when an ImJoy app started it
     warnings: list = field(default_factory=list)  # what was odd about it but did not stop it, once each
+    usage: dict | None = None  # what its process tree uses now (while running), then the summary of its life
 
     def owner_function(self, name: str) -> Any:
         """A function the launching client exported (showProgress, onPluginStatus...), or None."""
@@ -99,9 +101,15 @@ class PluginInstance:
             "scheduler_state": self.job.get("scheduler_state"), "walltime_left": self.job.get("walltime_left"),
             "error": self.error, "installing": self.installing, "ended_reason": self.ended_reason,
             "ended_at": self.ended_at, "flags": sorted(self.spec.flags), "owner": self.owner.name if self.owner else None,
-            "created": self.created, "warnings": list(self.warnings),
+            "created": self.created, "warnings": list(self.warnings), "asked": self.asked(), "usage": self.usage,
             **self._start_prediction(),
         }
+
+    def asked(self) -> dict:
+        """The resources of the job it runs in, as asked (its profile, with the plugin's own request)."""
+        p = self.profile
+        return {"cores": p.cores, "memory": p.memory, "gpus": p.gpus, "walltime": p.walltime,
+                "plugins_per_job": p.slots_per_job}
 
     def _start_prediction(self) -> dict:
         """While queued: when the scheduler predicts its job starts, or why it cannot say, and smaller requests
@@ -325,6 +333,13 @@ class InstanceManager:
             return
         if isinstance(event, Warned):
             self._warn(instance, event.text)
+            return
+        if isinstance(event, Usage):
+            sample = dict(event.sample)
+            if sample.pop("final", False):  # the summary of its life, with a suggestion for next time
+                instance.usage = usage_summary(instance.asked(), sample, instance.profile.backend != "local")
+            elif instance.state.active:
+                instance.usage = {**sample, "live": True}
             return
         change = from_cluster(event, plugin=instance.spec.name, builds_environment=instance.builds_environment)
         if change is not None:

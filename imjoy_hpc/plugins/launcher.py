@@ -17,6 +17,7 @@ from imjoy_hpc.batch.allocation import job_id
 from imjoy_hpc.cluster.tasks import TaskLink, current_link
 from imjoy_hpc.files import tail
 from imjoy_hpc.plugins.processes import stop_group
+from imjoy_hpc.plugins.usage import INTERVAL as USAGE_INTERVAL, UsageSampler
 from imjoy_hpc.plugins.unpinned import VARIABLE as PINNED, pinned_names
 
 LOG_TAIL_LINES = 40
@@ -155,8 +156,12 @@ def _launch(payload: dict, log: Any, log_file: Path, link: TaskLink, stop: threa
         proc.stdin.close()
     except BrokenPipeError:
         pass
+    sampler = UsageSampler(proc.pid, lambda sample: link.emit("usage", **sample),
+                           float(payload.get("usage_interval") or USAGE_INTERVAL)).start()
     threading.Thread(target=_set_when_exited, args=(proc, stop), daemon=True, name="imjoy-hpc-exit").start()
     stop.wait()
+    usage = sampler.stop()
+    link.emit("usage", final=True, **usage)  # also when the gateway stopped it (its task's result is dropped then)
     if proc.poll() is None:
         note("the gateway abandoned the plugin: stopping its process group")
         stop_group(proc)
