@@ -185,3 +185,20 @@ async def killed_during_a_call(gateway: RunningGateway, source: str, options: di
         return job, error, {i["id"]: i for i in await client.list_instances()}[plugin.id]
     finally:
         await disconnect(client)
+
+
+class Heard:
+    """A client's own API for tests: what plugins and the gateway tell it (statuses, showStatus lines)."""
+
+    def __init__(self) -> None:
+        self.statuses: list[dict] = []
+        self.status_lines: list[str] = []
+
+    def api(self, **extra) -> dict:
+        return {"onPluginStatus": self.statuses.append, "showStatus": self.status_lines.append, **extra}
+
+    def states(self, instance_id: str) -> list[str]:
+        return [s["state"] for s in self.statuses if s.get("id") == instance_id]
+
+    def warnings(self) -> list[str]:
+        return [line for line in self.status_lines if ": warning: " in line]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from gateway_support import connect, disconnect, start_gateway
+from gateway_support import Heard, connect, disconnect, start_gateway
 from package_support import hpc_channel, make_source_package
 
 pytestmark = pytest.mark.timeout(300)
@@ -91,20 +91,6 @@ def gateway(tmp_path_factory, channel):
         "conda": {"channels": [channel]}}})
     yield gw
     assert gw.stop() == 0, gw.log()[-3000:]
-
-
-class Heard:
-    """A client's own API: what plugins and the gateway tell it."""
-
-    def __init__(self) -> None:
-        self.statuses: list[dict] = []
-        self.status_lines: list[str] = []
-
-    def api(self, **extra) -> dict:
-        return {"onPluginStatus": self.statuses.append, "showStatus": self.status_lines.append, **extra}
-
-    def states(self, instance_id: str) -> list[str]:
-        return [s["state"] for s in self.statuses if s.get("id") == instance_id]
 
 
 async def test_legacy_plugin_runs_unmodified(gateway):

@@ -13,7 +13,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from gateway_support import connect, disconnect, start_gateway
+from gateway_support import Heard, connect, disconnect, start_gateway
+from slurm_support import async_wait_for
 from package_support import hpc_channel, index_channel, make_conda_package, make_source_package
 
 pytestmark = pytest.mark.timeout(300)
@@ -62,28 +63,6 @@ def gateway(tmp_path_factory, channels):
     assert gw.stop() == 0, gw.log()[-3000:]
 
 
-class Heard:
-    """What the gateway tells a client about the plugins it started."""
-
-    def __init__(self) -> None:
-        self.statuses: list[dict] = []
-        self.lines: list[str] = []
-
-    def api(self) -> dict:
-        return {"onPluginStatus": self.statuses.append, "showStatus": self.lines.append}
-
-    def warnings(self) -> list[str]:
-        return [line for line in self.lines if ": warning: " in line]
-
-
-async def wait_for(predicate, timeout: float = 10) -> None:
-    for _ in range(int(timeout * 20)):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
-
-
 async def test_what_imjoy_accepted_runs_with_each_warning_once(gateway, tmp_path):
     package = make_source_package(tmp_path, "hpc_published")
     source = checking_plugin({
@@ -97,9 +76,9 @@ async def test_what_imjoy_accepted_runs_with_each_warning_once(gateway, tmp_path
         assert await plugin.check() == "hpc_published"  # the rest of the requirements installed
         expected = ['plugin type "web-python-window" runs here as a Python plugin; its window part is not shown',
                     "requirement 'os' is part of Python's standard library: not installed"]
-        await wait_for(lambda: len(heard.warnings()) >= 2)
+        await async_wait_for(lambda: len(heard.warnings()) >= 2, 10, what="the warnings")
         for text in expected:
-            assert heard.warnings().count(f"Loose Config: warning: {text}") == 1, heard.lines
+            assert heard.warnings().count(f"Loose Config: warning: {text}") == 1, heard.status_lines
         info = next(i for i in await client.list_instances() if i["id"] == plugin.id)
         assert info["warnings"] == expected or sorted(info["warnings"]) == sorted(expected)
         log = next((gateway.state_dir / "logs").glob(f"*/plugin-{plugin.id}.log")).read_text()
@@ -120,7 +99,7 @@ async def test_tag_keys_spelled_unlike_the_tags_and_a_per_tag_env_dict(gateway):
     try:
         plugin = await client.load_plugin(source)
         assert await plugin.check() == "hpcmod ok"
-        await wait_for(lambda: heard.warnings())
+        await async_wait_for(lambda: heard.warnings(), 10, what="the warnings")
         assert any("\"requirements\" is keyed by 'Windows-GPU', which is not a tag" in w for w in heard.warnings())
         assert any("\"env\" is keyed by 'Windows-GPU'" in w for w in heard.warnings())
     finally:
@@ -146,7 +125,7 @@ async def test_env_steps_channels_and_commands_run_as_imjoy_ran_them(gateway, ch
     try:
         plugin = await client.load_plugin(source)
         assert await plugin.check() == ["built", "cloned", "othermod ok"]
-        assert any("running requirement command: git clone" in line for line in heard.lines), heard.lines
+        assert any("running requirement command: git clone" in line for line in heard.status_lines), heard.status_lines
     finally:
         await disconnect(client)
 
@@ -209,7 +188,7 @@ async def test_api_results_take_then_callbacks_in_sync_and_async_plugins(gateway
         plugin = await client.load_plugin(THEN)
         assert await plugin.sync_then() == ["then ran", [None], "THEN STYLE"]
         assert await plugin.async_then() == ["Then Style!", "then ran", "ok"]
-        assert "from a thread" in heard.lines and "from the loop" in heard.lines
+        assert "from a thread" in heard.status_lines and "from the loop" in heard.status_lines
     finally:
         await disconnect(client)
 
