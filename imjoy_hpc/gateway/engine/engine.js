@@ -254,7 +254,8 @@
         }
         await server.kill_plugin(p && p.pid !== undefined ? p.pid : p);
       },
-      get server() { return server; },
+      // No `server`: ImJoy hands this object to any plugin that asks (api.getEngine), so it holds the engine
+      // interface only, never the gateway's authenticated connection (the page gets that from onConnected).
     };
   }
 

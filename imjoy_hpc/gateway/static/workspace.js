@@ -367,6 +367,8 @@
         onStartFailed: (config, reason) => sayError(`${config.name} failed to start`, reason),
       });
     state.engine = engine;
+    // plugins get the engine interface only, and ask the user before starting Python code (plugin-guard.js)
+    imjoyHpcPluginGuard.install(imjoy, engine, (text) => textDialog(text, false, null, true));
     await imjoy.em.register(engine);
   }
 
