@@ -140,3 +140,64 @@ def door_port(gw) -> int:
 
 def open_descriptors(gw) -> int:
     return len(os.listdir(f"/proc/{gw.proc.pid}/fd"))
+
+
+# A squatter: binds the port of a gateway that died and answers as a socket.io server would (engine.io open,
+# socket.io connect, acks to every event), recording every frame it is sent. Standard library only.
+SQUATTER = r'''
+import base64, hashlib, json, socket, sys, threading
+port, seconds = int(sys.argv[1]), float(sys.argv[2])
+server = socket.socket()
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("127.0.0.1", port))
+server.listen(16)
+server.settimeout(seconds)
+print(json.dumps({"bound": port}), flush=True)
+GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+def frame(text):
+    data = text.encode()
+    head = bytes([0x81, len(data)]) if len(data) < 126 else bytes([0x81, 126]) + len(data).to_bytes(2, "big")
+    return head + data
+
+def read_frame(f):
+    b0, b1 = f.read(2)
+    n = b1 & 0x7F
+    if n == 126: n = int.from_bytes(f.read(2), "big")
+    elif n == 127: n = int.from_bytes(f.read(8), "big")
+    mask = f.read(4) if b1 & 0x80 else b"\0\0\0\0"
+    data = bytes(c ^ mask[i % 4] for i, c in enumerate(f.read(n)))
+    return b0 & 0x0F, data.decode(errors="replace")
+
+def serve(conn):
+    f = conn.makefile("rb")
+    request = b""
+    while not request.endswith(b"\r\n\r\n"):
+        request += f.read(1)
+    print(json.dumps({"request": request.decode(errors="replace")}), flush=True)
+    key = next(l.split(":", 1)[1].strip() for l in request.decode().split("\r\n") if l.lower().startswith("sec-websocket-key"))
+    accept = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
+    conn.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  f"Sec-WebSocket-Accept: {accept}\r\n\r\n").encode())
+    conn.sendall(frame('0{"sid":"sq","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}'))
+    while True:
+        opcode, text = read_frame(f)
+        print(json.dumps({"frame": text}), flush=True)
+        if opcode == 8:
+            return
+        if text.startswith("40"):
+            conn.sendall(frame('40{"sid":"sq2"}'))
+        elif text.startswith("42"):
+            digits = "".join(c for c in text[2:8] if c.isdigit())
+            ack = text[2:2 + len(digits)] if text[2:3].isdigit() else ""
+            if ack:
+                reply = {"success": True, "server_nonce": "x" * 32, "proof": "0" * 64}
+                conn.sendall(frame("43" + ack + json.dumps([reply])))
+
+try:
+    while True:
+        conn, _ = server.accept()
+        threading.Thread(target=serve, args=(conn,), daemon=True).start()
+except (socket.timeout, OSError):
+    pass
+'''

@@ -32,6 +32,7 @@ from imjoy_hpc.gateway.link import LinkDoor
 from imjoy_hpc.gateway.sockets import SocketDoor
 from imjoy_hpc.gateway.uploads import UPLOAD_PATH, ArrayUploadHandler, Uploads
 from imjoy_hpc.plugins.catalog import Catalog
+from imjoy_hpc.rpc.proof import CLIENT, SERVER, proof, proof_matches
 from imjoy_hpc.settings import Settings
 
 logger = logging.getLogger("imjoy_hpc.gateway")
@@ -105,6 +106,8 @@ class Gateway:
                                 max_pending=server.max_pending_connections,
                                 registrations_per_second=server.registrations_per_second,
                                 credentials=self._token_wrong, grace=settings.sessions.grace_period,
+                                prove=lambda client_nonce, server_nonce: proof(self.token, SERVER, client_nonce,
+                                                                               server_nonce),
                                 ping_interval=server.ping_interval, ping_timeout=server.ping_timeout)
         self.max_connections = server.max_connections
         self.max_foreign = server.max_foreign_connections
@@ -139,7 +142,13 @@ class Gateway:
 
     # ------------------------------------------------------------------ registration
     def _token_wrong(self, config: dict) -> str | None:
-        return None if tokens_match(config.get("token"), self.token) else "invalid or missing token"
+        """None when the registration holds the token, or a proof of it over its auth_challenge's nonces."""
+        if tokens_match(config.get("token"), self.token):
+            return None
+        nonces = config.get("_nonces")
+        if isinstance(nonces, tuple) and proof_matches(config.get("token_proof"), self.token, CLIENT, *nonces):
+            return None
+        return "invalid or missing token"
 
     def _secret_wrong(self, config: dict) -> str | None:
         """Checked before the door spends anything on the registration; claim() then uses the secret up."""
@@ -149,8 +158,9 @@ class Gateway:
         return None
 
     async def _register_client(self, config: dict, sid: str) -> Registration:
-        if not tokens_match(config.get("token"), self.token):
-            raise RegistrationRefused("invalid or missing token")
+        wrong = self._token_wrong(config)
+        if wrong is not None:
+            raise RegistrationRefused(wrong)
         name = str(config.get("name") or "client")[:80]
 
         def on_close(session: Session, reason: str) -> None:

@@ -15,6 +15,7 @@ from imjoy_hpc.gateway.binary_send import queue_event, use_draining_writes, zero
 from imjoy_hpc.gateway.bodies import BodyLimit
 from imjoy_hpc.gateway.door import Door, Session, close_later
 from imjoy_hpc.gateway.limits import OWN, stream_origin
+from imjoy_hpc.rpc.proof import MAX_NONCE, nonce
 from imjoy_hpc.gateway.eio_receive import receive_or_queue
 
 __all__ = ["SocketDoor", "uncompressed_handler"]
@@ -102,8 +103,11 @@ class SocketDoor(Door):
     """A socket.io endpoint speaking PROTOCOL.md's events (`register_plugin`, `plugin_message`)."""
 
     def __init__(self, name: str, *, origin_allowed: Callable[[str | None, dict], bool], ping_interval: float = 25,
-                 ping_timeout: float = 20, **options: Any) -> None:
+                 ping_timeout: float = 20, prove: Callable[[str, str], str] | None = None, **options: Any) -> None:
         super().__init__(name, **options)
+        # `auth_challenge`: the gateway proves it knows the token (rpc/proof.py) before a client gives anything
+        self.prove = prove
+        self.challenges: dict[str, tuple[str, str]] = {}  # sid -> (client nonce, server nonce)
         self.trusted: set[str] = set()  # engine.io sids of registered connections
         self.upgraded: dict[str, Any] = {}  # engine.io sid -> the websocket handler it upgraded to
         self._eio_of: dict[str, str] = {}
@@ -127,6 +131,7 @@ class SocketDoor(Door):
         self._guard_sessions()
         self.sio.on("connect", self._on_connect)
         self.sio.on("register_plugin", self._on_register)
+        self.sio.on("auth_challenge", self._on_challenge)
         self.sio.on("plugin_message", self._on_message)
         self.sio.on("disconnect", self._on_disconnect)
 
@@ -218,7 +223,18 @@ class SocketDoor(Door):
         else:
             close_later(channel, 1.0)
 
+    async def _on_challenge(self, sid: str, data: Any = None) -> dict:
+        """`{client_nonce}` -> `{success, server_nonce, proof}`: the gateway's proof of knowing the token."""
+        client_nonce = data.get("client_nonce") if isinstance(data, dict) else None
+        if self.prove is None or not isinstance(client_nonce, str) or not 16 <= len(client_nonce) <= MAX_NONCE:
+            return {"success": False, "detail": "auth_challenge needs {client_nonce: 16 to 128 characters}"}
+        server_nonce = nonce()
+        self.challenges[sid] = (client_nonce, server_nonce)
+        return {"success": True, "server_nonce": server_nonce, "proof": self.prove(client_nonce, server_nonce)}
+
     async def _on_register(self, sid: str, config: Any = None) -> dict:
+        if isinstance(config, dict) and sid in self.challenges:  # the nonces its token_proof is made over
+            config = {**config, "_nonces": self.challenges.pop(sid)}
         return await self.register_connection(sid, config, SocketIOChannel(self.sio, sid))
 
     def _registered(self, session: Session) -> None:
@@ -242,6 +258,7 @@ class SocketDoor(Door):
 
     async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
         self.refused.discard(sid)
+        self.challenges.pop(sid, None)
         self.trusted.discard(self._eio_of.pop(sid, ""))
         intended = reason in (socketio.AsyncServer.reason.CLIENT_DISCONNECT,
                               socketio.AsyncServer.reason.SERVER_DISCONNECT)

@@ -10,6 +10,7 @@ import engineio
 import socketio
 
 from imjoy_hpc.rpc.connection import PeerConnection, RegistrationError, UnreachableError
+from imjoy_hpc.rpc.proof import CLIENT, SERVER, nonce, proof, proof_matches
 from imjoy_hpc.rpc.sio_arrays import ArrayPacket
 
 __all__ = ["RegistrationError", "SocketIOPeer", "UnreachableError", "connect_to_gateway"]
@@ -40,7 +41,28 @@ class SocketIOPeer(PeerConnection):
     async def _register(self, registration: dict, timeout: float) -> Any:
         self.sio.on("plugin_message", self._on_message)
         self.sio.on("disconnect", self._on_disconnect)
+        token = registration.get("token")
+        if isinstance(token, str):  # the server proves it knows the token before it is given anything
+            registration = await self._proven(registration, token, timeout)
         return await self.sio.call("register_plugin", registration, timeout=timeout)
+
+    async def _proven(self, registration: dict, token: str, timeout: float) -> dict:
+        """The registration with a proof of the token in its place, once the server proved it knows the token;
+        RegistrationError (nothing sent) when it does not."""
+        client_nonce = nonce()
+        try:
+            reply = await self.sio.call("auth_challenge", {"client_nonce": client_nonce}, timeout=min(timeout, 10))
+        except socketio.exceptions.TimeoutError:
+            reply = None
+        server_nonce = reply.get("server_nonce") if isinstance(reply, dict) else None
+        if not isinstance(reply, dict) or not proof_matches(reply.get("proof"), token, SERVER, client_nonce,
+                                                            server_nonce):
+            await self._close()
+            raise RegistrationError(f"{self.url} is not your imjoy-hpc gateway: it did not prove that it knows the "
+                                    "token (another program may hold the port of a gateway that stopped); the token "
+                                    "was not sent")
+        registration = {k: v for k, v in registration.items() if k != "token"}
+        return {**registration, "token_proof": proof(token, CLIENT, client_nonce, server_nonce)}
 
     def _send_now(self, message: dict) -> bool:
         """Put the message on engine.io's queue at once, as `emit` would (no task and no scheduling round of

@@ -1,0 +1,68 @@
+"""A port squatter after a crash (issue 26, item 4): the gateway is killed with SIGKILL, a second Unix user binds
+its freed TCP port and answers as a socket.io server would; imjoy-hpc's own client, reconnecting with the old URL
+and token, asks the server to prove that it knows the token first, refuses the squatter in words, and the squatter
+receives no token (nor anything it could replay)."""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+from gateway_support import start_gateway
+from neighbour_support import NEIGHBOUR_PYTHON, SQUATTER, delete_user, make_user
+from support import require
+
+from imjoy_hpc.rpc.sioclient import RegistrationError, connect_to_gateway
+
+pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.fixture
+def neighbour():
+    require(os.geteuid() == 0 and os.path.exists("/usr/sbin/useradd"), "root with useradd",
+            "run the tests as root (they create and delete a Unix user)")
+    require(os.path.exists(NEIGHBOUR_PYTHON), "the system Python", "apt-get install python3")
+    name = make_user()
+    try:
+        yield name
+    finally:
+        delete_user(name)
+
+
+async def test_a_squatter_on_the_gateways_port_gets_no_token(tmp_path, neighbour):
+    gw = start_gateway(tmp_path, {})
+    client = await connect_to_gateway(gw.url, gw.token, "before the crash")
+    assert await client.peer.remote.list_plugins()  # a client of the real gateway registers with a proof
+    await client.disconnect()
+    gw.stop(signal.SIGKILL)
+    entry = pwd.getpwnam(neighbour)
+    squatter = subprocess.Popen([NEIGHBOUR_PYTHON, "-c", SQUATTER, str(gw.port), "60"], user=entry.pw_uid,
+                                group=entry.pw_gid, extra_groups=[], cwd="/", env={"PATH": "/usr/bin:/bin"},
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(squatter.stdout), daemon=True)
+        reader.start()
+        deadline = time.monotonic() + 30
+        while not any('"bound"' in line for line in lines):
+            assert squatter.poll() is None and time.monotonic() < deadline, squatter.stderr.read()
+            time.sleep(0.05)
+        with pytest.raises(RegistrationError) as caught:
+            await connect_to_gateway(gw.url, gw.token, "after the crash")
+        said = str(caught.value)
+        assert said.startswith(f"{gw.url} is not your imjoy-hpc gateway: it did not prove that it knows the token"), said
+        assert "the token was not sent" in said
+        time.sleep(0.5)
+    finally:
+        squatter.kill()
+        squatter.wait(30)
+    frames = [json.loads(line)["frame"] for line in lines if line.startswith('{"frame"')]
+    assert any("auth_challenge" in f for f in frames), lines  # it was asked to prove itself...
+    assert not any("register_plugin" in f for f in frames), frames  # ...and given nothing more
+    assert gw.token not in "".join(lines)
