@@ -52,9 +52,20 @@ def require_playwright() -> None:
     )
 
 
+def forget_workspaces(request: pytest.FixtureRequest) -> None:
+    """The workspace page loads the plugins its gateway remembers (workspaces in the state directory): a test's page
+    starts as a new user's, without the workspaces earlier tests on a shared (module-scoped) gateway left."""
+    for value in list(request.node.funcargs.values()):
+        state_dir = getattr(value, "state_dir", None)
+        if isinstance(state_dir, Path) and hasattr(value, "token"):
+            shutil.rmtree(state_dir / "workspaces", ignore_errors=True)
+
+
 @pytest.fixture
-def browser_page(tmp_path: Path) -> Iterator[Page]:
-    """A page in a fresh headless Chromium (own user-data-dir); console output is printed for failures."""
+def browser_page(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A page in a fresh headless Chromium (own user-data-dir), on gateways with no remembered workspaces; console
+    output is printed for failures."""
+    forget_workspaces(request)
     executable = chromium_executable()
     require_playwright()
     from playwright.sync_api import sync_playwright

@@ -26,13 +26,15 @@ from imjoy_hpc.gateway.workspaces import WorkspaceStore
 from imjoy_hpc.gateway.instances import InstanceManager
 from imjoy_hpc.gateway.bodies import NotFoundHandler
 from imjoy_hpc.gateway.causes import count_library_logs
+from imjoy_hpc.gateway.challenge import CHALLENGE_PATH, ChallengeHandler
 from imjoy_hpc.gateway.limits import OTHER_USER, CappedHTTPServer, connection_cap, raise_descriptor_limit
 from imjoy_hpc.gateway.door import Registration, RegistrationRefused, Session
 from imjoy_hpc.gateway.link import LinkDoor
 from imjoy_hpc.gateway.sockets import SocketDoor
 from imjoy_hpc.gateway.uploads import UPLOAD_PATH, ArrayUploadHandler, Uploads
+from imjoy_hpc.gateway import zarr_store
 from imjoy_hpc.plugins.catalog import Catalog
-from imjoy_hpc.rpc.proof import CLIENT, SERVER, proof, proof_matches
+from imjoy_hpc.rpc.proof import CLIENT, SERVER, Tickets, proof, proof_matches
 from imjoy_hpc.settings import Settings
 
 logger = logging.getLogger("imjoy_hpc.gateway")
@@ -80,6 +82,7 @@ class Gateway:
         self.settings = settings = Settings.of(settings)
         server = settings.server
         self.token = token
+        self.tickets = Tickets()
         self.state_dir = state_dir
         self.host = host or server.host
         self.port = port if port is not None else server.port
@@ -97,6 +100,7 @@ class Gateway:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.catalog = Catalog(tuple(Path(os.path.expanduser(d)) for d in settings.plugins.directories))
         self.workspaces = WorkspaceStore(state_dir / "workspaces")
+        self.zarr = zarr_store.ZarrArrays(lambda: self.url, owner_of=self._plugin_serving)
         self.env_cache = Path(os.path.expanduser(settings.plugins.env_cache or state_dir / "envs"))
         self.cluster: ClusterManager | None = None
         self.instances: InstanceManager | None = None
@@ -148,7 +152,16 @@ class Gateway:
         nonces = config.get("_nonces")
         if isinstance(nonces, tuple) and proof_matches(config.get("token_proof"), self.token, CLIENT, *nonces):
             return None
+        nonces = (config.get("client_nonce"), config.get("server_nonce"))  # a ticket from GET /api/challenge
+        if self.tickets.valid(*nonces) and proof_matches(config.get("token_proof"), self.token, CLIENT, *nonces):
+            return None
         return "invalid or missing token"
+
+    def challenge(self, client_nonce: str) -> dict:
+        """GET /api/challenge: a ticket of this process and the gateway's proof of knowing the token over it."""
+        server_nonce = self.tickets.issue(client_nonce)
+        return {"success": True, "server_nonce": server_nonce,
+                "proof": proof(self.token, SERVER, client_nonce, server_nonce)}
 
     def _secret_wrong(self, config: dict) -> str | None:
         """Checked before the door spends anything on the registration; claim() then uses the secret up."""
@@ -164,12 +177,25 @@ class Gateway:
         name = str(config.get("name") or "client")[:80]
 
         def on_close(session: Session, reason: str) -> None:
+            if not session.replaced:  # a session re-attached on a new connection keeps its zarr URLs
+                self.zarr.end_session(session.session_id)
             self.instances.client_gone(session, reason)
 
-        return Registration(kind="client", name=f"{name} ({sid[:6]})",
-                            api=lambda session: ClientAPI(self.instances, self.catalog, session,
-                                                          self.workspaces).exported(),
+        def api(session: Session) -> dict:
+            # a plugin's remote array on its way to this client gets a zarr URL bound to this session
+            session.peer.codec.relayed_object = lambda value: self.zarr.offer(value, session.session_id)
+            return ClientAPI(self.instances, self.catalog, session, self.workspaces, zarr=self.zarr).exported()
+
+        return Registration(kind="client", name=f"{name} ({sid[:6]})", api=api,
                             on_close=on_close, on_takeover=lambda old, new: self.instances.transfer(old, new))
+
+    def _plugin_serving(self, fn: Any) -> tuple[str | None, Any]:
+        """(instance id, alive()) of the plugin whose remote function `fn` is (a zarr store lives as long)."""
+        peer = getattr(fn, "_peer", None)
+        for instance in (self.instances.instances.values() if self.instances else []):
+            if instance.session is not None and instance.session.peer is peer and peer is not None:
+                return instance.id, lambda: instance.state.active and not peer.closed
+        return None, lambda: peer is not None and not peer.closed
 
     async def _register_plugin(self, config: dict, sid: str) -> Registration:
         instance = self.instances.claim(config)
@@ -245,7 +271,11 @@ class Gateway:
             return
         front_app = tornado.web.Application(
             http.handlers(self.front.handler(), host_allowed=self.host_allowed, token=self.token, info=self.info,
-                          origin_allowed=self.origin_allowed),
+                          origin_allowed=self.origin_allowed, upload_dir=self.state_dir / "uploads")
+            + [(CHALLENGE_PATH, ChallengeHandler, {"host_allowed": self.host_allowed, "challenge": self.challenge,
+                                                   "origin_allowed": self.origin_allowed})]
+            + zarr_store.handlers(host_allowed=self.host_allowed, token=self.token, arrays=self.zarr,
+                                  origins=self.settings.server.zarr_origins),
             websocket_max_message_size=self.max_bytes, default_handler_class=NotFoundHandler,
         )
         cap = connection_cap(descriptors, self.max_connections)

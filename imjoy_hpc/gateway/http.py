@@ -11,6 +11,7 @@ import tornado.web
 from imjoy_hpc import __version__
 from imjoy_hpc.gateway.auth import tokens_match
 from imjoy_hpc.gateway.bodies import BodyLimit
+from imjoy_hpc.gateway.file_uploads import UPLOAD_PATH, FileUploadHandler
 
 STATIC_DIR = Path(__file__).with_name("static")
 ENGINE_DIR = Path(__file__).with_name("engine")
@@ -212,8 +213,9 @@ class EnginePluginHandler(GuardedMixin, tornado.web.RequestHandler):
 
 
 def handlers(socket_handler: type, *, host_allowed: Callable[[str], bool], token: str,
-             info: Callable[[], Any], origin_allowed: Callable[[str | None, dict], bool]) -> list:
-    """Routes of the front door."""
+             info: Callable[[], Any], origin_allowed: Callable[[str | None, dict], bool],
+             upload_dir: Path | None = None) -> list:
+    """Routes of the front door (`upload_dir`: where the page's files go, PUT /upload/<name>)."""
 
     class GuardedSocket(socket_handler):  # type: ignore[misc, valid-type]
         def prepare(self):
@@ -231,4 +233,4 @@ def handlers(socket_handler: type, *, host_allowed: Callable[[str], bool], token
         (r"/static/(.*)", StaticHandler, {"path": str(STATIC_DIR), **guard}),
         (r"/api/info", InfoHandler, {**guard, "token": token, "info": info}),
         (r"/imjoy/engine.imjoy.html", EnginePluginHandler, {**guard, "origin_allowed": origin_allowed}),
-    ]
+    ] + ([(UPLOAD_PATH, FileUploadHandler, {**guard, "token": token, "directory": upload_dir})] if upload_dir else [])

@@ -11,7 +11,7 @@
   const VIEWER = "imjoy-hpc/image-viewer";
   const $ = (id) => document.getElementById(id);
   const state = { imjoy: null, engine: null, server: null, plugins: new Map(), jobs: new Map(), catalog: [],
-                  loadedWaiters: [], route: null, workspace: null };
+                  loadedWaiters: [], route: null, workspace: null, startFailed: new Set(), store: null };
   window.imjoyHpcWorkspace = state;
 
   function frameOrigin() {
@@ -94,10 +94,15 @@
       h.textContent = title;
       box.appendChild(h);
       const form = uiForm.build(box, ui);
+      if (state.store) state.store.fillForm(title, box); // the values it last ran with (workspace-store.js)
       const run = document.createElement("button");
       run.textContent = "Run";
       run.className = "run-form";
-      run.onclick = () => close(form.values());
+      run.onclick = () => {
+        const values = form.values();
+        if (state.store) state.store.rememberForm(title, values);
+        close(values);
+      };
       const cancel = document.createElement("button");
       cancel.textContent = "Cancel";
       cancel.className = "cancel";
@@ -206,8 +211,9 @@
     selectWindow(box);
     if (w.type && w.type.startsWith("imjoy/")) {
       // ImJoy's built-in window types: drawn here, their API merged into the window's before "ready"
-      const own = builtinWindows.mount(w, body, { say, words: errorWords.words,
-                                                  plugin: (name) => state.imjoy.pm.plugin_names[name] });
+      const own = dataIn.isStack(w) ? dataIn.mountStack(w, body)
+        : builtinWindows.mount(w, body, { say, words: errorWords.words,
+                                          plugin: (name) => state.imjoy.pm.plugin_names[name] });
       Object.assign(w.api, own);
       w.api.emit("ready");
     }
@@ -319,6 +325,7 @@
       createWindow(plugin, config, extra) {
         config = builtinWindows.resolve(config, VIEWER);
         if (config && config.type === VIEWER) return openViewer(config, false);
+        if (config && config.type === pluginEditor.TYPE) return openEditor(config, false);
         if (builtinWindows.farPage(config, frameOrigin())) return unreachableWindow(config, false);
         if (config && !config.src && !provided(config.type)) return unavailableWindow(config, false);
         return state.imjoy.pm.createWindow(plugin, config, extra);
@@ -326,6 +333,7 @@
       showDialog(plugin, config, extra) {
         config = builtinWindows.resolve(config, VIEWER);
         if (config && config.type === VIEWER) return openViewer(config, true);
+        if (config && config.type === pluginEditor.TYPE) return openEditor(config, true);
         if (config && config.ui && (!config.type || config.type === "imjoy/joy") && !config.src) {
           return formDialog(config.name || "", config.ui);
         }
@@ -364,7 +372,10 @@
           else setStatus("connected", "connected (re-attached)");
         },
         onConnected: (server) => { state.server = server; },
-        onStartFailed: (config, reason) => sayError(`${config.name} failed to start`, reason),
+        onStartFailed: (config, reason) => {
+          sayError(`${config.name} failed to start`, reason);
+          for (const fn of state.startFailed) fn(config, reason);
+        },
       });
     state.engine = engine;
     // plugins get the engine interface only, and ask the user before starting Python code (plugin-guard.js)
@@ -395,9 +406,13 @@
     }
   }
 
-  async function loadCode(code) {
+  async function loadCode(code, meta) {
     const python = pluginSources.isPlainPython(code);
     if (python) code = pluginSources.wrapPython(code);
+    const asOf = $("resolve-as-of").value;  // pip packages as they were on that date (issue 22)
+    if (asOf && !(meta && meta.restoring) && /<script[^>]*lang=["']?python/i.test(code)) {
+      code = loadOptions.apply(code, { "resolve-as-of": asOf });
+    }
     else if (!/<config[\s>]/i.test(code)) {
       throw plainError("this source is not an ImJoy plugin: it has no <config> block (an .imjoy.html file) and " +
                        "does not read as a Python plugin (a .py file that calls api.export)");
@@ -406,9 +421,10 @@
     if (config.type !== "window") say(`loading ${config.name} (${config.type})` +
       (["native-python", "web-python"].includes(config.type) || python ? ": its job is starting, see Jobs…" : "…"));
     await loadDependencies(config);
-    const plugin = await state.imjoy.pm.reloadPlugin({ code });
+    const plugin = await startOrFail(config.name, state.imjoy.pm.reloadPlugin({ code }));
     addPlugin(plugin);
     say(`loaded ${plugin.name}`);
+    if (state.store && !(meta && meta.restoring)) state.store.installed(plugin, code, meta);
     if (python) {
       // as the Run button of the ImJoy docs' code blocks: a pasted plain .py runs once loaded
       runPlugin(plugin).catch((e) => sayError(`${plugin.name} failed`, e));
@@ -416,7 +432,18 @@
     return plugin;
   }
 
-  async function loadUrl(uri) {
+  /** `loading`, or its failure when the engine says the plugin `name` failed to start (the core never settles
+   * its load then). */
+  function startOrFail(name, loading) {
+    let listener;
+    const failed = new Promise((resolve, reject) => {
+      listener = (config, reason) => { if (config.name === name) reject(plainError(String(reason))); };
+      state.startFailed.add(listener);
+    });
+    return Promise.race([loading, failed]).finally(() => state.startFailed.delete(listener));
+  }
+
+  async function loadUrl(uri, meta) {
     let plugin;
     try {
       plugin = await state.imjoy.pm.reloadPluginRecursively({ uri });
@@ -427,6 +454,9 @@
     }
     addPlugin(plugin);
     say(`loaded ${plugin.name}`);
+    if (state.store) {
+      state.store.installed(plugin, plugin.config && plugin.config.code, Object.assign({ origin: uri }, meta));
+    }
     return plugin;
   }
 
@@ -525,6 +555,7 @@
       await state.imjoy.pm.unloadPlugin(plugin);
       state.plugins.delete(plugin.name);
       li.remove();
+      if (state.store) state.store.removed(plugin.name);
     };
     li.appendChild(unload);
     refreshOps(plugin);
@@ -547,7 +578,7 @@
         load.textContent = "Load";
         load.onclick = async () => {
           try {
-            await loadCode(await state.server.plugin_source(entry.name));
+            await loadCode(await state.server.plugin_source(entry.name), { origin: `catalog:${entry.name}` });
           } catch (e) {
             sayError(`${entry.name} failed to load`, e);
           }
@@ -588,8 +619,18 @@
       where = [job.node ? `on ${job.node}` : "", minutes(job.walltime_left)].filter(Boolean).join(", ");
     } else where = job.ended_reason || job.error || "";
     row.querySelector(".where").textContent = where;
+    loadOptions.renderPrediction(job, row.querySelector(".detail"), loadWithOptions);
     row.querySelector(".stop").hidden = !["queued", "installing", "starting", "running"].includes(job.state);
     if (!["queued", "installing", "starting", "running"].includes(job.state)) showLog(info.id, row);
+  }
+
+  /** Load plugin `name` again (its source as installed, else the catalog's) with load options (a sooner choice). */
+  async function loadWithOptions(name, options) {
+    try {
+      await loadCode(loadOptions.apply(await pluginSource(name), options), { origin: "source" });
+    } catch (e) {
+      sayError(`${name} could not be loaded with ${JSON.stringify(options)}`, e);
+    }
   }
 
   async function showLog(id, row) {
@@ -606,6 +647,54 @@
     try {
       for (const info of await state.server.list_instances()) updateJob(info);
     } catch (e) { /* reconnecting */ }
+  }
+
+  // ------------------------------------------------------------------ editor, remembered workspace, data, layout
+  /** The plugin editor (editor.js) as a window or dialog; ImJoy's PluginEditorWindow when a plugin asks. */
+  function openEditor(config, dialog) {
+    const data = (config && config.data) || {};
+    return pluginEditor.open({
+      windowFrame, removeBox, loadCode, runPlugin, say, selectBox: selectWindow,
+    }, { code: data.code, template: data.template, name: config && config.name, dialog });
+  }
+
+  /** The source of plugin `name`: as installed here, else the catalog's. */
+  async function pluginSource(name) {
+    const entry = state.store.entries.get(name);
+    if (entry && entry.source) return entry.source;
+    return state.server.plugin_source(name);
+  }
+
+  async function startWorkspace() {
+    state.store = workspaceStore.create({
+      server: () => state.server, say, sayError, loadCode, loadUrl, route: () => state.route,
+      unloadAll: async () => {
+        for (const plugin of [...state.plugins.values()]) {
+          try { await state.imjoy.pm.unloadPlugin(plugin); } catch (e) { /* gone already */ }
+          const li = document.querySelector(`#plugins li[data-name="${CSS.escape(plugin.name)}"]`);
+          if (li) li.remove();
+        }
+        state.plugins.clear();
+      },
+    });
+    state.store.wire((text, value) => textDialog(text, true, value, true),
+                     (text) => textDialog(text, false, null, true));
+    dataIn.install({
+      createWindow: (config) => state.imjoy.pm.createWindow(null, config),
+      token: () => sessionStorage.getItem(TOKEN_KEY),
+      say, sayError, progress: (f) => imjoyApi().showProgress(null, f >= 1 ? 0 : f),
+    });
+    workspaceLayout.install({
+      catalog: () => state.catalog, plugins: () => state.plugins, jobs: () => state.jobs, opNames: ops.names,
+      loadCatalog: (name) => state.server.plugin_source(name)
+        .then((code) => loadCode(code, { origin: `catalog:${name}` }))
+        .catch((e) => sayError(`${name} failed to load`, e)),
+      runOp: (plugin, op) => runOp(plugin, op).catch((e) => sayError(`${plugin.name}/${op} failed`, e)),
+      openEditor: (code) => openEditor({ data: { code } }, false), source: pluginSource,
+      saveActive: () => { const box = document.querySelector(".editor-window.active"); if (box) box.editor.save(); },
+    });
+    $("new-plugin").onclick = () => openEditor({ data: { template: $("new-plugin-template").value } }, false);
+    await state.store.restore();
   }
 
   // ------------------------------------------------------------------ start
@@ -670,6 +759,7 @@
     try {
       await startCore(token);
       await showCatalog();
+      await startWorkspace();
       await refreshJobs();
       setInterval(refreshJobs, 5000);
       setStatus("connected", "connected");
@@ -684,5 +774,6 @@
   state.runPlugin = runPlugin;
   state.runOp = runOp;
   state.activeWindow = activeWindow;
+  state.updateJob = updateJob;
   main();
 })();
