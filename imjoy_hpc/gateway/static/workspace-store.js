@@ -127,14 +127,15 @@
       for (const p of data.plugins || []) entries.set(p.name, p);
       restoring = true;
       try {
-        for (const p of data.plugins || []) {
+        // all at once: a plugin whose job waits in the queue does not hold the others back
+        await Promise.all((data.plugins || []).map(async (p) => {
           try {
             if (p.source) await host.loadCode(p.source, { origin: p.origin, restoring: true });
             else if (/^https?:/i.test(p.origin || "")) await host.loadUrl(p.origin, { origin: p.origin });
           } catch (e) {
             host.sayError(`${p.name} (workspace "${name}") could not be loaded again`, e);
           }
-        }
+        }));
       } finally {
         restoring = false;
       }
