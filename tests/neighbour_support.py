@@ -175,7 +175,14 @@ def serve(conn):
     while not request.endswith(b"\r\n\r\n"):
         request += f.read(1)
     print(json.dumps({"request": request.decode(errors="replace")}), flush=True)
-    key = next(l.split(":", 1)[1].strip() for l in request.decode().split("\r\n") if l.lower().startswith("sec-websocket-key"))
+    keys = [l.split(":", 1)[1].strip() for l in request.decode().split("\r\n") if l.lower().startswith("sec-websocket-key")]
+    if not keys:  # plain HTTP (a page, a challenge, long-polling): an answer that proves nothing
+        body = json.dumps({"success": True, "server_nonce": "x" * 16 + "." + "0" * 32, "proof": "0" * 64}).encode()
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nAccess-Control-Allow-Origin: *\r\n"
+                     b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        conn.close()
+        return
+    key = keys[0]
     accept = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
     conn.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                   f"Sec-WebSocket-Accept: {accept}\r\n\r\n").encode())

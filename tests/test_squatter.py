@@ -1,7 +1,8 @@
 """A port squatter after a crash (issue 26, item 4): the gateway is killed with SIGKILL, a second Unix user binds
 its freed TCP port and answers as a socket.io server would; imjoy-hpc's own client, reconnecting with the old URL
 and token, asks the server to prove that it knows the token first, refuses the squatter in words, and the squatter
-receives no token (nor anything it could replay)."""
+receives no token (nor anything it could replay). The workspace tab that was connected says the server on its port
+is not the gateway, and the squatter sees no token in anything the tab sends."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from support import require
 
 from imjoy_hpc.rpc.sioclient import RegistrationError, connect_to_gateway
 
+pytest_plugins = ["browser_support"]
 pytestmark = pytest.mark.timeout(180)
 
 
@@ -35,24 +37,55 @@ def neighbour():
         delete_user(name)
 
 
+def start_squatter(user: str, port: int) -> tuple[subprocess.Popen, list[str]]:
+    """The squatter (a child of ours, stopped by its PID) once it has bound `port`; the lines it records."""
+    entry = pwd.getpwnam(user)
+    squatter = subprocess.Popen([NEIGHBOUR_PYTHON, "-c", SQUATTER, str(port), "60"], user=entry.pw_uid,
+                                group=entry.pw_gid, extra_groups=[], cwd="/", env={"PATH": "/usr/bin:/bin"},
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(squatter.stdout), daemon=True).start()
+    deadline = time.monotonic() + 30
+    while not any('"bound"' in line for line in lines):
+        if squatter.poll() is not None or time.monotonic() > deadline:
+            squatter.kill()
+            raise AssertionError(f"the squatter did not bind port {port}: {squatter.stderr.read()}")
+        time.sleep(0.05)
+    return squatter, lines
+
+
+@pytest.mark.browser
+def test_the_workspace_tab_says_the_squatter_is_not_the_gateway(browser_page, tmp_path, neighbour):
+    from test_workspace import open_workspace
+
+    gw = start_gateway(tmp_path, {})
+    page = browser_page
+    try:
+        open_workspace(page, gw)
+    finally:
+        gw.stop(signal.SIGKILL)
+    squatter, lines = start_squatter(neighbour, gw.port)
+    try:
+        page.wait_for_function("() => [...document.querySelectorAll('#messages li')].some("
+                               "l => l.textContent.includes('is not your imjoy-hpc gateway'))", timeout=60_000)
+        said = page.locator("#messages li", has_text="is not your imjoy-hpc gateway").first.inner_text()
+        assert "did not prove that it knows the token" in said and "the token was not sent" in said, said
+        page.wait_for_timeout(2000)  # the tab's client keeps knocking meanwhile
+    finally:
+        squatter.kill()
+        squatter.wait(30)
+    assert any('"request"' in line for line in lines), "the tab reached the squatter"
+    assert gw.token not in "".join(lines), "the squatter received the token"
+
+
 async def test_a_squatter_on_the_gateways_port_gets_no_token(tmp_path, neighbour):
     gw = start_gateway(tmp_path, {})
     client = await connect_to_gateway(gw.url, gw.token, "before the crash")
     assert await client.peer.remote.list_plugins()  # a client of the real gateway registers with a proof
     await client.disconnect()
     gw.stop(signal.SIGKILL)
-    entry = pwd.getpwnam(neighbour)
-    squatter = subprocess.Popen([NEIGHBOUR_PYTHON, "-c", SQUATTER, str(gw.port), "60"], user=entry.pw_uid,
-                                group=entry.pw_gid, extra_groups=[], cwd="/", env={"PATH": "/usr/bin:/bin"},
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    squatter, lines = start_squatter(neighbour, gw.port)
     try:
-        lines: list[str] = []
-        reader = threading.Thread(target=lambda: lines.extend(squatter.stdout), daemon=True)
-        reader.start()
-        deadline = time.monotonic() + 30
-        while not any('"bound"' in line for line in lines):
-            assert squatter.poll() is None and time.monotonic() < deadline, squatter.stderr.read()
-            time.sleep(0.05)
         with pytest.raises(RegistrationError) as caught:
             await connect_to_gateway(gw.url, gw.token, "after the crash")
         said = str(caught.value)

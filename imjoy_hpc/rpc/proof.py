@@ -30,3 +30,28 @@ def proof_matches(given: object, token: str, role: str, client_nonce: object, se
     if not all(isinstance(v, str) and 0 < len(v) <= MAX_NONCE for v in (given, client_nonce, server_nonce)):
         return False
     return hmac.compare_digest(str(given), proof(token, role, str(client_nonce), str(server_nonce)))
+
+
+class Tickets:
+    """Server nonces the gateway can check without keeping them: `random.mac`, the mac keyed by a secret of this
+    gateway process, so that a ticket (and a client's proof over it) is worth nothing once the process has ended,
+    even to a gateway started again with the same pinned token. A page that cannot run the socket.io challenge on
+    its own connection (the published JS client registers as soon as it connects) gets a ticket over HTTP
+    (`GET /api/challenge`), checks the gateway's proof, then registers with its proof over the ticket: the token
+    never leaves the page."""
+
+    def __init__(self) -> None:
+        self._key = secrets.token_bytes(32)
+
+    def issue(self, client_nonce: str) -> str:
+        rand = secrets.token_urlsafe(18)
+        return f"{rand}.{self._mac(client_nonce, rand)}"
+
+    def valid(self, client_nonce: object, server_nonce: object) -> bool:
+        if not isinstance(client_nonce, str) or not isinstance(server_nonce, str) or "." not in server_nonce:
+            return False
+        rand, mac = server_nonce.split(".", 1)
+        return hmac.compare_digest(mac, self._mac(client_nonce, rand))
+
+    def _mac(self, client_nonce: str, rand: str) -> str:
+        return hmac.new(self._key, f"{client_nonce}\n{rand}".encode(), hashlib.sha256).hexdigest()[:32]

@@ -46,6 +46,41 @@
     });
   }
 
+  // ------------------------------------------------------------------ the gateway proves it knows the token
+  const SERVER_ROLE = "imjoy-hpc gateway";
+  const CLIENT_ROLE = "imjoy-hpc client";
+
+  function hex(buffer) {
+    return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  async function hmacHex(token, text) {
+    const enc = new TextEncoder();
+    const key = await crypto.subtle.importKey("raw", enc.encode(token), { name: "HMAC", hash: "SHA-256" }, false,
+      ["sign"]);
+    return hex(await crypto.subtle.sign("HMAC", key, enc.encode(text)));
+  }
+
+  /** Registration credentials for the gateway at `base`, once it has proved that it knows `token` (GET
+   * /api/challenge): `{token_proof, client_nonce, server_nonce}`, never the token itself. A server that cannot
+   * prove it (a program holding the port of a gateway that stopped) gets nothing: an error saying so. */
+  async function proveGateway(base, token) {
+    const clientNonce = newSessionId();
+    const response = await fetch(`${base}/api/challenge?client_nonce=${clientNonce}`, { cache: "no-store" });
+    let answer = null;
+    try { answer = await response.json(); } catch (e) { /* not the gateway's answer */ }
+    const serverNonce = answer && typeof answer.server_nonce === "string" ? answer.server_nonce : "";
+    const expected = serverNonce ? await hmacHex(token, `${SERVER_ROLE}\n${clientNonce}\n${serverNonce}`) : null;
+    if (!answer || !expected || answer.proof !== expected) {
+      const error = new Error(`${base} is not your imjoy-hpc gateway: it did not prove that it knows the token ` +
+        "(another program may hold the port of a gateway that stopped); the token was not sent");
+      error.notGateway = true;
+      throw error;
+    }
+    return { token_proof: await hmacHex(token, `${CLIENT_ROLE}\n${clientNonce}\n${serverNonce}`),
+             client_nonce: clientNonce, server_nonce: serverNonce };
+  }
+
   function firstLine(error) {
     const text = String((error && error.message) || error || "unknown error");
     return text.split("\n")[0];
@@ -96,7 +131,7 @@
       return { api, handle };
     }
 
-    function watch(connection) {
+    function watch(connection, target) {
       const socket = connection._rpc && connection._rpc._connection;
       if (!socket || typeof socket.on !== "function") return;
       socket.on("disconnected", () => {
@@ -104,6 +139,7 @@
         lostAt = Date.now();
         for (const fail of lostWaiters.splice(0)) fail();
         if (options.onConnectionLost) options.onConnectionLost();
+        checkStillGateway(target);
       });
       // The socket.io client reconnects by itself and registers again with this session id: the gateway hands the
       // session's plugins back; each gets the plugin's ImJoy interface again over the new connection.
@@ -116,6 +152,21 @@
           });
         });
       }
+    }
+
+    /** While the connection is down, ask whoever answers on the gateway's port to prove it is the gateway; say
+     * so when it cannot (the client re-registers by itself, with a proof that is worthless to anyone else). */
+    function checkStillGateway(target) {
+      let tries = 0;
+      const check = () => {
+        if (lostAt === null || !target || tries++ > 60) return;
+        proveGateway(target.base, target.token).then(() => setTimeout(check, 2000), (e) => {
+          if (!e.notGateway) { setTimeout(check, 2000); return; }
+          if (options.onNotGateway) options.onNotGateway(firstLine(e));
+          else Promise.resolve(api.showMessage(firstLine(e))).catch(() => {});
+        });
+      };
+      setTimeout(check, 500);
     }
 
     async function reattach(remote) {
@@ -154,11 +205,13 @@
           continue;
         }
         try {
+          const credentials = await proveGateway(target.base, target.token);
           const connectToServer = await loadClient(target.base);
-          const connection = await connectToServer({
-            server_url: target.base, token: target.token, name: "imjoy-hpc engine", session_id: sessionId,
-          });
-          watch(connection);
+          // no `token`: the client would send it again to whatever answers on this port after a drop
+          const connection = await connectToServer(Object.assign({
+            server_url: target.base, name: "imjoy-hpc engine", session_id: sessionId,
+          }, credentials));
+          watch(connection, target);
           if (options.clientApi) await connection.export(Object.assign({ _rintf: true }, options.clientApi));
           server = connection;
           base = target.base;
@@ -259,5 +312,5 @@
     };
   }
 
-  root.imjoyHpcEngine = { createEngine, parseGatewayUrl, CONFIG_KEY };
+  root.imjoyHpcEngine = { createEngine, parseGatewayUrl, proveGateway, CONFIG_KEY };
 })(typeof window !== "undefined" ? window : self);

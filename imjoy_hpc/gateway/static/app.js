@@ -179,13 +179,14 @@
     $("connect").disabled = true;
     setStatus("connecting", "connecting to " + state.serverUrl + " ...");
     try {
+      // the gateway proves it knows the token first; the client gets a proof over its ticket, never the token
+      const credentials = await window.imjoyHpcEngine.proveGateway(state.serverUrl.replace(/\/+$/, ""), token);
       const api = await withTimeout(
-        window.imjoyRPCSocketIO.connectToServer({
+        window.imjoyRPCSocketIO.connectToServer(Object.assign({
           server_url: state.serverUrl,
           name: "imjoy-hpc web",
-          token: token,
           session_id: state.sessionId,
-        }),
+        }, credentials)),
         CONNECT_TIMEOUT_MS,
         "no answer from the gateway within " + CONNECT_TIMEOUT_MS / 1000 + " s"
       );
