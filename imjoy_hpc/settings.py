@@ -38,6 +38,7 @@ class ServerSettings:
     ping_interval: float
     ping_timeout: float
     allowed_origins: tuple[str, ...]
+    zarr_origins: tuple[str, ...]
     allowed_hosts: tuple[str, ...]
     max_message_bytes: int
     preauth_max_bytes: int

@@ -202,7 +202,7 @@ class Gateway:
 
         def api(session: Session) -> dict:
             self.instances.plugin_connected(instance, session)
-            return PluginHostAPI(self.instances, self.catalog, instance).exported()
+            return PluginHostAPI(self.instances, self.catalog, instance, zarr=self.zarr).exported()
 
         def on_ready(session: Session, remote_api: Any) -> None:
             asyncio.ensure_future(self.instances.plugin_ready(instance, remote_api))

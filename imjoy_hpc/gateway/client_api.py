@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from imjoy_hpc.gateway.instances import InstanceManager, PluginInstance
     from imjoy_hpc.gateway.door import Session
     from imjoy_hpc.gateway.workspaces import WorkspaceStore
+    from imjoy_hpc.gateway.zarr_store import ZarrArrays
     from imjoy_hpc.plugins.catalog import Catalog
 
 logger = logging.getLogger("imjoy_hpc.gateway")
@@ -35,11 +36,12 @@ class ClientAPI:
     """Functions of the gateway, bound to one client session; snake_case and camelCase names."""
 
     def __init__(self, instances: "InstanceManager", catalog: "Catalog", session: "Session",
-                 workspaces: "WorkspaceStore | None" = None) -> None:
+                 workspaces: "WorkspaceStore | None" = None, zarr: "ZarrArrays | None" = None) -> None:
         self.instances = instances
         self.catalog = catalog
         self.session = session
         self.workspaces = workspaces
+        self.zarr = zarr
 
     async def list_plugins(self) -> list[dict]:
         """The plugin catalog: examples plus configured plugin directories."""
@@ -102,8 +104,11 @@ class ClientAPI:
         return text
 
     async def list_instances(self) -> list[dict]:
-        """Every plugin instance of this gateway with its state."""
-        return self.instances.list()
+        """Every plugin instance of this gateway with its state (and `zarr`: the zarr URLs of its remote arrays)."""
+        listed = self.instances.list()
+        if self.zarr is not None:
+            listed = [{**info, "zarr": self.zarr.listed(info["id"])} for info in listed]
+        return listed
 
     async def kill_plugin(self, instance_id: str) -> dict:
         """Stop a plugin instance (its process and its slot in the job)."""
@@ -194,10 +199,12 @@ class PluginHostAPI:
     # Calls that need the client's answer: without a client that serves them they fail, never return None.
     ASKED = ("confirm", "prompt")
 
-    def __init__(self, instances: "InstanceManager", catalog: "Catalog", instance: "PluginInstance") -> None:
+    def __init__(self, instances: "InstanceManager", catalog: "Catalog", instance: "PluginInstance",
+                 zarr: "ZarrArrays | None" = None) -> None:
         self.instances = instances
         self.catalog = catalog
         self.instance = instance
+        self.zarr = zarr
 
     async def _forward(self, name: str, args: tuple, kwargs: dict, required: bool) -> Any:
         self.instance.logs.append(f"{name}: {' '.join(map(str, args))}")
@@ -226,7 +233,20 @@ class PluginHostAPI:
             for name in set(IMJOY_APP_FUNCTIONS) - set(served):
                 api[name] = self._not_in_app(name)
         api["startupFailed"] = self.startup_failed
+        if self.zarr is not None:
+            api["zarrUrl"] = api["zarr_url"] = self.zarr_url
         return api
+
+    async def zarr_url(self, array: dict) -> str:
+        """`api.zarr_url(remote_array(x))`: the URL of the array as a zarr store (gateway/zarr_store.py), bound to
+        the session of the plugin's client."""
+        owner = self.instance.owner
+        if owner is None or self.zarr is None:
+            raise RuntimeError(f"plugin {self.instance.spec.name!r} has no client session for a zarr URL to live in")
+        offered = self.zarr.offer(array, owner.session_id)
+        if not offered.get("zarr_url"):
+            raise ValueError(offered.get("zarr_note") or "api.zarr_url takes a remote array: remote_array(x)")
+        return offered["zarr_url"]
 
     def _not_in_app(self, name: str):
         async def missing(*args: Any, **kwargs: Any) -> Any:

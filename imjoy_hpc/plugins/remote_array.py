@@ -13,6 +13,9 @@ there `arr.read(...)` or `arr["get"](...)`). A region is a list with one entry p
 (an index, null for the whole axis, or [start, stop] / [start, stop, step]) or the same in numpy's text form
 ("700, :, 100:200"). One read may not exceed `max_bytes` (default 256 MiB), so neither the gateway nor the client
 holds more than that for it.
+
+Through a gateway the array is also a zarr store (imjoy_hpc/gateway/zarr_store.py): the object a client gets has
+`zarr_url` (for zarr-python, vizarr, neuroglancer); a plugin asks for one with `arr.zarr_url = await api.zarr_url(arr)`.
 """
 
 from __future__ import annotations
@@ -135,6 +138,7 @@ class RemoteArray:
             raise ValueError(f"chunks {self.chunks} do not fit shape {self.shape}")
         self.kind = _kind(source)
         self.max_bytes = int(max_bytes)
+        self.zarr_url: str | None = None  # set by the gateway on the client's copy; in the plugin, by api.zarr_url
 
     def get(self, region: Any = None) -> np.ndarray:
         """The elements of `region` (see the module docstring) as a C-ordered ndarray."""

@@ -147,6 +147,9 @@ class ValueCodec:
         self.streamer: Callable[[np.ndarray | np.generic], dict] | None = None
         self.stream_bytes = 0
         self.streams: Callable[[Any], Spool] | None = None
+        # A relay's look at the remote objects it passes on (a dict with `_rintf` from another peer): returns the
+        # object to send instead (the gateway adds a zarr URL to a plugin's remote array this way).
+        self.relayed_object: Callable[[dict], dict] | None = None
 
     # ---------------------------------------------------------------- encode
     def encode(self, value: Any, *, path: str | None = None, object_id: str | None = None) -> Any:
@@ -185,6 +188,8 @@ class ValueCodec:
         if isinstance(value, dict):
             if "_rtype" in value and "_rintf" not in value:
                 return dict(value)  # already encoded
+            if value.get("_rintf") and object_id is None and self.relayed_object is not None:
+                value = self.relayed_object(value)
             if value.get("_rintf") or object_id is not None:
                 return self._encode_interface(value, dict(value), path, object_id)
             return {self._key(k): self.encode(v) for k, v in value.items()}
