@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import socket
 import urllib.error
 import urllib.request
 
@@ -54,6 +55,13 @@ api.export(Stack())
 
 def source() -> np.ndarray:
     return ((np.arange(np.prod(SHAPE), dtype=np.uint64) * 7919) % 65521).astype(np.uint16).reshape(SHAPE)
+
+
+def declared_body_answer(port: int, path: str) -> bytes:
+    """The first line of the answer to a request that declares a 16 MiB body and sends none of it."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {16 << 20}\r\n\r\n".encode())
+        return s.recv(4096).split(b"\r\n")[0]
 
 
 def fetch(url: str, headers: dict | None = None, method: str = "GET") -> tuple[int, dict, bytes]:
@@ -165,6 +173,11 @@ async def test_zarr_python_reads_a_plugins_remote_array_and_its_levels(tmp_path,
                                                   {"Authorization": f"Bearer {gw.token}"})
         assert status == 200
         np.testing.assert_array_equal(np.frombuffer(body, "<u2").reshape(1, 256, 512), expected[2:3, 256:512, 512:1024])
+
+        # no body is read, with or without the capability
+        for path in (url[len(gw.url):] + ".zgroup", "/zarr/" + "a" * 43 + "/.zgroup"):
+            answer = await asyncio.to_thread(declared_body_answer, gw.port, path)
+            assert answer == b"HTTP/1.1 413 Request Entity Too Large", (path, answer)
 
         # CORS: a configured origin only
         status, headers, _ = await asyncio.to_thread(fetch, url + ".zattrs", {"Origin": VIEWER})

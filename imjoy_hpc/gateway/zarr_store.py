@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 import tornado.web
+from tornado.iostream import StreamClosedError
 
 from imjoy_hpc.gateway.auth import tokens_match
 from imjoy_hpc.gateway.bodies import BodyLimit
@@ -312,7 +313,10 @@ class ZarrHandler(BodyLimit, tornado.web.RequestHandler):
             except Exception as exc:  # noqa: BLE001 - the plugin's words go to the reader
                 self.clear_header("Content-Length")
                 return self._refuse(502, f"the plugin could not give chunk {rest} (region {region}): {exc}")
-            await self._send(part, got, chunk_shape, served.dtype)
+            try:
+                await self._send(part, got, chunk_shape, served.dtype)
+            except StreamClosedError:  # the reader went away: nothing to answer
+                pass
 
     @staticmethod
     def _chunk_key(rest: str, served: ServedArray) -> tuple[int | None, list[int]]:
@@ -342,6 +346,7 @@ class ZarrHandler(BodyLimit, tornado.web.RequestHandler):
                     self.write(bytes(piece) if not isinstance(piece, bytes) else piece)
             else:
                 self.write(np.ascontiguousarray(np.asarray(part, dtype=dtype)).tobytes())
+            await self.flush()  # the chunk has left (a slow reader holds a slot, not more chunks in buffers)
         finally:
             self._close(part)
 
