@@ -287,13 +287,20 @@ def binary_frame(data: bytes) -> bytes:
     return WebSocket.frame(data, 0x82)
 
 
-async def _bounded(count: int, seconds: float, parallel: int, one) -> collections.Counter:
-    """Run `one()` (returning an outcome word) up to `count` times, `parallel` at a time, for at most `seconds`."""
+async def _bounded(count: int, seconds: float, parallel: int, one, rate: float = 0.0) -> collections.Counter:
+    """Run `one()` (returning an outcome word) up to `count` times, `parallel` at a time, for at most `seconds`,
+    at most `rate` starts a second when given."""
     outcomes: collections.Counter = collections.Counter()
-    end, started = time.monotonic() + seconds, [0]
+    begin = time.monotonic()
+    end, started = begin + seconds, [0]
 
     async def worker() -> None:
         while started[0] < count and time.monotonic() < end:
+            if rate:
+                wait = begin + started[0] / rate - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                    continue
             started[0] += 1
             try:
                 outcomes[await asyncio.wait_for(one(), max(0.5, end - time.monotonic()))] += 1
@@ -306,7 +313,7 @@ async def _bounded(count: int, seconds: float, parallel: int, one) -> collection
     return outcomes
 
 
-async def link_flood(port: int, count: int, seconds: float, parallel: int = 16) -> dict:
+async def link_flood(port: int, count: int, seconds: float, parallel: int = 16, rate: float = 0.0) -> dict:
     """Registrations with a wrong secret on the plugin door, as fast as the door answers."""
     async def one() -> str:
         ws = await WebSocket.connect(port, "/link")
@@ -321,7 +328,7 @@ async def link_flood(port: int, count: int, seconds: float, parallel: int = 16) 
             ws.close()
 
     start = time.monotonic()
-    outcomes = await _bounded(count, seconds, parallel, one)
+    outcomes = await _bounded(count, seconds, parallel, one, rate)
     took = time.monotonic() - start
     return {"attempts": sum(outcomes.values()), "per_second": sum(outcomes.values()) / max(took, 1e-3),
             "outcomes": dict(outcomes)}
@@ -399,7 +406,7 @@ async def held_bodies(port: int, routes: list, size: int, per_route: int, second
     return result
 
 
-async def polling_sessions(port: int, count: int, seconds: float, parallel: int = 16) -> dict:
+async def polling_sessions(port: int, count: int, seconds: float, parallel: int = 16, rate: float = 0.0) -> dict:
     """Engine.IO long-polling handshakes (a session each, never registering), one per request."""
     async def one() -> str:
         reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 5)
@@ -411,11 +418,11 @@ async def polling_sessions(port: int, count: int, seconds: float, parallel: int 
         finally:
             writer.transport.abort()
 
-    outcomes = await _bounded(count, seconds, parallel, one)
+    outcomes = await _bounded(count, seconds, parallel, one, rate)
     return {"attempts": sum(outcomes.values()), "outcomes": dict(outcomes)}
 
 
-async def front_flood(port: int, count: int, seconds: float, parallel: int = 16) -> dict:
+async def front_flood(port: int, count: int, seconds: float, parallel: int = 16, rate: float = 0.0) -> dict:
     """register_plugin with a wrong token on the front door, each on a fresh websocket."""
     async def one() -> str:
         ws = await WebSocket.connect(port, "/socket.io/?EIO=4&transport=websocket")
@@ -434,7 +441,7 @@ async def front_flood(port: int, count: int, seconds: float, parallel: int = 16)
             ws.close()
 
     start = time.monotonic()
-    outcomes = await _bounded(count, seconds, parallel, one)
+    outcomes = await _bounded(count, seconds, parallel, one, rate)
     return {"attempts": sum(outcomes.values()),
             "per_second": sum(outcomes.values()) / max(time.monotonic() - start, 1e-3), "outcomes": dict(outcomes)}
 
@@ -461,12 +468,12 @@ async def junk(ports: list, count: int, seconds: float, parallel: int = 16) -> d
 
 ATTACKS = {
     "junk": lambda c: junk(c["ports"], c["count"], c["seconds"]),
-    "link-flood": lambda c: link_flood(c["port"], c["count"], c["seconds"]),
+    "link-flood": lambda c: link_flood(c["port"], c["count"], c["seconds"], rate=c.get("rate", 0.0)),
     "idle-links": lambda c: idle_links(c["port"], c["count"], c["hold"]),
     "descriptors": lambda c: flood(c["port"], c["count"], c["hold"]),
     "bodies": lambda c: held_bodies(c["port"], c["routes"], c["size"], c["per_route"], c["seconds"]),
-    "polling": lambda c: polling_sessions(c["port"], c["count"], c["seconds"]),
-    "front-flood": lambda c: front_flood(c["port"], c["count"], c["seconds"]),
+    "polling": lambda c: polling_sessions(c["port"], c["count"], c["seconds"], rate=c.get("rate", 0.0)),
+    "front-flood": lambda c: front_flood(c["port"], c["count"], c["seconds"], rate=c.get("rate", 0.0)),
 }
 
 

@@ -47,6 +47,9 @@ _REQUEST = struct.Struct("=LHHLL" "BBBBL" "HH16s16sLLL")   # nlmsghdr + inet_dia
 _ANSWER_UID = 16 + 4 + 48 + 12                             # nlmsghdr, 4 bytes of inet_diag_msg, its sockid, 3 x u32
 
 
+_netlink: socket.socket | None = None
+
+
 def _diag_uid(family: int, peer: tuple, local: tuple) -> int | None:
     """Ask the kernel (sock_diag netlink, one exact lookup) which user owns the socket at the other end."""
     src, dst = (ipaddress.ip_address(a[0]).packed.ljust(16, b"\0") for a in (peer, local))
@@ -54,10 +57,17 @@ def _diag_uid(family: int, peer: tuple, local: tuple) -> int | None:
                          family, socket.IPPROTO_TCP, 0, 0, 0xFFFFFFFF, 0, 0, src, dst, 0, 0xFFFFFFFF, 0xFFFFFFFF)
     body = bytearray(body)
     struct.pack_into(">HH", body, 24, peer[1], local[1])  # inet_diag_sockid: sport, dport in network order
-    with socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, _NETLINK_SOCK_DIAG) as nl:
-        nl.settimeout(1.0)
-        nl.send(bytes(body))
-        answer = nl.recv(4096)
+    global _netlink
+    if _netlink is None:  # one socket for every lookup (the accept loop is single-threaded)
+        _netlink = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, _NETLINK_SOCK_DIAG)
+        _netlink.settimeout(1.0)
+    try:
+        _netlink.send(bytes(body))
+        answer = _netlink.recv(4096)
+    except OSError:
+        _netlink.close()
+        _netlink = None
+        raise
     if len(answer) < _ANSWER_UID + 4 or struct.unpack_from("=H", answer, 4)[0] != _SOCK_DIAG_BY_FAMILY:
         return None  # NLMSG_ERROR: no such socket here
     return struct.unpack_from("=L", answer, _ANSWER_UID)[0]
