@@ -112,7 +112,12 @@ def edit_save_run_cycle(page, tmp: Path, *, in_job: bool = False) -> None:
     assert '"version":1' in returned(page, "Edited Plugin", 1)
     assert '"sigma":2.5' in returned(page, "Edited Plugin", 1)
     first_ids = instance_ids(page, "Edited Plugin")
+    assert len(first_ids) == 1, "Ctrl-S saved once"
     shot(page, tmp, "editor-ran")
+    # the status bar: the engine's state and the jobs as the jobs panel shows them
+    assert page.locator("#statusbar .engine").text_content() == "engine: connected"
+    page.wait_for_function("() => /\\b1 running\\b/.test(document.querySelector('#statusbar .jobs').textContent)",
+                           timeout=RUN_MS)
     # the Plugins menu: catalog and installed plugins together, each installed one with its ops
     page.click("#plugin-menu-button")
     menu = page.locator("#plugin-menu")

@@ -102,6 +102,7 @@
       parent: host_,
       doc: code,
       extensions: [keys, CM.basicSetup, CM.keymap.of([CM.indentWithTab]), language(CM, code), field,
+                   CM.EditorView.lineWrapping,
                    CM.lintGutter(),
                    CM.EditorView.updateListener.of((u) => { if (u.docChanged) dirty(); })],
     });
@@ -146,7 +147,14 @@
       }
     }
 
-    async function save() {
+    let saving = null; // one save at a time: a second load while one starts would leave two instances
+
+    function save() {
+      if (!saving) saving = saveNow().finally(() => { saving = null; });
+      return saving;
+    }
+
+    async function saveNow() {
       const text = view.state.doc.toString();
       clearError();
       setStatus(plugin ? "saving: reloading the plugin…" : "saving: loading the plugin…", "busy");

@@ -97,7 +97,9 @@
     function draw() {
       const engine = $("status").dataset.state || "connecting";
       const counts = {};
-      for (const job of host.jobs().values()) counts[job.state] = (counts[job.state] || 0) + 1;
+      for (const row of document.querySelectorAll("#jobs tbody tr")) {
+        counts[row.dataset.state] = (counts[row.dataset.state] || 0) + 1; // as the jobs panel shows them
+      }
       const jobs = ["queued", "installing", "starting", "running", "failed"]
         .filter((s) => counts[s]).map((s) => `${counts[s]} ${s}`).join(", ") || "no jobs";
       bar.querySelector(".engine").textContent = `engine: ${engine}`;
@@ -119,6 +121,7 @@
 
   function shortcuts(host) {
     document.addEventListener("keydown", (e) => {
+      if (e.defaultPrevented) return; // the editor took it
       const mod = e.ctrlKey || e.metaKey;
       if (mod && e.key.toLowerCase() === "o") { e.preventDefault(); $("open-files").click(); }
       else if (mod && e.key.toLowerCase() === "s") { e.preventDefault(); host.saveActive(); }
