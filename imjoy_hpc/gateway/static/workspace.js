@@ -595,7 +595,9 @@
   }
 
   function updateJob(info) {
+    const before = Object.assign({}, state.jobs.get(info.id) || {});
     state.jobs.set(info.id, Object.assign(state.jobs.get(info.id) || {}, info));
+    if (window.imjoyHpcNotify) window.imjoyHpcNotify.onStatus(before, info); // while the tab is hidden
     const job = state.jobs.get(info.id);
     let row = document.querySelector(`#jobs tr[data-id="${CSS.escape(info.id)}"]`);
     if (!row) {
