@@ -217,6 +217,7 @@ class InstanceManager:
                 "script_line": spec.script_line, "attachments": spec.attachments,
                 "engine_url": self.engine_url,
                 "export_timeout": plugins.export_timeout,
+                "start_timeout": plugins.start_timeout,
             },
         }
 

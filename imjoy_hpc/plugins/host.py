@@ -42,7 +42,8 @@ class PluginProcess:
         boot = self.boot
         asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, print_tasks)
         try:
-            host_api = await self.connection.connect()
+            # a registration refused for now (a neighbour's flood) is tried again until the start would time out
+            host_api = await self.connection.connect(float(boot.get("start_timeout") or 30))
         except (RegistrationError, UnreachableError) as exc:
             print(f"imjoy-hpc: {exc}", file=sys.stderr)
             return 3
