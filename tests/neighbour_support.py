@@ -13,6 +13,7 @@ import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Iterator
 from pathlib import Path
 
 import psutil
@@ -208,3 +209,18 @@ try:
 except (socket.timeout, OSError):
     pass
 '''
+
+
+def second_user() -> Iterator[str]:
+    """A second Unix user for a test's fixture (created here, deleted afterwards); fails (CI) or skips without
+    root or the system Python."""
+    from support import require
+
+    require(os.geteuid() == 0 and os.path.exists("/usr/sbin/useradd"), "root with useradd",
+            "run the tests as root (they create and delete a Unix user)")
+    require(os.path.exists(NEIGHBOUR_PYTHON), "the system Python", "apt-get install python3")
+    name = make_user()
+    try:
+        yield name
+    finally:
+        delete_user(name)

@@ -15,9 +15,8 @@ import time
 import psutil
 import pytest
 from gateway_support import connect, disconnect, start_gateway
-from neighbour_support import (ATTACK_SCRIPT, NEIGHBOUR_PYTHON, OwnerFigures, attack_result, delete_user,
-                               door_port, make_user, open_descriptors, owner_phase, plugin_source, start_attack)
-from support import require
+from neighbour_support import (ATTACK_SCRIPT, OwnerFigures, attack_result, door_port, open_descriptors, owner_phase,
+                               plugin_source, second_user, start_attack)
 
 pytestmark = pytest.mark.timeout(300)
 PLUGINS = 4          # the owner's plugins started during each attack
@@ -31,14 +30,7 @@ FIGURES: dict[str, dict] = {}
 @pytest.fixture(scope="module")
 def neighbour():
     """A second Unix user, deleted afterwards."""
-    require(os.geteuid() == 0 and os.path.exists("/usr/sbin/useradd"), "root with useradd",
-            "run the tests as root (they create and delete a Unix user)")
-    require(os.path.exists(NEIGHBOUR_PYTHON), "the system Python", "apt-get install python3")
-    name = make_user()
-    try:
-        yield name
-    finally:
-        delete_user(name)
+    yield from second_user()
 
 
 @pytest.fixture(scope="module")

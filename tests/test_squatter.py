@@ -7,7 +7,6 @@ is not the gateway, and the squatter sees no token in anything the tab sends."""
 from __future__ import annotations
 
 import json
-import os
 import pwd
 import signal
 import subprocess
@@ -16,8 +15,7 @@ import time
 
 import pytest
 from gateway_support import start_gateway
-from neighbour_support import NEIGHBOUR_PYTHON, SQUATTER, delete_user, make_user
-from support import require
+from neighbour_support import NEIGHBOUR_PYTHON, SQUATTER, second_user
 
 from imjoy_hpc.rpc.sioclient import RegistrationError, connect_to_gateway
 
@@ -27,14 +25,8 @@ pytestmark = pytest.mark.timeout(180)
 
 @pytest.fixture
 def neighbour():
-    require(os.geteuid() == 0 and os.path.exists("/usr/sbin/useradd"), "root with useradd",
-            "run the tests as root (they create and delete a Unix user)")
-    require(os.path.exists(NEIGHBOUR_PYTHON), "the system Python", "apt-get install python3")
-    name = make_user()
-    try:
-        yield name
-    finally:
-        delete_user(name)
+    """A second Unix user, deleted afterwards."""
+    yield from second_user()
 
 
 def start_squatter(user: str, port: int) -> tuple[subprocess.Popen, list[str]]:

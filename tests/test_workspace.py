@@ -73,8 +73,9 @@ def gateway(tmp_path_factory) -> Iterator[gateway_support.RunningGateway]:
     assert gw.stop() == 0, gw.log()[-3000:]
 
 
-def open_workspace(page, gateway) -> None:
-    page.goto(gateway.url.rstrip("/") + "/#token=" + gateway.token)
+def open_workspace(page, gateway, route: str = "") -> None:
+    """The workspace page with the token (and ImJoy's URL parameters of `route`), once connected."""
+    page.goto(gateway.url.rstrip("/") + "/#" + (route + "&" if route else "") + "token=" + gateway.token)
     page.wait_for_function("() => ['connected', 'failed'].includes(document.getElementById('status').dataset.state)",
                            timeout=60_000)
     assert page.get_attribute("#status", "data-state") == "connected", page.inner_text("#status")

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import gateway_support
 import pytest
 from imjoy_app_plugins import CALLER, HELPER, OPS_PLUGIN, PLAIN_PY, WINDOWS_PLUGIN
+from test_workspace import load_source, open_workspace
 
 pytest_plugins = ["browser_support"]
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -32,17 +33,6 @@ def gateway(tmp_path_factory) -> Iterator[gateway_support.RunningGateway]:
     assert gw.stop() == 0, gw.log()[-3000:]
 
 
-def open_workspace(page, gateway, route: str = "") -> None:
-    page.goto(gateway.url.rstrip("/") + "/#" + (route + "&" if route else "") + "token=" + gateway.token)
-    page.wait_for_function("() => ['connected', 'failed'].includes(document.getElementById('status').dataset.state)",
-                           timeout=60_000)
-    assert page.get_attribute("#status", "data-state") == "connected", page.inner_text("#status")
-
-
-def load_source(page, source: str, name: str) -> None:
-    page.fill("#plugin-source", source)
-    page.click("#load-source")
-    page.locator(f'#plugins li[data-name="{name}"]').wait_for(timeout=RUN_MS)
 
 
 def message(page, text: str, timeout: float = RUN_MS) -> str:
