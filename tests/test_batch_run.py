@@ -99,6 +99,10 @@ def test_render_writes_the_array_result_and_summary(tmp_path, cfg):
     assert 0 < summary["timings"]["total_s"] <= time.monotonic() - t0
     assert {"start_s", "call_s", "write_s"} <= set(summary["timings"])
     assert set(summary["files"]) == {"result.npy", "result.json", "plugin.log"}
+    used = summary["resources"]["used"]  # what the plugin's process used, summed up when it ended
+    assert summary["resources"]["asked"]["cores"] >= 1
+    assert used["peak_rss"] > 10 * 2**20 and 0 < used["elapsed"] <= summary["timings"]["total_s"] + 1, used
+    assert used["cpu_seconds"] > 0 and "core_hours" not in used  # local: no allocation charged
     log = (out / "plugin.log").read_text()
     assert "starting plugin Image Filter" in log and "log: Image Filter plugin is ready" in log
     assert not list(tmp_path.glob("render.tmp-*"))

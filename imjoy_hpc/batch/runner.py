@@ -162,6 +162,18 @@ async def _call(gateway: Any, call: BatchCall, reporter: Reporter, outcome: Outc
                        "(imjoy-hpc.batch.call-timeout / --timeout)")
 
 
+async def _final_usage(gateway: Any, outcome: Outcome, wait: float = 5.0) -> None:
+    """Stop the plugin once its call is over and wait (briefly) for the summary of what it used."""
+    instance = outcome.instance
+    if instance is None:
+        return
+    if instance.state.active:
+        await gateway.instances.kill(instance, "its batch call is over")
+    deadline = time.monotonic() + wait
+    while (not instance.usage or instance.usage.get("live")) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+
+
 def _plugin_log(outcome: Outcome, reporter: Reporter) -> str:
     parts = []
     log_file = getattr(outcome.instance, "log_file", None)
@@ -199,11 +211,20 @@ def _summary(call: BatchCall, outcome: Outcome, started: str, t_start: float) ->
         "started": started,
         "finished": _now(),
         "timings": outcome.timings,
+        "resources": _resources(outcome.instance),
         "files": outcome.files,
         "output": str(call.output.target),
         "imjoy_hpc": __version__,
         "python": sys.version.split()[0],
     }
+
+
+def _resources(instance: Any) -> dict | None:
+    """What the plugin's job asked for and what the plugin used (its usage summary, with a suggestion)."""
+    if instance is None:
+        return None
+    usage = instance.usage if instance.usage and not instance.usage.get("live") else None
+    return {"asked": instance.asked(), "used": usage}
 
 
 def _finish(call: BatchCall, outcome: Outcome, reporter: Reporter, started: str, t_start: float) -> None:
@@ -261,6 +282,7 @@ async def _run(settings: dict, call: BatchCall, reporter: Reporter, outcome: Out
             except Exception as exc:  # noqa: BLE001 - start failures, a lost plugin, unwritable results
                 outcome.fail(f"{type(exc).__name__}: {exc}", traceback.format_exc())
                 outcome.show_traceback = False
+            await _final_usage(gateway, outcome)
             reporter.stop()
             _finish(call, outcome, reporter, started, t_start)
     finally:

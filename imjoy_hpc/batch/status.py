@@ -83,7 +83,8 @@ def job_status(record: dict, view: SchedulerView) -> dict:
             state = "CANCELLED"
         else:
             state = "UNKNOWN"
-        tasks[key] = {"state": state, "error": error, "output": str(directory)}
+        tasks[key] = {"state": state, "error": error, "output": str(directory),
+                      "resources": (summary or {}).get("resources")}
     counts = Counter(t["state"] for t in tasks.values())
     active = [s for s in counts if is_active(s)]
     # Tasks known by name only (PBS arrays) may still be finishing after writing their summaries.

@@ -24,6 +24,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="extra config file (YAML), layered over the site config")
 
 
+def resources_line(resources: dict | None) -> str | None:
+    """`used 1.3 cores on average (peak 2.0), 1.1 GiB at most, 0.05 core-h of 8 cores, 16GB asked: ...`."""
+    used = (resources or {}).get("used")
+    if not used:
+        return None
+    asked = resources.get("asked") or {}
+    text = (f"used {used.get('average_cores', 0):.1f} cores on average (peak {used.get('peak_cores', 0):.1f}), "
+            f"{(used.get('peak_rss') or 0) / 2**30:.1f} GiB at most in {used.get('elapsed', 0):.0f} s; asked "
+            f"{asked.get('cores')} cores, {asked.get('memory')}")
+    if used.get("core_hours") is not None:
+        text += f"; {used['core_hours']:g} core-h charged"
+    return text + (f"\n    next time: {used['suggestion']}" if used.get("suggestion") else "")
+
+
 def _table(rows: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
@@ -86,6 +100,9 @@ def run(args: argparse.Namespace) -> int:
             line = f"{name}: {task['state']}  {task['output']}"
             if task.get("error"):
                 line += f"\n    error: {str(task['error']).splitlines()[0]}"
+            used = resources_line(task.get("resources"))
+            if used:
+                line += f"\n    {used}"
             print(line)
         return 0
     if not listed:

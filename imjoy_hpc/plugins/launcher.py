@@ -63,10 +63,23 @@ class _Watcher:
 _watcher = _Watcher()
 
 
-def _set_when_exited(proc: subprocess.Popen, stop: threading.Event) -> None:
-    """Block in waitpid (no polling) until the plugin process exits, then wake its task."""
-    proc.wait()
-    stop.set()
+class _Exit:
+    """Waits (in wait4, no polling) for the plugin process to exit, then wakes its task; keeps the resources the
+    kernel counted for it (its CPU time and peak memory, also when it lived shorter than a usage sample)."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.proc = proc
+        self.rusage: Any = None
+        self.done = threading.Event()
+
+    def wait(self, stop: threading.Event) -> None:
+        try:
+            _, status, self.rusage = os.wait4(self.proc.pid, 0)
+            self.proc.returncode = os.waitstatus_to_exitcode(status)
+        except ChildProcessError:  # reaped by Popen meanwhile (stop_group waits for it)
+            self.proc.wait()
+        self.done.set()
+        stop.set()
 
 
 def launch_plugin(payload: dict[str, Any]) -> dict[str, Any]:
@@ -158,14 +171,17 @@ def _launch(payload: dict, log: Any, log_file: Path, link: TaskLink, stop: threa
         pass
     sampler = UsageSampler(proc.pid, lambda sample: link.emit("usage", **sample),
                            float(payload.get("usage_interval") or USAGE_INTERVAL)).start()
-    threading.Thread(target=_set_when_exited, args=(proc, stop), daemon=True, name="imjoy-hpc-exit").start()
+    exited = _Exit(proc)
+    threading.Thread(target=exited.wait, args=(stop,), daemon=True, name="imjoy-hpc-exit").start()
     stop.wait()
-    usage = sampler.stop()
-    link.emit("usage", final=True, **usage)  # also when the gateway stopped it (its task's result is dropped then)
-    if proc.poll() is None:
+    if not exited.done.is_set():
+        sampler.sample()  # its last figures while it is still there
         note("the gateway abandoned the plugin: stopping its process group")
         stop_group(proc)
+    exited.done.wait(30)
     exit_code = proc.wait()
+    usage = sampler.stop(exited.rusage)
+    link.emit("usage", final=True, **usage)  # also when the gateway stopped it (its task's result is dropped then)
     note(f"plugin process exited with code {exit_code}")
     return {"exit_code": exit_code, "log_tail": _tail(log_file), "node": socket.gethostname(), "pid": proc.pid,
             "job_id": job_id()}

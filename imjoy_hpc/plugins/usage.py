@@ -12,6 +12,7 @@ from typing import Any, Callable
 import psutil
 
 INTERVAL = 3.0  # seconds between samples
+FIRST_SAMPLE = 0.5
 
 
 def _tree(pid: int) -> list[psutil.Process]:
@@ -87,8 +88,10 @@ class UsageSampler:
         return self
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        wait = min(FIRST_SAMPLE, self.interval)  # a short-lived plugin still gets one
+        while not self._stop.wait(wait):
             self.sample()
+            wait = self.interval
 
     def sample(self) -> dict | None:
         procs = _tree(self.pid)
@@ -110,12 +113,18 @@ class UsageSampler:
         self.emit(sample)
         return sample
 
-    def stop(self) -> dict:
-        """Stop sampling; the summary of the plugin's life (CPU over the whole time, peaks seen)."""
+    def stop(self, rusage: Any = None) -> dict:
+        """Stop sampling; the summary of the plugin's life (CPU over the whole time, peaks seen), completed by
+        what the kernel counted for the ended process (`os.wait4`'s rusage: its CPU time and peak memory)."""
         self._stop.set()
+        self._thread.join(timeout=self.interval)
+        if rusage is not None:
+            self.cpu_seconds = max(self.cpu_seconds, rusage.ru_utime + rusage.ru_stime)
+            self.peak_rss = max(self.peak_rss, int(rusage.ru_maxrss) * 1024)  # Linux counts KiB
         elapsed = max(time.monotonic() - self.started, 1e-6)
+        average = self.cpu_seconds / elapsed
         summary = {"elapsed": round(elapsed, 1), "cpu_seconds": round(self.cpu_seconds, 1),
-                   "average_cores": round(self.cpu_seconds / elapsed, 2), "peak_cores": round(self.peak_cores, 2),
+                   "average_cores": round(average, 2), "peak_cores": round(max(self.peak_cores, average), 2),
                    "peak_rss": self.peak_rss}
         if self._gpu is not None:
             summary.update(average_gpus=round(self.gpu_seconds / elapsed, 2), peak_gpus=round(self.peak_gpus, 2))
@@ -127,8 +136,8 @@ def suggestion(asked: dict, used: dict) -> str | None:
     parts = []
     cores = asked.get("cores") or 0
     busiest = max(used.get("average_cores", 0.0), used.get("peak_cores", 0.0) * 0.8)
-    if cores > 1 and busiest < cores * 0.5:
-        enough = max(1, math.ceil(busiest * 1.2))
+    enough = max(1, math.ceil(busiest * 1.2))
+    if cores > 1 and busiest < cores * 0.5 and enough < cores:
         parts.append(f"asked {cores} cores, used {used.get('average_cores', 0):.1f} on average "
                      f"(peak {used.get('peak_cores', 0):.1f}): {enough} would do")
     memory = asked.get("memory_bytes") or 0
