@@ -17,6 +17,19 @@ def test_plugin_door_follows_the_profile_interface():
         door_address({"default-profile": "p", "profiles": {"p": {"backend": "slurm", "interface": "nope0"}}})
 
 
+
+def test_plugin_door_follows_an_interface_set_in_the_jobqueue_section():
+    """Workers take `interface` from jobqueue.<backend> when the profile leaves it out; so must the plugin door
+    (it stayed on 127.0.0.1 while the workers were on ib0)."""
+    import dask.config
+
+    with dask.config.set({"jobqueue.slurm.interface": "nope0"}):
+        with pytest.raises(ValueError, match="network interface 'nope0' of profile 'p' has no IPv4 address"):
+            door_address({"default-profile": "p", "profiles": {"p": {"backend": "slurm"}}})
+    with dask.config.set({"jobqueue.slurm.interface": "lo"}):
+        assert door_address({"default-profile": "p", "profiles": {"p": {"backend": "slurm"}}}) == "127.0.0.1"
+
+
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
     gw = start_gateway(tmp_path_factory.mktemp("network"))

@@ -21,6 +21,7 @@ from imjoy_hpc.backends.base import DASK_SETTINGS
 from imjoy_hpc.cluster import ClusterManager, cancel_orphans
 from imjoy_hpc.gateway import http
 from imjoy_hpc.gateway.auth import tokens_match
+from imjoy_hpc.cluster.profiles import profile_from_settings
 from imjoy_hpc.gateway.client_api import ClientAPI, PluginHostAPI
 from imjoy_hpc.gateway.workspaces import WorkspaceStore
 from imjoy_hpc.gateway.instances import InstanceManager
@@ -63,8 +64,8 @@ def door_address(settings: Settings | dict) -> str:
     """Where compute nodes reach the plugin door: the address of the default profile's `interface`, which is the
     network its workers reach the Dask scheduler on; 127.0.0.1 when no interface is set (local, one node)."""
     settings = Settings.of(settings)
-    profile = settings.profiles.get(settings.default_profile) or {}
-    interface = profile.get("interface") if isinstance(profile, dict) else None
+    # the profile as its workers get it: an interface set in the jobqueue.<backend> section counts too
+    interface = profile_from_settings(settings.raw, settings.default_profile).interface
     if not interface:
         return "127.0.0.1"
     address = interface_address(interface)
