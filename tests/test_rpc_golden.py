@@ -1,4 +1,5 @@
-"""Golden tests: the messages of PROTOCOL.md's wire trace (real imjoy-rpc 0.5.59 Python client) against our core."""
+"""Golden tests: the messages of docs/PROTOCOL.md's wire trace (real imjoy-rpc 0.5.59 Python client) against our
+core."""
 
 import numpy as np
 import pytest

@@ -140,7 +140,8 @@ def close_later(channel: Channel, delay: float) -> None:
 
 
 class Door:
-    """Registration, sessions and RPC messages of one door (PROTOCOL.md's `register_plugin` / `plugin_message`)."""
+    """Registration, sessions and RPC messages of one door (docs/PROTOCOL.md's `register_plugin` /
+    `plugin_message`)."""
 
     def __init__(self, name: str, *, register: Callable[[dict, str], Awaitable[Registration]],
                  max_message_bytes: int, chunk_bytes: int, relay_arrays: bool = True,

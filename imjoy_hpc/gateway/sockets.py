@@ -1,4 +1,4 @@
-"""The socket.io door (python-socketio AsyncServer on tornado): PROTOCOL.md's `register_plugin` and
+"""The socket.io door (python-socketio AsyncServer on tornado): docs/PROTOCOL.md's `register_plugin` and
 `plugin_message` events for browsers and scripts; registration, sessions and messages are door.Door's."""
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def uncompressed_handler(sio: socketio.AsyncServer, allow: Callable[[str | None,
 
 
 class SocketDoor(Door):
-    """A socket.io endpoint speaking PROTOCOL.md's events (`register_plugin`, `plugin_message`)."""
+    """A socket.io endpoint speaking docs/PROTOCOL.md's events (`register_plugin`, `plugin_message`)."""
 
     def __init__(self, name: str, *, origin_allowed: Callable[[str | None, dict], bool], ping_interval: float = 25,
                  ping_timeout: float = 20, prove: Callable[[str, str], str] | None = None, **options: Any) -> None:

@@ -1,4 +1,4 @@
-"""Encoding and decoding of imjoy-rpc v1 values (`_rtype` table of PROTOCOL.md).
+"""Encoding and decoding of imjoy-rpc v1 values (`_rtype` table of docs/PROTOCOL.md).
 
 `ValueCodec` is bound to one peer: functions it encodes go into that peer's stores, and remote functions it
 decodes call back through that peer.

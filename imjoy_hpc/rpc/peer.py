@@ -1,7 +1,8 @@
 """One side of an imjoy-rpc v1 connection, independent of the transport.
 
 The transport gives incoming messages to `handle_message` and sends what the peer passes to `send`. The same class
-serves both roles of PROTOCOL.md's handshake: the host (`start_host` on `imjoyRPCReady`) and the plugin (`connect`).
+serves both roles of docs/PROTOCOL.md's handshake: the host (`start_host` on `imjoyRPCReady`) and the plugin
+(`connect`).
 """
 
 from __future__ import annotations

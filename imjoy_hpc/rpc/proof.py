@@ -1,7 +1,7 @@
 """Proofs of knowing the gateway's token without sending it: HMAC-SHA256 of the token over both sides' nonces.
 
-A client asks the gateway to prove it knows the token (PROTOCOL.md's `auth_challenge`) before it gives anything:
-a program that took the gateway's port after it died (a squatter) cannot, and gets no secret. The client then
+A client asks the gateway to prove it knows the token (docs/PROTOCOL.md's `auth_challenge`) before it gives
+anything: a program that took the gateway's port after it died (a squatter) cannot, and gets no secret. The client then
 registers with its own proof (`token_proof`) instead of the token."""
 
 from __future__ import annotations
