@@ -160,7 +160,12 @@ async def test_bodies_held_back_one_byte_short(gw, neighbour):
             # refused in words before the body is read: too large for a request without a token, or no upload key
             expected = "HTTP/1.1 403 Forbidden" if route.startswith("PUT /array/") else \
                 "HTTP/1.1 413 Request Entity Too Large"
-            assert set(answers) == {expected}, (route, answers)
+            # A refusal races the attacker's own sending: once the gateway answered and closed, the attacker's next
+            # write can reset the connection before it reads the answer. Anything else (an answer other than the
+            # refusal, a body taken whole) fails.
+            reset = {"held (BrokenPipeError)", "held (ConnectionResetError)"}
+            assert expected in answers and set(answers) <= {expected} | reset, (route, answers)
+            assert result[route]["max_sent"] < (16 << 20) - 1, (route, result[route])  # never read to the end
     assert psutil.Process(gw.proc.pid).memory_info().rss - before < MAX_RSS_MB * 2**20
 
 
