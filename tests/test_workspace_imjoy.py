@@ -228,3 +228,52 @@ def test_plain_py_runs_and_errors_read_once(browser_page, gateway):
                   "name: 'no image', data: {src: 'http://127.0.0.1:9/none.png'}})")
     assert "could not be loaded from http://127.0.0.1:9/none.png" in window(page, "no image").locator(
         "p.error").inner_text()
+
+
+# As the ImJoy docs' code blocks wrap them: type web-python, no api_version (the docs' runner fills it in).
+WEB_PYTHON_DOCS_STYLE = """<config lang="json">
+{"name": "Docs Calculator", "type": "web-python", "version": "0.1.0", "tags": [], "ui": "", "flags": [],
+ "requirements": [], "dependencies": []}
+</config>
+<script lang="python">
+from imjoy import api
+
+class ImJoyPlugin():
+    async def setup(self):
+        pass
+
+    async def run(self, ctx):
+        return {"sum": 2 + 3}
+
+api.export(ImJoyPlugin())
+</script>
+"""
+
+NOT_RUNNABLE = """<config lang="json">
+{"name": "Helpers Only", "type": "native-python", "version": "0.1.0", "api_version": "0.1.8", "runnable": false}
+</config>
+<script lang="python">
+from imjoy import api
+
+class ImJoyPlugin():
+    async def setup(self):
+        pass
+
+    def add(self, a, b):
+        return a + b
+
+api.export(ImJoyPlugin())
+</script>
+"""
+
+
+def test_web_python_plugins_from_the_docs_run_on_the_gateway(browser_page, gateway):
+    page = browser_page
+    open_workspace(page, gateway)
+    load_source(page, WEB_PYTHON_DOCS_STYLE, "Docs Calculator")  # parsed (api_version filled in), an engine serves it
+    page.click('#plugins li[data-name="Docs Calculator"] button.run')
+    assert returned(page, "Docs Calculator") == {"sum": 5}
+    running = page.evaluate("() => window.imjoyHpcWorkspace.server.list_instances()")
+    assert any(i["name"] == "Docs Calculator" and i["state"] == "running" for i in running)  # on the gateway
+    load_source(page, NOT_RUNNABLE, "Helpers Only")  # runnable: false has no Run button, as in the ImJoy app
+    assert page.locator('#plugins li[data-name="Helpers Only"] button.run').count() == 0

@@ -32,7 +32,7 @@
 
   function runsInBrowser(plugin) {
     const type = plugin && (plugin.type || (plugin.config && plugin.config.type));
-    return type !== "native-python";
+    return !/^(native|web)-python/.test(String(type));  // web-python plugins run on the gateway here too
   }
 
   /**

@@ -26,10 +26,25 @@
     return `<config lang="json">\n${JSON.stringify(config)}\n</config>\n<script lang="python">\n${code}\n</script>\n`;
   }
 
+  /** A plugin file whose config has no api_version (the ImJoy docs' code blocks leave it to their runner, which
+   * fills in 0.1.8) gets that default, as ImJoy's own loaders give it; the core's parser fails without one. */
+  function withApiVersion(code) {
+    const open = /<config(\s[^>]*)?>/i.exec(code);
+    if (!open) return code;
+    const end = code.indexOf("</config>", open.index);
+    const body = code.slice(open.index + open[0].length, end < 0 ? undefined : end);
+    if (/\bapi_version\b/.test(body)) return code;
+    const at = open.index + open[0].length;
+    if (/lang\s*=\s*["']?yaml/i.test(open[0])) return `${code.slice(0, at)}\napi_version: 0.1.8${code.slice(at)}`;
+    const brace = code.indexOf("{", at);
+    if (brace < 0 || (end >= 0 && brace > end)) return code;
+    return `${code.slice(0, brace + 1)}"api_version": "0.1.8", ${code.slice(brace + 1)}`;
+  }
+
   /** The plugin name a dependency refers to: "owner/repo:Name@tag" or a plain name gives Name. */
   function dependencyName(dep) {
     return String(dep).split(":").pop().split("@")[0].trim();
   }
 
-  root.pluginSources = { isPlainPython, wrapPython, dependencyName };
+  root.pluginSources = { isPlainPython, wrapPython, withApiVersion, dependencyName };
 })(window);

@@ -381,6 +381,11 @@
     // plugins get the engine interface only, and ask the user before starting Python code (plugin-guard.js)
     imjoyHpcPluginGuard.install(imjoy, engine, (text) => textDialog(text, false, null, true));
     await imjoy.em.register(engine);
+    // web-python plugins (Python in the browser elsewhere) run on the gateway too, as the script clients run them:
+    // the core picks an engine by its pluginType, one each (same connection, another name: a name is a key)
+    const webPython = Object.defineProperties({}, Object.getOwnPropertyDescriptors(engine));
+    Object.assign(webPython, { pluginType: "web-python", name: "imjoy-hpc (web-python)" });
+    await imjoy.em.register(webPython);
   }
 
   // ------------------------------------------------------------------ plugins
@@ -417,6 +422,7 @@
       throw plainError("this source is not an ImJoy plugin: it has no <config> block (an .imjoy.html file) and " +
                        "does not read as a Python plugin (a .py file that calls api.export)");
     }
+    code = pluginSources.withApiVersion(code);
     const config = state.imjoy.pm.parsePluginCode(code);
     if (config.type !== "window") say(`loading ${config.name} (${config.type})` +
       (["native-python", "web-python"].includes(config.type) || python ? ": its job is starting, see Jobs…" : "…"));
@@ -541,7 +547,7 @@
     name.className = "name";
     name.textContent = `${plugin.name} (${plugin.type})`;
     li.appendChild(name);
-    if (plugin.type !== "window") {
+    if (plugin.type !== "window" && (plugin.config || {}).runnable !== false) {
       const run = document.createElement("button");
       run.textContent = "Run";
       run.className = "run";
