@@ -279,8 +279,8 @@
         } catch (e) {
           // ImJoy core never settles loadPlugin when startPlugin fails: tell the user here.
           const text = `Plugin ${config.name} failed to start on imjoy-hpc: ${firstLine(e)}`;
-          try { await api.showMessage(text); } catch (ignored) { console.error(text); }
-          if (options.onStartFailed) options.onStartFailed(config, String((e && e.message) || e));
+          if (options.onStartFailed) options.onStartFailed(config, String((e && e.message) || e)); // says it
+          else try { await api.showMessage(text); } catch (ignored) { console.error(text); }
           try { if (engineUtils && engineUtils.terminatePlugin) engineUtils.terminatePlugin(); } catch (ignored) {}
           throw e;
         }
