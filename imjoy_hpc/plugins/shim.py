@@ -23,6 +23,9 @@ class PluginApi:
         self._remote = remote
         self._thread = threading.get_ident()
         self._store: dict[str, Any] = {}
+        # api.X's wrappers, one per name while the function behind it stays the same (`api.log is api.log`)
+        self._wrappers: dict[str, tuple[Any, Any]] = {}
+        self._wrappers_lock = threading.Lock()
         self._attachments = dict(attachments or {})
         # What legacy plugins read on `api` (the ImJoy app and the old engine set these).
         self.TAG = tag
@@ -110,10 +113,23 @@ class PluginApi:
         remote = self.__dict__.get("_remote") or {}
         for candidate in dict.fromkeys((name, camel_case(name))):  # api.show_status is api.showStatus
             if candidate in remote and callable(remote[candidate]):
-                return thenable_function(remote[candidate])
+                return self._wrapper(candidate, remote[candidate], thenable_function)
             if candidate in IMJOY_APP_FUNCTIONS:
-                return unserved(candidate)
+                return self._wrapper(candidate, None, lambda _: unserved(candidate))
         raise AttributeError(f"api.{name} is not available to plugins run by imjoy-hpc")
+
+    def _wrapper(self, name: str, target: Any, make: Any) -> Any:
+        """The wrapper of `target` for `api.<name>`, made once and reused while `target` is what serves the name
+        (an ImJoy app attaching later replaces the host's functions: then a new one is made)."""
+        wrappers = self.__dict__.get("_wrappers")
+        lock = self.__dict__.get("_wrappers_lock")
+        if wrappers is None or lock is None:
+            return make(target)
+        with lock:
+            cached = wrappers.get(name)
+            if cached is None or cached[0] is not target:
+                cached = wrappers[name] = (target, make(target))
+            return cached[1]
 
 
 # ImJoy app functions a plugin may call that this gateway does not serve: calling one fails naming it.
