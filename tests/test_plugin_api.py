@@ -6,7 +6,7 @@ import concurrent.futures
 
 import pytest
 
-from imjoy_hpc.plugins.legacy_api import ThreadThenable
+from imjoy_hpc.plugins.legacy_api import ThreadThenable, thenable
 from imjoy_hpc.plugins.shim import PluginApi
 from imjoy_hpc.rpc import DotDict
 
@@ -55,3 +55,21 @@ def test_api_attribute_follows_a_replaced_host_function():
     assert api.log("x").result() == "app log"
     assert api.createWindow("w").result() == "app window"
     assert calls == [("app log", ("x",)), ("app window", ("w",))]
+
+
+def test_thenable_passes_on_result_error_and_cancellation():
+    """`api.X(...)`'s future ends as the call's own future did (imjoy_hpc.rpc.futures.settle_as)."""
+    outcomes = [concurrent.futures.Future() for _ in range(3)]
+    wrapped = [thenable(future) for future in outcomes]
+    outcomes[0].set_result(7)
+    outcomes[1].set_exception(ValueError("no"))
+    outcomes[2].cancel()
+    assert wrapped[0].result() == 7
+    assert isinstance(wrapped[1].exception(), ValueError)
+    assert wrapped[2].cancelled()
+
+    already = concurrent.futures.Future()
+    late = thenable(already)
+    late.cancel()  # the caller gave up first: the call's result is dropped, not an error
+    already.set_result(1)
+    assert late.cancelled()

@@ -11,6 +11,7 @@ import threading
 from typing import Any, Callable
 
 from imjoy_hpc.rpc import DotDict
+from imjoy_hpc.rpc.futures import settle_as
 
 
 class _Then:
@@ -81,24 +82,13 @@ def thenable(value: Any) -> Any:
         return value
     if isinstance(value, asyncio.Future):
         out: Any = LoopThenable(loop=value.get_loop())
-        value.add_done_callback(lambda done: _copy(done, out))
+        value.add_done_callback(lambda done: settle_as(out, done))
         return out
     if isinstance(value, concurrent.futures.Future):
         out = ThreadThenable()
-        value.add_done_callback(lambda done: _copy(done, out))
+        value.add_done_callback(lambda done: settle_as(out, done))
         return out
     return value
-
-
-def _copy(done: Any, out: Any) -> None:
-    if out.done():
-        return
-    if done.cancelled():
-        out.cancel()
-    elif done.exception() is not None:
-        out.set_exception(done.exception())
-    else:
-        out.set_result(done.result())
 
 
 def kill_process_tree(process: Any = None, grace: float = 3.0) -> None:

@@ -19,6 +19,7 @@ from typing import Any, Callable
 from imjoy_hpc.rpc.codec import CodecRegistry, ValueCodec, error_text, index_object
 from imjoy_hpc.rpc.dotdict import DotDict
 from imjoy_hpc.rpc.errors import ConnectionClosed, DecodeError, ProtocolError, RemoteError, RPCError
+from imjoy_hpc.rpc.futures import settle_as
 from imjoy_hpc.rpc.stepping import start_now
 from imjoy_hpc.rpc.store import CallbackStore, ObjectStore
 
@@ -415,7 +416,7 @@ class RPCPeer:
             if sent is None:
                 answer.set_result(None)
             else:
-                sent.add_done_callback(lambda f: _settle(answer, f))
+                sent.add_done_callback(lambda f: settle_as(answer, f))
 
         self.loop.call_soon_threadsafe(send)
         return answer
@@ -515,13 +516,3 @@ class RPCPeer:
     @property
     def pending_calls(self) -> int:
         return len(self._pending) + len(self._relays)
-
-
-def _settle(answer: concurrent.futures.Future, outcome: asyncio.Future) -> None:
-    """A concurrent future settled as the asyncio future it waited for."""
-    if outcome.cancelled():
-        answer.cancel()
-    elif outcome.exception() is not None:
-        answer.set_exception(outcome.exception())
-    else:
-        answer.set_result(outcome.result())
