@@ -74,3 +74,55 @@ def test_core_hours_of_an_allocation_and_no_suggestion_when_the_request_fits():
             "peak_rss": 3 * 2**30}
     summary = usage_summary({"cores": 4, "memory": "4GiB", "gpus": 1}, used, charged=True)
     assert summary["core_hours"] == 2.0 and summary["gpu_hours"] == 0.5 and summary["suggestion"] is None
+
+
+def test_samples_from_two_threads_at_once_each_measure_against_the_one_before(monkeypatch):
+    """The sampler's thread and the launcher (its last sample) may sample at the same moment: every sample is
+    measured against the one before it, so a tree that keeps exactly one core busy reads one core in every
+    sample and in the summary, never a sample taken against a later one (0 cores) or a doubled count."""
+    import threading
+    import time
+    import types
+
+    from imjoy_hpc.plugins import usage
+
+    clock_lock, clock, read = threading.Lock(), [1000.0], threading.local()
+
+    def monotonic() -> float:  # a clock that moves 10 ms at every reading
+        with clock_lock:
+            clock[0] += 0.01
+            read.now = clock[0]
+            return clock[0]
+
+    def one_busy_core(procs, root):  # the CPU time the tree had used at this thread's last clock reading
+        time.sleep(0.001)  # reading a tree takes a while: the other thread's sample runs meanwhile
+        return read.now - 1000.0
+
+    monkeypatch.setattr(usage, "time", types.SimpleNamespace(monotonic=monotonic))
+    monkeypatch.setattr(usage, "_tree", lambda pid: ["one process"])
+    monkeypatch.setattr(usage, "_cpu_seconds", one_busy_core)
+    monkeypatch.setattr(usage, "_rss", lambda procs: 2**20)
+    monkeypatch.setattr(usage, "_gpus", lambda: None)
+    monkeypatch.setattr(usage, "FIRST_SAMPLE", 3600)
+    heard: list[dict] = []
+    sampler = usage.UsageSampler(12345, heard.append, interval=3600).start()  # its own thread waits meanwhile
+    sampler._last = (sampler.started, sampler.started - 1000.0)  # the tree's CPU time when the sampler started
+    taken: list[dict | None] = []
+    start = threading.Barrier(2)
+
+    def sample_often() -> None:
+        start.wait()
+        for _ in range(150):
+            taken.append(sampler.sample())
+
+    threads = [threading.Thread(target=sample_often) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    summary = sampler.stop()
+
+    assert len(taken) == len(heard) == 300 and all(sample is not None for sample in taken)
+    assert sorted({sample["cores"] for sample in heard}) == [1.0], sorted(sample["cores"] for sample in heard)
+    assert summary["peak_cores"] == 1.0 and summary["average_cores"] == 1.0, summary
+    assert summary["cpu_seconds"] == round(clock[0] - 1000.0 - 0.01, 1), (summary, clock)

@@ -68,7 +68,9 @@ def _gpus() -> Callable[[], dict] | None:
 
 
 class UsageSampler:
-    """Samples the process tree of `pid` until stopped; `emit(sample)` hears every sample."""
+    """Samples the process tree of `pid` until stopped; `emit(sample)` hears every sample. `sample()` may be called
+    from any thread (its own and the launcher's last one): one sample at a time, each measured against the one
+    before it and emitted in that order."""
 
     def __init__(self, pid: int, emit: Callable[[dict], Any], interval: float = INTERVAL) -> None:
         self.pid, self.emit, self.interval = pid, emit, interval
@@ -80,6 +82,7 @@ class UsageSampler:
         self.gpu_seconds = 0.0
         self._gpu = _gpus()
         self._last = (self.started, 0.0)
+        self._lock = threading.Lock()  # the figures above and _last: one sample (or the summary) at a time
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="imjoy-hpc-usage")
 
@@ -94,6 +97,10 @@ class UsageSampler:
             wait = self.interval
 
     def sample(self) -> dict | None:
+        with self._lock:
+            return self._sample()
+
+    def _sample(self) -> dict | None:
         procs = _tree(self.pid)
         if not procs:
             return None
@@ -118,16 +125,18 @@ class UsageSampler:
         what the kernel counted for the ended process (`os.wait4`'s rusage: its CPU time and peak memory)."""
         self._stop.set()
         self._thread.join(timeout=self.interval)
-        if rusage is not None:
-            self.cpu_seconds = max(self.cpu_seconds, rusage.ru_utime + rusage.ru_stime)
-            self.peak_rss = max(self.peak_rss, int(rusage.ru_maxrss) * 1024)  # Linux counts KiB
-        elapsed = max(time.monotonic() - self.started, 1e-6)
-        average = self.cpu_seconds / elapsed
-        summary = {"elapsed": round(elapsed, 1), "cpu_seconds": round(self.cpu_seconds, 1),
-                   "average_cores": round(average, 2), "peak_cores": round(max(self.peak_cores, average), 2),
-                   "peak_rss": self.peak_rss}
-        if self._gpu is not None:
-            summary.update(average_gpus=round(self.gpu_seconds / elapsed, 2), peak_gpus=round(self.peak_gpus, 2))
+        with self._lock:  # a sample still being taken (a join that timed out) ends first
+            if rusage is not None:
+                self.cpu_seconds = max(self.cpu_seconds, rusage.ru_utime + rusage.ru_stime)
+                self.peak_rss = max(self.peak_rss, int(rusage.ru_maxrss) * 1024)  # Linux counts KiB
+            elapsed = max(time.monotonic() - self.started, 1e-6)
+            average = self.cpu_seconds / elapsed
+            summary = {"elapsed": round(elapsed, 1), "cpu_seconds": round(self.cpu_seconds, 1),
+                       "average_cores": round(average, 2), "peak_cores": round(max(self.peak_cores, average), 2),
+                       "peak_rss": self.peak_rss}
+            if self._gpu is not None:
+                summary.update(average_gpus=round(self.gpu_seconds / elapsed, 2),
+                               peak_gpus=round(self.peak_gpus, 2))
         return summary
 
 
