@@ -22,24 +22,13 @@ from pathlib import Path
 import numpy as np
 
 from common import summary
+from stack_support import STACK, plane as stack_plane, write_stack  # tests/, put on sys.path by common
 
 PLANE = (2048, 2048)
-PLUGIN = """<config lang="json">{"name": "Bench Stack", "type": "native-python"}</config>
-<script lang="python">
-import numpy as np
-from imjoy import api
-from imjoy_hpc.plugins.remote_array import remote_array
-
-class Stack:
-    def open(self, path, shape):
-        return remote_array(np.memmap(path, dtype="uint16", mode="r", shape=tuple(shape)))
-
-api.export(Stack())
-</script>"""
 
 
 def plane(z: int) -> np.ndarray:
-    return ((np.arange(PLANE[0] * PLANE[1], dtype=np.uint32) * (z + 3)) % 65521).astype(np.uint16).reshape(PLANE)
+    return stack_plane(z, PLANE)
 
 
 async def main(runs: int, gb: float) -> None:
@@ -50,19 +39,13 @@ async def main(runs: int, gb: float) -> None:
     shape = (depth, *PLANE)
     with tempfile.TemporaryDirectory(prefix="bench-zarr-") as tmp:
         path = Path(tmp) / "stack.u16"
-        with open(path, "wb") as f:
-            f.truncate(depth * PLANE[0] * PLANE[1] * 2)
         zarr_planes = [depth // 2 + i for i in range(runs)]
         rpc_planes = [depth // 2 - 1 - i for i in range(runs)]
-        stack = np.memmap(path, dtype=np.uint16, mode="r+", shape=shape)
-        for z in zarr_planes + rpc_planes:
-            stack[z] = plane(z)
-        stack.flush()
-        del stack
+        write_stack(path, shape, zarr_planes + rpc_planes)
         gw = start_gateway(Path(tmp))
         client = await connect(gw)
         try:
-            arr = await (await client.load_plugin(PLUGIN)).open(str(path), list(shape))
+            arr = await (await client.load_plugin(STACK)).open(str(path), list(shape))
             url = arr["zarr_url"] + "0"
             level0 = await asyncio.to_thread(zarr.open_array, url, mode="r", zarr_format=2)
             await asyncio.to_thread(lambda: level0[0])  # warm: connections, zarr's codec pipeline

@@ -10,43 +10,23 @@ import numpy as np
 import psutil
 import pytest
 from gateway_support import connect, disconnect, start_gateway
+from stack_support import STACK, plane as stack_plane, write_stack
 
 pytestmark = pytest.mark.timeout(300)
 
 SHAPE = (1280, 1024, 2048)  # uint16: 5.0 GiB, 4 MiB per plane
 WRITTEN = (0, 700, 1279)
 
-STACK = """<config lang="json">{"name": "Big Stack", "type": "native-python"}</config>
-<script lang="python">
-import re
-
-import numpy as np
-from imjoy import api
-from imjoy_hpc.plugins.remote_array import remote_array
-
-class Stack:
-    def open(self, path, shape):
-        return remote_array(np.memmap(path, dtype="uint16", mode="r", shape=tuple(shape)))
-
-api.export(Stack())
-</script>"""
-
 
 def plane(z: int) -> np.ndarray:
-    return ((np.arange(SHAPE[1] * SHAPE[2], dtype=np.uint32) * (z + 1)) % 65521).astype(np.uint16).reshape(SHAPE[1:])
+    return stack_plane(z, SHAPE[1:])
 
 
 @pytest.fixture(scope="module")
 def stack_file(tmp_path_factory):
     """A sparse 5 GiB file; only the planes in WRITTEN hold data (the others read as zeros)."""
     path = tmp_path_factory.mktemp("stack") / "stack.u16"
-    with open(path, "wb") as f:
-        f.truncate(int(np.prod(SHAPE)) * 2)
-    m = np.memmap(path, dtype=np.uint16, mode="r+", shape=SHAPE)
-    for z in WRITTEN:
-        m[z] = plane(z)
-    m.flush()
-    del m
+    write_stack(path, SHAPE, list(WRITTEN))
     yield path
     path.unlink()
 
