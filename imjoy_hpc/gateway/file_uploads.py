@@ -22,7 +22,7 @@ from typing import Callable
 import tornado.escape
 import tornado.web
 
-from imjoy_hpc.gateway.auth import tokens_match
+from imjoy_hpc.gateway.auth import bearer
 from imjoy_hpc.gateway.bodies import answer_and_close, declared_size
 
 logger = logging.getLogger("imjoy_hpc.gateway")
@@ -40,9 +40,10 @@ def safe_name(name: str) -> str:
 class FileUploadHandler(tornado.web.RequestHandler):
     """`PUT /upload/<name>` (`Authorization: Bearer <token>`, a Content-Length): answers {"success", "path", "size"}."""
 
-    def initialize(self, host_allowed: Callable[[str], bool], token: str, directory: Path) -> None:
+    def initialize(self, host_allowed: Callable[[str], bool], accepts: Callable[[object], bool],
+                   directory: Path) -> None:
         self.host_allowed = host_allowed
-        self.token = token
+        self.accepts = accepts
         self.directory = directory
         self.expected = 0
         self.received = 0
@@ -53,8 +54,7 @@ class FileUploadHandler(tornado.web.RequestHandler):
     def prepare(self) -> None:
         if not self.host_allowed(self.request.host):
             return answer_and_close(self, 403, "Host not allowed")
-        header = self.request.headers.get("Authorization", "")
-        if not tokens_match(header[7:] if header.startswith("Bearer ") else None, self.token):
+        if not self.accepts(bearer(self.request.headers)):
             return answer_and_close(self, 401, "missing or wrong token (Authorization: Bearer <token>)")
         if self.request.method != "PUT":
             return answer_and_close(self, 405, "uploads are PUT /upload/<file name>")

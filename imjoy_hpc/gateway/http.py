@@ -9,7 +9,7 @@ from typing import Any, Callable
 import tornado.web
 
 from imjoy_hpc import __version__
-from imjoy_hpc.gateway.auth import tokens_match
+from imjoy_hpc.gateway.auth import bearer
 from imjoy_hpc.gateway.bodies import BodyLimit
 from imjoy_hpc.gateway.file_uploads import UPLOAD_PATH, FileUploadHandler
 
@@ -149,15 +149,14 @@ class StaticHandler(GuardedMixin, tornado.web.StaticFileHandler):
 class InfoHandler(GuardedMixin, tornado.web.RequestHandler):
     """GET /api/info with `Authorization: Bearer <token>`: version, plugin instances and jobs."""
 
-    def initialize(self, host_allowed: Callable[[str], bool], token: str, info: Callable[[], Any]) -> None:
+    def initialize(self, host_allowed: Callable[[str], bool], accepts: Callable[[object], bool],
+                   info: Callable[[], Any]) -> None:
         self.host_allowed = host_allowed
-        self.token = token
+        self.accepts = accepts
         self.info = info
 
     def get(self) -> None:
-        header = self.request.headers.get("Authorization", "")
-        given = header[len("Bearer "):] if header.startswith("Bearer ") else None
-        if not tokens_match(given, self.token):
+        if not self.accepts(bearer(self.request.headers)):
             self.set_status(401)
             self.write({"success": False, "detail": "missing or wrong token (Authorization: Bearer <token>)"})
             return
@@ -212,10 +211,11 @@ class EnginePluginHandler(GuardedMixin, tornado.web.RequestHandler):
             self.set_status(204)
 
 
-def handlers(socket_handler: type, *, host_allowed: Callable[[str], bool], token: str,
+def handlers(socket_handler: type, *, host_allowed: Callable[[str], bool], accepts: Callable[[object], bool],
              info: Callable[[], Any], origin_allowed: Callable[[str | None, dict], bool],
              upload_dir: Path | None = None) -> list:
-    """Routes of the front door (`upload_dir`: where the page's files go, PUT /upload/<name>)."""
+    """Routes of the front door (`accepts`: whether a credential is the token; `upload_dir`: where the page's
+    files go, PUT /upload/<name>)."""
 
     class GuardedSocket(socket_handler):  # type: ignore[misc, valid-type]
         def prepare(self):
@@ -231,6 +231,6 @@ def handlers(socket_handler: type, *, host_allowed: Callable[[str], bool], token
         (r"/imjoy/engine.js", EngineScriptHandler, guard),
         (r"/(default_base_frame\.html|imjoy-loader\.js)", FrameHandler, guard),
         (r"/static/(.*)", StaticHandler, {"path": str(STATIC_DIR), **guard}),
-        (r"/api/info", InfoHandler, {**guard, "token": token, "info": info}),
+        (r"/api/info", InfoHandler, {**guard, "accepts": accepts, "info": info}),
         (r"/imjoy/engine.imjoy.html", EnginePluginHandler, {**guard, "origin_allowed": origin_allowed}),
-    ] + ([(UPLOAD_PATH, FileUploadHandler, {**guard, "token": token, "directory": upload_dir})] if upload_dir else [])
+    ] + ([(UPLOAD_PATH, FileUploadHandler, {**guard, "accepts": accepts, "directory": upload_dir})] if upload_dir else [])

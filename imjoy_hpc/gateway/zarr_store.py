@@ -30,7 +30,7 @@ import numpy as np
 import tornado.web
 from tornado.iostream import StreamClosedError
 
-from imjoy_hpc.gateway.auth import tokens_match
+from imjoy_hpc.gateway.auth import bearer
 from imjoy_hpc.gateway.bodies import BodyLimit
 from imjoy_hpc.rpc.spool import SpooledArray
 
@@ -229,10 +229,10 @@ class ZarrArrays:
 class ZarrHandler(BodyLimit, tornado.web.RequestHandler):
     """GET/HEAD `/zarr/<capability or id>/<key>`: metadata documents and chunks of a served array."""
 
-    def initialize(self, host_allowed: Callable[[str], bool], token: str, arrays: ZarrArrays,
+    def initialize(self, host_allowed: Callable[[str], bool], accepts: Callable[[object], bool], arrays: ZarrArrays,
                    origins: tuple[str, ...]) -> None:
         self.host_allowed = host_allowed
-        self.token = token
+        self.accepts = accepts
         self.arrays = arrays
         self.origins = set(origins)
         self.served: ServedArray | None = None
@@ -262,7 +262,7 @@ class ZarrHandler(BodyLimit, tornado.web.RequestHandler):
         if self.request.method == "OPTIONS":
             return None  # a CORS preflight carries no credentials
         header = self.request.headers.get("Authorization", "")
-        token_given = tokens_match(header[7:] if header.startswith("Bearer ") else None, self.token)
+        token_given = self.accepts(bearer(self.request.headers))
         if header and not token_given:
             return self._refuse(401, "wrong token (Authorization: Bearer <token>)")
         self.served = self.arrays.find(self.path_args[0], token_given)
@@ -356,8 +356,8 @@ class ZarrHandler(BodyLimit, tornado.web.RequestHandler):
             part.spool.close()
 
 
-def handlers(*, host_allowed: Callable[[str], bool], token: str, arrays: ZarrArrays,
+def handlers(*, host_allowed: Callable[[str], bool], accepts: Callable[[object], bool], arrays: ZarrArrays,
              origins: tuple[str, ...] = ()) -> list:
     """The front door's zarr route."""
-    return [(ZARR_PATH, ZarrHandler, {"host_allowed": host_allowed, "token": token, "arrays": arrays,
+    return [(ZARR_PATH, ZarrHandler, {"host_allowed": host_allowed, "accepts": accepts, "arrays": arrays,
                                       "origins": tuple(origins)})]

@@ -12,6 +12,14 @@ import secrets
 
 SERVER, CLIENT = "imjoy-hpc gateway", "imjoy-hpc client"  # the roles: a proof of one is no proof of the other
 MAX_NONCE = 128
+TAB_PREFIX = "tab"
+
+
+def tab_key(token: str, process: str) -> str:
+    """The key a page keeps instead of the token (`tab.<process>.<mac>`): worth the token with this gateway
+    process only, so a program that later holds the port (and so the page's storage) learns nothing it can use."""
+    mac = hmac.new(token.encode(), f"imjoy-hpc tab\n{process}".encode(), hashlib.sha256).hexdigest()
+    return f"{TAB_PREFIX}.{process}.{mac}"
 
 
 def nonce() -> str:

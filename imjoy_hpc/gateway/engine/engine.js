@@ -49,6 +49,7 @@
   // ------------------------------------------------------------------ the gateway proves it knows the token
   const SERVER_ROLE = "imjoy-hpc gateway";
   const CLIENT_ROLE = "imjoy-hpc client";
+  const TAB_PREFIX = "tab";
 
   function hex(buffer) {
     return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -61,24 +62,44 @@
     return hex(await crypto.subtle.sign("HMAC", key, enc.encode(text)));
   }
 
-  /** Registration credentials for the gateway at `base`, once it has proved that it knows `token` (GET
-   * /api/challenge): `{token_proof, client_nonce, server_nonce}`, never the token itself. A server that cannot
-   * prove it (a program holding the port of a gateway that stopped) gets nothing: an error saying so. */
-  async function proveGateway(base, token) {
+  /** The key a page keeps instead of the token (rpc/proof.py `tab_key`): it is worth the token with this one
+   * gateway process only, so whoever holds the port after the gateway stopped finds nothing usable in the tab. */
+  async function tabKey(token, process) {
+    return `${TAB_PREFIX}.${process}.${await hmacHex(token, `imjoy-hpc tab\n${process}`)}`;
+  }
+
+  /** Once the gateway at `base` has proved that it knows `secret` (the token, or a tab key of this gateway
+   * process; GET /api/challenge): `{credentials: {token_proof, client_nonce, server_nonce}, tabKey}`, never the
+   * secret itself. A server that cannot prove it (a program holding the port of a gateway that stopped) gets
+   * nothing: an error saying so. */
+  async function proveGateway(base, secret) {
     const clientNonce = newSessionId();
     const response = await fetch(`${base}/api/challenge?client_nonce=${clientNonce}`, { cache: "no-store" });
     let answer = null;
     try { answer = await response.json(); } catch (e) { /* not the gateway's answer */ }
     const serverNonce = answer && typeof answer.server_nonce === "string" ? answer.server_nonce : "";
-    const expected = serverNonce ? await hmacHex(token, `${SERVER_ROLE}\n${clientNonce}\n${serverNonce}`) : null;
-    if (!answer || !expected || answer.proof !== expected) {
+    const isTabKey = String(secret).startsWith(`${TAB_PREFIX}.`);
+    const process = answer && typeof answer.process === "string" ? answer.process : "";
+    if (isTabKey && serverNonce && process && !String(secret).startsWith(`${TAB_PREFIX}.${process}.`)) {
+      const error = new Error(`${base}: this tab was opened for an earlier run of the gateway and keeps no ` +
+        "token; open the URL that `imjoy-hpc serve` (or `imjoy-hpc connect`) printed (…/#token=…) again");
+      error.notGateway = true;
+      error.staleKey = true;
+      throw error;
+    }
+    const given = answer && (isTabKey ? answer.tab_proof : answer.proof);
+    const expected = serverNonce ? await hmacHex(secret, `${SERVER_ROLE}\n${clientNonce}\n${serverNonce}`) : null;
+    if (!answer || !expected || given !== expected) {
       const error = new Error(`${base} is not your imjoy-hpc gateway: it did not prove that it knows the token ` +
         "(another program may hold the port of a gateway that stopped); the token was not sent");
       error.notGateway = true;
       throw error;
     }
-    return { token_proof: await hmacHex(token, `${CLIENT_ROLE}\n${clientNonce}\n${serverNonce}`),
-             client_nonce: clientNonce, server_nonce: serverNonce };
+    return {
+      credentials: { token_proof: await hmacHex(secret, `${CLIENT_ROLE}\n${clientNonce}\n${serverNonce}`),
+                     client_nonce: clientNonce, server_nonce: serverNonce },
+      tabKey: isTabKey ? secret : await tabKey(secret, process),
+    };
   }
 
   function firstLine(error) {
@@ -90,7 +111,8 @@
    * The engine object ImJoy core registers (`api.register(engine)` from a plugin, or `imjoy.em.register(engine)`
    * from a host page). `api` is the ImJoy API of the engine's plugin (prompt, getConfig, setConfig,
    * showMessage); `options.gatewayUrl` skips the prompt; `options.clientApi` is exported to the gateway (e.g.
-   * onPluginStatus for a jobs panel); `options.onConnected(server)` sees the gateway API.
+   * onPluginStatus for a jobs panel); `options.onConnected(server)` sees the gateway API; `options.onTabKey(key)`
+   * gets the key a page on the gateway's origin keeps for reloads instead of the token.
    */
   function createEngine(api, options) {
     options = options || {};
@@ -99,6 +121,8 @@
     let connecting = null;
     let lostAt = null;
     const sessionId = options.sessionId || newSessionId();
+    const arrays = root.imjoyHpcFetchArrays;  // large arrays over HTTP, when the page has it
+    const arrayKey = arrays ? arrays.newKey() : null;
     const started = new Map(); // instance id -> {name, iface, handle}: to list and to re-attach them
     const lostWaiters = [];
 
@@ -205,17 +229,20 @@
           continue;
         }
         try {
-          const credentials = await proveGateway(target.base, target.token);
+          const { credentials, tabKey: key } = await proveGateway(target.base, target.token);
           const connectToServer = await loadClient(target.base);
           // no `token`: the client would send it again to whatever answers on this port after a drop
           const connection = await connectToServer(Object.assign({
             server_url: target.base, name: "imjoy-hpc engine", session_id: sessionId,
-          }, credentials));
+          }, arrays ? { [arrays.KEY_FIELD]: arrayKey } : {}, credentials));
+          // large arrays come as URLs: fetched before ImJoy sees the message (fetch-arrays.js)
+          if (arrays) arrays.install(connection._rpc && connection._rpc._connection, target.base, arrayKey);
           watch(connection, target);
           if (options.clientApi) await connection.export(Object.assign({ _rintf: true }, options.clientApi));
           server = connection;
           base = target.base;
           if (!options.gatewayUrl && api.setConfig) await api.setConfig(CONFIG_KEY, text);
+          if (options.onTabKey) options.onTabKey(key);
           if (options.onConnected) options.onConnected(server);
           return;
         } catch (e) {

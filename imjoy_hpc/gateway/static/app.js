@@ -16,7 +16,9 @@
   const LOG_LIMIT = 500;
   const JSON_LIMIT = 100000;
   const MAX_CANVAS_SIDE = 16384;
-  const TOKEN_KEY = "imjoy-hpc-token";
+  // What this tab keeps for reloads: the key derived from the token for this gateway process (rpc/proof.py
+  // tab_key), never the token itself: a program holding the port after the gateway stopped finds nothing usable.
+  const TAB_KEY = "imjoy-hpc-tab-key";
   const SESSION_KEY = "imjoy-hpc-session";
 
   const $ = (id) => document.getElementById(id);
@@ -158,6 +160,10 @@
 
   // ---------------------------------------------------------------- connecting
 
+  function gatewayBase() {
+    return state.serverUrl.replace(/\/+$/, "");
+  }
+
   function tokenFromFragment() {
     const params = new URLSearchParams(window.location.hash.replace(/^#/, ""));
     return params.get("token") || "";
@@ -180,7 +186,7 @@
     setStatus("connecting", "connecting to " + state.serverUrl + " ...");
     try {
       // the gateway proves it knows the token first; the client gets a proof over its ticket, never the token
-      const credentials = await window.imjoyHpcEngine.proveGateway(state.serverUrl.replace(/\/+$/, ""), token);
+      const { credentials, tabKey } = await window.imjoyHpcEngine.proveGateway(gatewayBase(), token);
       const api = await withTimeout(
         window.imjoyRPCSocketIO.connectToServer(Object.assign({
           server_url: state.serverUrl,
@@ -192,7 +198,7 @@
       );
       await api.export(pageApi);
       state.api = api;
-      sessionStorage.setItem(TOKEN_KEY, token);
+      sessionStorage.setItem(TAB_KEY, tabKey);
       watchConnection(api);
       setStatus("connected", "connected to " + state.serverUrl);
       addLog("status", "connected to " + state.serverUrl);
@@ -586,9 +592,12 @@
       event.preventDefault();
       const token = $("token").value.trim();
       if (state.attempted && token) {
-        // A fresh page gives a fresh RPC client; the failed attempt's connection goes away with it.
-        sessionStorage.setItem(TOKEN_KEY, token);
-        window.location.reload();
+        // A fresh page gives a fresh RPC client; the failed attempt's connection goes away with it. The page
+        // keeps the tab key for the reload, and only once the gateway has proved that it knows the token.
+        window.imjoyHpcEngine.proveGateway(gatewayBase(), token).then(({ tabKey }) => {
+          sessionStorage.setItem(TAB_KEY, tabKey);
+          window.location.reload();
+        }, (err) => showError(describe(err)));
         return;
       }
       connect(token);
@@ -612,14 +621,13 @@
       call($("fn").value.trim(), args).catch(() => {});
     });
 
-    // The token comes from the address (#token=...), kept for reloads of this tab only, and is then removed
-    // from the address bar so it does not end up in bookmarks or screenshots.
+    // The token comes from the address (#token=...), held in memory only, and is then removed from the address
+    // bar so it does not end up in bookmarks or screenshots; a reload uses the tab key kept after connecting.
     let token = tokenFromFragment();
     if (token) {
-      sessionStorage.setItem(TOKEN_KEY, token);
       history.replaceState(null, "", window.location.pathname + window.location.search);
     } else {
-      token = sessionStorage.getItem(TOKEN_KEY) || "";
+      token = sessionStorage.getItem(TAB_KEY) || "";
     }
     $("token").value = token;
     if (token) connect(token);

@@ -6,7 +6,9 @@
 (function () {
   "use strict";
 
-  const TOKEN_KEY = "imjoy-hpc-token";
+  // What this tab keeps for reloads: never the token, only the key derived from it for this gateway process
+  // (rpc/proof.py tab_key), worthless to a program that holds the port after the gateway stopped.
+  const TAB_KEY = "imjoy-hpc-tab-key";
   const SESSION_KEY = "imjoy-hpc-workspace-session";
   const VIEWER = "imjoy-hpc/image-viewer";
   const $ = (id) => document.getElementById(id);
@@ -372,6 +374,7 @@
           else setStatus("connected", "connected (re-attached)");
         },
         onConnected: (server) => { state.server = server; },
+        onTabKey: (key) => sessionStorage.setItem(TAB_KEY, key),
         onStartFailed: (config, reason) => {
           sayError(`${config.name} failed to start`, reason);
           for (const fn of state.startFailed) fn(config, reason);
@@ -689,7 +692,7 @@
                      (text) => textDialog(text, false, null, true));
     dataIn.install({
       createWindow: (config) => state.imjoy.pm.createWindow(null, config),
-      token: () => sessionStorage.getItem(TOKEN_KEY),
+      token: () => sessionStorage.getItem(TAB_KEY),
       say, sayError, progress: (f) => imjoyApi().showProgress(null, f >= 1 ? 0 : f),
     });
     workspaceLayout.install({
@@ -718,16 +721,16 @@
     return id;
   }
 
-  /** The token from the address (then gone from it; ImJoy's `#/app?...` parameters stay) or this tab's. */
+  /** The token from the address (then gone from it; ImJoy's `#/app?...` parameters stay; held in memory only) or
+   * this tab's key from an earlier load. */
   function tokenFromAddress() {
     const parsed = urlParams.parse(location.hash);
     state.route = parsed;
     if (parsed.token) {
-      sessionStorage.setItem(TOKEN_KEY, parsed.token);
       history.replaceState(null, "", location.pathname + location.search + urlParams.hashWithout(parsed));
       return parsed.token;
     }
-    return sessionStorage.getItem(TOKEN_KEY);
+    return sessionStorage.getItem(TAB_KEY);
   }
 
   /** ImJoy's URL parameters (#/app?plugin=...&start=...). */
