@@ -236,3 +236,47 @@ def test_a_start_goes_to_the_worker_with_room_counting_starts_placed_there():
     assert pool.free_worker() is None          # every slot taken: the start waits unrestricted (e.g. for a job)
     pool.tasks["c"].released = True
     assert pool.free_worker() == "w2"
+
+
+def test_a_slow_prediction_never_holds_up_the_scheduler_poll():
+    """The predicted start of a pending job takes scheduler commands (sbatch --test-only per sooner request): the
+    poll goes on without waiting for them, one round of predictions at a time, and their results are reported."""
+    from types import SimpleNamespace
+
+    from imjoy_hpc.cluster.pool import Pool
+    from imjoy_hpc.backends.base import JobState
+
+    async def body():
+        asked, answer = [], asyncio.Event()
+
+        async def query(ids):
+            return {jid: JobState(jid, "PENDING") for jid in ids}
+
+        class SlowPredictor:
+            known: dict = {}
+
+            def forget(self, keep):
+                pass
+
+            async def refresh(self, jid, state):
+                asked.append(jid)
+                await answer.wait()
+
+        backend = SimpleNamespace(submit_failures={}, job_names=lambda: ["job-1"], job_id=lambda name: "101",
+                                  query=query, has_jobs=True)
+        profile = SimpleNamespace(walltime_warning=60, warm=0, processes=1, idle_timeout=3600, name="p")
+        pool = Pool(manager=SimpleNamespace(on_status=None), profile=profile, backend=backend)
+        pool.predictor = SlowPredictor()
+        reported = []
+        pool.report = lambda: reported.append(True)
+        await asyncio.wait_for(pool.poll_once(), 2)  # not held up by the prediction that never answers
+        await asyncio.wait_for(pool.poll_once(), 2)
+        await asyncio.sleep(0.05)
+        assert asked == ["101"], asked  # the second poll left the first round to finish
+        reported.clear()
+        answer.set()
+        await asyncio.sleep(0.05)
+        assert reported, "the round's predictions were not reported when it ended"
+        pool.closed = True
+
+    run(body())

@@ -140,6 +140,7 @@ class Pool:
         self.poke = asyncio.Event()
         self.poller: asyncio.Task | None = None
         self._bg: set[asyncio.Task] = set()
+        self._predicting: asyncio.Task | None = None
         self.closed = False
         self.predictor = Predictor(backend, profile)
 
@@ -322,19 +323,28 @@ class Pool:
                 if gone and name not in self.lost and not self.closed:
                     # A job ended without us: its workers' departure may never come (it never started).
                     self.lost[name] = asyncio.ensure_future(self.job_lost(name))
-            await self.predict({jid: st for jid, st in states.items() if st.state == "PENDING"})
+            self.start_predicting({jid: st for jid, st in states.items() if st.state == "PENDING"})
             self.warn_walltime()
             self.report()
         await self.reap_idle()
 
+    def start_predicting(self, pending: dict[str, JobState]) -> None:
+        """Ask for the pending jobs' predicted starts in the background: the scheduler's answers (one or more
+        commands per job) never hold up the poll; a round still running is left to finish."""
+        self.predictor.forget(set(pending))
+        if pending and (self._predicting is None or self._predicting.done()):
+            self._predicting = asyncio.ensure_future(self.predict(pending))
+            self._bg.add(self._predicting)
+            self._predicting.add_done_callback(self._bg.discard)
+
     async def predict(self, pending: dict[str, JobState]) -> None:
         """The scheduler's predicted start of each pending job (and sooner requests), refreshed now and then."""
-        self.predictor.forget(set(pending))
         for jid, st in pending.items():
             try:
                 await self.predictor.refresh(jid, st)
             except Exception:  # noqa: BLE001 - a prediction is a nicety: never stop polling for it
                 logger.debug("predicting the start of job %s failed", jid, exc_info=True)
+        self.report()  # the new predictions reach the clients now, not at the next poll
 
     def warn_walltime(self) -> None:
         lead = self.profile.walltime_warning
