@@ -19,7 +19,8 @@ import tornado.web
 from tornado.iostream import IOStream, StreamClosedError
 
 __all__ = ["BodyLimit", "NotFoundHandler", "answer_and_close"]
-DRAIN_SECONDS, DRAIN_BYTES = 1.0, 1 << 20  # what a refused request may still send before its connection closes
+LINGER_SECONDS, LINGER_POLL_SECONDS = 5.0, 0.25  # how long a refused request's connection waits for its client
+_WAITING_FOR_CLIENT = (4, 5)  # Linux TCP states FIN_WAIT1, FIN_WAIT2: our side is shut, the client's is open
 
 
 def answer_and_close(handler: tornado.web.RequestHandler, status: int, detail: str) -> None:
@@ -30,24 +31,35 @@ def answer_and_close(handler: tornado.web.RequestHandler, status: int, detail: s
     data = json.dumps({"success": False, "detail": detail}).encode()
     head = (f"HTTP/1.1 {status} {responses.get(status, 'Error')}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(data)}\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n").encode()
-    asyncio.ensure_future(_answer_then_drain(stream, head + data))
+    asyncio.ensure_future(_answer_then_linger(stream, head + data))
 
 
-async def _answer_then_drain(stream: IOStream, answer: bytes) -> None:
-    """Write the answer, end our side, and drop what the client still sends for a moment (DRAIN_BYTES, DRAIN_SECONDS
-    at most) so that closing does not reset the connection before the client has read the answer."""
+async def _answer_then_linger(stream: IOStream, answer: bytes) -> None:
+    """Write the answer, end our side, and keep the connection open, reading nothing, until the client has closed
+    or reset it or LINGER_SECONDS have passed. Closing while the client still sends would reset the connection,
+    and a reset can destroy the answer before the client has read it; reading on would take the body. What the
+    client still sends waits unread in the kernel's receive buffer (the socket's size at most) and its writes
+    stall."""
     try:
         await stream.write(answer)
         stream.socket.shutdown(socket.SHUT_WR)
-        end, left = time.monotonic() + DRAIN_SECONDS, DRAIN_BYTES
-        while left > 0 and time.monotonic() < end:
-            got = await asyncio.wait_for(stream.read_bytes(min(left, 65536), partial=True),
-                                         max(0.01, end - time.monotonic()))
-            left -= len(got)
-    except (StreamClosedError, OSError, asyncio.TimeoutError):
+        end = time.monotonic() + LINGER_SECONDS
+        while time.monotonic() < end and not _client_gone(stream.socket):
+            await asyncio.sleep(LINGER_POLL_SECONDS)
+    except (StreamClosedError, OSError):
         pass
     finally:
         stream.close()
+
+
+def _client_gone(sock: socket.socket) -> bool:
+    """Whether the client closed or reset its side of a connection we have shut down for writing (TCP only: a
+    Unix socket's client is waited for LINGER_SECONDS)."""
+    try:
+        state = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0]
+    except (OSError, AttributeError):
+        return False
+    return state not in _WAITING_FOR_CLIENT
 
 
 def declared_size(handler: tornado.web.RequestHandler) -> int | None:
