@@ -1,9 +1,35 @@
-"""Small file helpers: atomic writes (private by default) and the tail of a log file."""
+"""Small file helpers: private directories and atomic writes (private by default), the tail of a log file."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
+
+
+def private_dir(path: Path | str) -> Path:
+    """`path` as a directory, every directory made on the way (missing parents too) 0700: only its owner can list
+    or enter it. Directories already there are left as they are."""
+    path = Path(path)
+    missing = []
+    step = path
+    while not step.is_dir() and step.parent != step:
+        missing.append(step)
+        step = step.parent
+    for step in reversed(missing):
+        try:
+            os.mkdir(step, 0o700)
+        except FileExistsError:  # made meanwhile (another plugin starting): checked below
+            continue
+        os.chmod(step, 0o700)  # whatever the umask
+    if not path.is_dir():
+        raise NotADirectoryError(f"{path} is not a directory")
+    return path
+
+
+def open_private(path: Path | str, mode: str = "ab", **kwargs) -> Any:
+    """`path` opened for appending (created 0600 when it is not there: only its owner can read it)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), mode, **kwargs)
 
 
 def write_atomic(path: Path, text: str, mode: int = 0o600) -> None:

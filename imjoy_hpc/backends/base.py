@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import dask.config
 from dask.utils import parse_bytes
 
+from imjoy_hpc.files import private_dir
+
 if TYPE_CHECKING:
     from imjoy_hpc.batch.jobscript import JobScript
     from imjoy_hpc.cluster.profiles import Profile
@@ -412,7 +414,7 @@ class JobQueueBackend(Backend):
         return header.job_header.splitlines() + [f"{cls.directive_prefix} {d}" for d in ours]
 
     async def start(self) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.log_dir)
         self.make_security()
         cls = self.cluster_class()
         self.cluster = cls(**self.cluster_kwargs())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from imjoy_hpc.backends.base import SLOT_RESOURCE, Backend
+from imjoy_hpc.files import private_dir
 
 
 class LocalBackend(Backend):
@@ -17,7 +18,7 @@ class LocalBackend(Backend):
         from distributed import LocalCluster
 
         p = self.profile
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.log_dir / "dask-worker-space")  # Dask's own files in there keep Dask's modes
         security = self.make_security()
         self.cluster = LocalCluster(
             security=security,

@@ -10,15 +10,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from imjoy_hpc.files import write_atomic
+from imjoy_hpc.files import private_dir, write_atomic
 
 
 def make_security(directory: Path) -> Any:
     """A distributed.Security backed by a fresh self-signed key/cert written 0600 into `directory` (0700)."""
     from distributed.security import Security
 
-    directory.mkdir(parents=True, exist_ok=True)
-    os.chmod(directory, 0o700)
+    private_dir(directory)
+    os.chmod(directory, 0o700)  # also when it was there already
     temp = Security.temporary()
     paths = {}
     for name, text in (("ca.pem", temp.tls_ca_file), ("cert.pem", temp.tls_client_cert),

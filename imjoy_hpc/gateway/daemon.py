@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from imjoy_hpc.files import tail
+from imjoy_hpc.files import open_private, tail
 from imjoy_hpc.pidfiles import pid_alive, read_record, write_record
 
 STATE_FILE = "gateway.json"
@@ -51,7 +51,7 @@ def start_detached(state_dir: Path, argv: list[str], env: dict, timeout: float =
                    stdin_text: str | None = None) -> dict:
     """Start `imjoy-hpc serve` in its own session (it survives the SSH session) and wait until it is ready.
     `stdin_text` (a pinned token) reaches it on its standard input, never in its arguments or environment."""
-    log = os.fdopen(os.open(state_dir / LOG_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
+    log = open_private(state_dir / LOG_FILE)
     proc = subprocess.Popen([sys.executable, "-m", "imjoy_hpc", "serve", *argv],
                             stdin=subprocess.PIPE if stdin_text is not None else subprocess.DEVNULL,
                             stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True, close_fds=True)

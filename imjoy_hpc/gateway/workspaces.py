@@ -16,7 +16,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from imjoy_hpc.files import write_atomic
+from imjoy_hpc.files import private_dir, write_atomic
 from imjoy_hpc.rpc.errors import UserFacingError
 
 DEFAULT = "default"
@@ -108,7 +108,7 @@ class WorkspaceStore:
             path = self._path(name)
             if not path.exists() and len(list(self.directory.glob("*.json"))) >= MAX_WORKSPACES:
                 raise WorkspaceError(f"there are {MAX_WORKSPACES} workspaces already; delete one first")
-            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_dir(self.directory)
             write_atomic(path, text)
         return {"name": name, "plugins": len(stored["plugins"]), "updated": stored["updated"]}
 

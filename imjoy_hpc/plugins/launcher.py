@@ -15,7 +15,7 @@ from typing import Any
 
 from imjoy_hpc.batch.allocation import job_id
 from imjoy_hpc.cluster.tasks import TaskLink, current_link
-from imjoy_hpc.files import tail
+from imjoy_hpc.files import open_private, private_dir, tail
 from imjoy_hpc.plugins.processes import stop_group
 from imjoy_hpc.plugins.usage import INTERVAL as USAGE_INTERVAL, UsageSampler
 from imjoy_hpc.plugins.unpinned import VARIABLE as PINNED, pinned_names
@@ -87,12 +87,12 @@ def launch_plugin(payload: dict[str, Any]) -> dict[str, Any]:
     start `imjoy_hpc.plugins.host` with the bootstrap on stdin (the one-time secret never appears on a command
     line), and wait until it exits."""
     log_file = Path(payload["log_file"])
-    log_file.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(log_file.parent)
     link = current_link()
     stop = threading.Event()  # set when the gateway abandons the start, or when the plugin process exits
     token = _watcher.watch(link, stop)
     try:
-        with open(log_file, "ab", buffering=0) as log:
+        with open_private(log_file, "ab", buffering=0) as log:
             return _launch(payload, log, log_file, link, stop)
     finally:
         _watcher.forget(token)
@@ -150,7 +150,7 @@ def _launch(payload: dict, log: Any, log_file: Path, link: TaskLink, stop: threa
         # a plugin given as source text works in a directory of its own (as ImJoy's workspace directory), not
         # wherever the gateway or its worker was started
         work_dir = payload["plugin_home"]
-        Path(work_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(work_dir)
     env.update({"PYTHONUNBUFFERED": "1", "IMJOY_HPC_INSTANCE": payload["instance_id"]})
     if payload.get("scheduler_address"):
         env["DASK_SCHEDULER_ADDRESS"] = payload["scheduler_address"]
