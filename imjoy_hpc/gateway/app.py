@@ -33,6 +33,7 @@ from imjoy_hpc.gateway.door import Registration, RegistrationRefused, Session
 from imjoy_hpc.gateway.link import LinkDoor
 from imjoy_hpc.gateway.sockets import SocketDoor
 from imjoy_hpc.gateway.uploads import UPLOAD_PATH, ArrayUploadHandler, Uploads
+from imjoy_hpc.gateway import client_uploads
 from imjoy_hpc.gateway import zarr_store
 from imjoy_hpc.plugins.catalog import Catalog
 from imjoy_hpc.rpc.proof import CLIENT, SERVER, Tickets, proof, proof_matches
@@ -126,6 +127,7 @@ class Gateway:
                              max_pending=server.max_pending_connections,
                              registrations_per_second=server.registrations_per_second,
                              credentials=self._secret_wrong, register_timeout=server.plugin_register_timeout)
+        self.front.uploads = self.door.uploads  # clients' large arrays are spooled as plugins' are (PUT /array/)
         self._servers: list[tornado.httpserver.HTTPServer] = []
         self.door_port: int | None = None
 
@@ -279,6 +281,8 @@ class Gateway:
                           origin_allowed=self.origin_allowed, upload_dir=self.state_dir / "uploads")
             + [(CHALLENGE_PATH, ChallengeHandler, {"host_allowed": self.host_allowed, "challenge": self.challenge,
                                                    "origin_allowed": self.origin_allowed})]
+            + client_uploads.handlers(uploads=self.door.uploads, host_allowed=self.host_allowed,
+                                      origin_allowed=self.origin_allowed)
             + zarr_store.handlers(host_allowed=self.host_allowed, accepts=self.keys.accepts, arrays=self.zarr,
                                   origins=self.settings.server.zarr_origins),
             websocket_max_message_size=self.max_bytes, default_handler_class=NotFoundHandler,

@@ -23,14 +23,16 @@ LINGER_SECONDS, LINGER_POLL_SECONDS = 5.0, 0.25  # how long a refused request's 
 _WAITING_FOR_CLIENT = (4, 5)  # Linux TCP states FIN_WAIT1, FIN_WAIT2: our side is shut, the client's is open
 
 
-def answer_and_close(handler: tornado.web.RequestHandler, status: int, detail: str) -> None:
-    """Answer `{success: false, detail}` on the bare connection and close it, without reading what its client is
-    still sending (only from `prepare()` of a `stream_request_body` handler)."""
+def answer_and_close(handler: tornado.web.RequestHandler, status: int, detail: str,
+                     headers: dict[str, str] | None = None) -> None:
+    """Answer `{success: false, detail}` on the bare connection (with `headers`, e.g. CORS ones) and close it,
+    without reading what its client is still sending (only from `prepare()` of a `stream_request_body` handler)."""
     stream = handler.request.connection.detach()  # type: ignore[attr-defined]
     handler._finished = True  # tornado's side of this request ends here
     data = json.dumps({"success": False, "detail": detail}).encode()
     head = (f"HTTP/1.1 {status} {responses.get(status, 'Error')}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(data)}\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n").encode()
+            f"Content-Length: {len(data)}\r\nConnection: close\r\nCache-Control: no-store\r\n"
+            + "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items()) + "\r\n").encode()
     asyncio.ensure_future(_answer_then_linger(stream, head + data))
 
 

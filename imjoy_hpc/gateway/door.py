@@ -15,6 +15,7 @@ from typing import Any, Awaitable, Callable, Protocol
 from imjoy_hpc.gateway.causes import CauseLog
 from imjoy_hpc.gateway.limits import OWN
 from imjoy_hpc.gateway.receivers import receiver_chunk_bytes
+from imjoy_hpc.gateway.uploads import KEY_FIELD as UPLOAD_KEY_FIELD
 from imjoy_hpc.gateway.uploads import UPLOAD_PATH, Uploads
 from imjoy_hpc.rpc import ProtocolError, RPCPeer
 
@@ -154,7 +155,7 @@ class Door:
         # on it: a neighbour without the token or a plugin's secret uses neither the budget nor a slot.
         self.credentials = credentials or (lambda config: None)
         self.register_timeout = register_timeout
-        self.uploads = uploads                 # plugin door: large arrays arrive as HTTP uploads into spool files
+        self.uploads = uploads                 # large arrays arrive as HTTP uploads into spool files
         self.grace = grace                     # seconds a dropped client session waits for its client
         self.suspended: dict[str, Session] = {}  # by session_id
         self.closing = False
@@ -252,8 +253,8 @@ class Door:
         if old is not None:
             await self._take_over(old, session)
         reply = {"success": True, "plugin_id": f"plugin-{sid}", "session_id": session_id}
-        if self.uploads is not None and registration.kind == "plugin":
-            session.uploads = self.uploads.open_box()
+        if self.uploads is not None:  # arrays larger than one chunk come as HTTP uploads into spool files
+            session.uploads = self.uploads.open_box(config.get(UPLOAD_KEY_FIELD))
             reply.update(upload_key=session.uploads.key, upload_path=UPLOAD_PATH)
         return reply
 

@@ -16,6 +16,7 @@ from imjoy_hpc.gateway.file_uploads import UPLOAD_PATH, FileUploadHandler
 STATIC_DIR = Path(__file__).with_name("static")
 ENGINE_DIR = Path(__file__).with_name("engine")
 ENGINE_MARKER = "/*IMJOY_HPC_ENGINE_JS*/"
+ENGINE_SCRIPTS = ("upload-arrays.js", "engine.js")
 CORE_DIR = STATIC_DIR / "vendor" / "imjoy-core"
 SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
@@ -111,7 +112,7 @@ class EngineScriptHandler(GuardedMixin, tornado.web.RequestHandler):
 
     def get(self) -> None:
         self.set_header("Content-Type", "application/javascript; charset=utf-8")
-        self.write((ENGINE_DIR / "engine.js").read_bytes())
+        self.write(engine_script())
 
 
 @tornado.web.stream_request_body
@@ -164,10 +165,15 @@ class InfoHandler(GuardedMixin, tornado.web.RequestHandler):
         self.write(json.dumps({"success": True, "version": __version__, **self.info()}, default=str))
 
 
+def engine_script() -> str:
+    """The engine's JS: how it sends large arrays (upload-arrays.js), then the engine itself (engine.js)."""
+    return "\n".join((ENGINE_DIR / name).read_text().strip() for name in ENGINE_SCRIPTS) + "\n"
+
+
 def engine_plugin_source() -> str:
     """The engine plugin file: its template with the engine's JS (shared with the workspace page) inlined."""
     template = (ENGINE_DIR / "engine.imjoy.html").read_text()
-    return template.replace(ENGINE_MARKER, (ENGINE_DIR / "engine.js").read_text().strip())
+    return template.replace(ENGINE_MARKER, engine_script().strip())
 
 
 @tornado.web.stream_request_body

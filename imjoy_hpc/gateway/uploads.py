@@ -1,4 +1,5 @@
-"""Large arrays from plugin processes: streamed to the plugin door over HTTP into private spool files.
+"""Large arrays from plugin processes (and, through gateway/client_uploads.py, from front-door clients): streamed
+over HTTP into private spool files.
 
 A plugin process (ours, plugins/host.py) sends an array larger than one chunk as the raw body of
 `PUT /array/<stream id>` with its session's upload key, then the RPC message that refers to it
@@ -15,6 +16,7 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import re
 import secrets
 import shutil
 import tempfile
@@ -32,6 +34,9 @@ UPLOAD_PATH = "/array/"
 MAX_WAITING = 64            # arrays uploaded by one session and not yet claimed by a message
 FREE_SPACE_MARGIN = 256 * 2**20  # kept free on a spool's file system (less on a small one: 5 % of its size)
 UPLOAD_RECV_BYTES = 1 << 20  # the buffer an upload is read into, one piece at a time
+KEY_FIELD = "upload_arrays_key"  # a client's own upload key in its registration (pages cannot read the reply)
+_KEY = re.compile(r"[A-Za-z0-9_-]{32,128}")
+_RANGE = re.compile(r"bytes (\d{1,19})-(\d{1,19})/(\d{1,19})")
 
 
 class UploadBox:
@@ -40,6 +45,8 @@ class UploadBox:
     def __init__(self, key: str) -> None:
         self.key = key
         self.streams: dict[str, Spool] = {}
+        self.partial: dict[str, tuple[Spool, int]] = {}  # arrays sent in parts, not all there yet: (spool, total)
+        self.receiving: set[IOStream] = set()  # uploads under way: cut when the session ends
         self.closed = False
 
     def add(self, stream_id: str, spool: Spool) -> None:
@@ -47,6 +54,27 @@ class UploadBox:
             spool.close()
             raise ValueError("too many arrays waiting for their message, or a repeated stream id")
         self.streams[stream_id] = spool
+
+    def begin(self, stream_id: str, spool: Spool, total: int) -> None:
+        """The first part of an array sent in parts (`Content-Range`)."""
+        if self.closed or len(self.streams) + len(self.partial) >= MAX_WAITING or stream_id in self.streams \
+                or stream_id in self.partial:
+            spool.close()
+            raise ValueError("too many arrays waiting for their message, or a repeated stream id")
+        self.partial[stream_id] = (spool, total)
+
+    def resume(self, stream_id: str, start: int, total: int) -> Spool:
+        """The spool a later part of an array continues."""
+        spool, expected_total = self.partial.get(stream_id, (None, 0))
+        if spool is None or spool.size != start or total != expected_total:
+            raise ValueError(f"this part (from byte {start} of {total}) does not continue an array under way "
+                             "(parts go in order, each starting where the last ended)")
+        return spool
+
+    def drop_partial(self, stream_id: str) -> None:
+        spool, _ = self.partial.pop(stream_id, (None, 0))
+        if spool is not None:
+            spool.close()
 
     def take(self, stream_id: object) -> Spool:
         """The uploaded bytes of `stream_id` (claimed once)."""
@@ -56,10 +84,15 @@ class UploadBox:
         return spool
 
     def close(self) -> None:
+        """The session ended: its arrays go, and uploads still under way are cut (their spools go with them)."""
         self.closed = True
-        for spool in self.streams.values():
+        for spool in [*self.streams.values(), *(spool for spool, _ in self.partial.values())]:
             spool.close()
         self.streams.clear()
+        self.partial.clear()
+        for stream in list(self.receiving):
+            stream.close()
+        self.receiving.clear()
 
 
 def _mb(n: int) -> str:
@@ -101,13 +134,18 @@ class Uploads:
             remove_spool_dir(path)
         self._dirs.clear()
 
-    def open_box(self) -> UploadBox:
-        box = UploadBox(secrets.token_urlsafe(32))
+    def open_box(self, wanted: object = None) -> UploadBox:
+        """A box for one session, under `wanted` when that is a key of 32 to 128 URL-safe characters (a page's own
+        key: it cannot read the registration's reply; a page registering again with it takes the key over, its
+        earlier session keeps what it had), else under a new random key."""
+        key = wanted if isinstance(wanted, str) and _KEY.fullmatch(wanted) else secrets.token_urlsafe(32)
+        box = UploadBox(key)
         self._boxes[box.key] = box
         return box
 
     def close_box(self, box: UploadBox) -> None:
-        self._boxes.pop(box.key, None)
+        if self._boxes.get(box.key) is box:
+            del self._boxes[box.key]
         box.close()
 
     def box_for(self, key: str) -> UploadBox | None:
@@ -139,12 +177,15 @@ class Uploads:
 
 @tornado.web.stream_request_body
 class ArrayUploadHandler(tornado.web.RequestHandler):
-    """`PUT /array/<stream id>`: one array's bytes from a plugin process into a spool file.
+    """`PUT /array/<stream id>`: one array's bytes (or, with `Content-Range`, one part of them, in order) into a
+    spool file.
 
     Once the request is accepted the door takes the connection over from tornado's HTTP layer and reads the body
     straight into one reused buffer (tornado would allocate, append and slice every piece before handing it
     over: three copies of each byte instead of none), writes each piece to the spool before reading the next,
     and answers on the connection itself."""
+
+    answer_headers: dict[str, str] = {}  # added to every answer (CORS, on the front door)
 
     def initialize(self, uploads: Uploads) -> None:
         self.uploads = uploads
@@ -154,30 +195,44 @@ class ArrayUploadHandler(tornado.web.RequestHandler):
         auth = self.request.headers.get("Authorization", "")
         box = self.uploads.box_for(auth[7:]) if auth.startswith("Bearer ") else None
         if box is None:  # answered without reading the body
-            return answer_and_close(self, 403, "unknown upload key")
+            return answer_and_close(self, 403, "unknown upload key", self.answer_headers)
         try:
             self.expected = int(self.request.headers.get("Content-Length", ""))
         except ValueError:
-            return answer_and_close(self, 411, "an array upload needs a Content-Length")
+            return answer_and_close(self, 411, "an array upload needs a Content-Length",
+                                    self.answer_headers)
         if self.expected < 0:
-            return answer_and_close(self, 400, "a negative Content-Length")
-        place = self.uploads.place_for(self.expected)
+            return answer_and_close(self, 400, "a negative Content-Length", self.answer_headers)
+        part = parse_part(self.request.headers.get("Content-Range"), self.expected)
+        if isinstance(part, str):
+            return answer_and_close(self, 400, part, self.answer_headers)
+        stream_id = self.path_args[0]
+        place = self.uploads.place_for(part[1] - part[0] if part else self.expected)
         if not isinstance(place, Path):
-            return answer_and_close(self, 507, place)
+            return answer_and_close(self, 507, place, self.answer_headers)
+        try:
+            spool = box.resume(stream_id, *part) if part and part[0] else Spool(place)
+            if part and not part[0]:
+                box.begin(stream_id, spool, part[1])
+        except ValueError as exc:
+            return answer_and_close(self, 409, str(exc), self.answer_headers)
         stream = self.request.connection.detach()
         self._finished = True  # tornado's side of this request ends here; the answer is written below
+        box.receiving.add(stream)
         try:
-            answer = await self._receive(stream, box, self.path_args[0], place)
+            answer = await self._receive(stream, box, stream_id, place, spool, part)
             if answer is not None:
                 await stream.write(answer)
         except StreamClosedError:
-            pass  # the plugin went away: its partial array is already gone
+            pass  # the sender went away (or its session ended): its partial array is already gone
         finally:
+            box.receiving.discard(stream)
             stream.close()
 
-    async def _receive(self, stream: IOStream, box: UploadBox, stream_id: str, place: Path) -> bytes | None:
-        """The body into a spool file; the HTTP answer (None when the connection ended first)."""
-        spool = Spool(place)
+    async def _receive(self, stream: IOStream, box: UploadBox, stream_id: str, place: Path, spool: Spool,
+                       part: tuple[int, int] | None) -> bytes | None:
+        """The body into a spool file; the HTTP answer (None when the connection ended first). A part cut short
+        or refused drops its whole array."""
         buffer = memoryview(bytearray(min(UPLOAD_RECV_BYTES, max(self.expected, 1))))
         left, full = self.expected, None
         try:
@@ -195,21 +250,42 @@ class ArrayUploadHandler(tornado.web.RequestHandler):
                         spool.close()
         except BaseException:
             spool.close()  # cut short: the partial array goes at once
+            box.drop_partial(stream_id)
             raise
         if full is not None:
             logger.warning("an array upload failed: %s", full)
-            return _answer(507, {"detail": full})
+            box.drop_partial(stream_id)
+            return _answer(507, {"detail": full}, self.answer_headers)
+        if part is not None:
+            if spool.size < part[1]:
+                return _answer(200, {"ok": True, "received": spool.size}, self.answer_headers)
+            box.partial.pop(stream_id, None)
         spool.complete = True
         try:
             box.add(stream_id, spool)
         except ValueError as exc:
             spool.close()
-            return _answer(409, {"detail": str(exc)})
-        return _answer(200, {"ok": True})
+            return _answer(409, {"detail": str(exc)}, self.answer_headers)
+        return _answer(200, {"ok": True}, self.answer_headers)
 
 
-def _answer(status: int, body: dict) -> bytes:
+def parse_part(header: str | None, length: int) -> tuple[int, int] | None | str:
+    """`Content-Range: bytes START-END/TOTAL` of one part of an array: (START, TOTAL); None for a whole array;
+    what is wrong with it, in words."""
+    if header is None:
+        return None
+    match = _RANGE.fullmatch(header.strip())
+    if match is None:
+        return f"Content-Range {header!r} is not 'bytes START-END/TOTAL'"
+    start, end, total = (int(g) for g in match.groups())
+    if end < start or end >= total or end - start + 1 != length:
+        return f"Content-Range {header!r} does not fit a body of {length} bytes within {total}"
+    return start, total
+
+
+def _answer(status: int, body: dict, headers: dict[str, str] | None = None) -> bytes:
     data = json.dumps(body).encode()
     reason = {200: "OK", 409: "Conflict", 507: "Insufficient Storage"}.get(status, "Error")
+    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
     return (f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n"
-            f"Connection: close\r\n\r\n").encode() + data
+            f"{extra}Connection: close\r\n\r\n").encode() + data

@@ -123,6 +123,8 @@
     const sessionId = options.sessionId || newSessionId();
     const arrays = root.imjoyHpcFetchArrays;  // large arrays over HTTP, when the page has it
     const arrayKey = arrays ? arrays.newKey() : null;
+    const uploads = root.imjoyHpcUploadArrays;  // large arrays to the gateway over HTTP, when the page has it
+    const uploadKey = uploads ? uploads.newKey() : null;
     const started = new Map(); // instance id -> {name, iface, handle}: to list and to re-attach them
     const lostWaiters = [];
 
@@ -234,9 +236,12 @@
           // no `token`: the client would send it again to whatever answers on this port after a drop
           const connection = await connectToServer(Object.assign({
             server_url: target.base, name: "imjoy-hpc engine", session_id: sessionId,
-          }, arrays ? { [arrays.KEY_FIELD]: arrayKey } : {}, credentials));
+          }, arrays ? { [arrays.KEY_FIELD]: arrayKey } : {}, uploads ? { [uploads.KEY_FIELD]: uploadKey } : {},
+          credentials));
           // large arrays come as URLs: fetched before ImJoy sees the message (fetch-arrays.js)
           if (arrays) arrays.install(connection._rpc && connection._rpc._connection, target.base, arrayKey);
+          // large arrays go as uploads, each before the message that holds it (upload-arrays.js)
+          if (uploads) uploads.install(connection._rpc && connection._rpc._connection, target.base, uploadKey);
           watch(connection, target);
           if (options.clientApi) await connection.export(Object.assign({ _rintf: true }, options.clientApi));
           server = connection;
