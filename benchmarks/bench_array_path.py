@@ -2,12 +2,15 @@
 and the round trip of a small call client -> gateway -> plugin -> back beside a direct socket.io ack round trip.
 
     .venv/bin/python benchmarks/bench_array_path.py [--runs 5] [--sizes 1,16,64] [--browser-sizes 16,64]
-                                                    [--big-mb 1024] [--slow-mb 128]
+                                                    [--big-mb 1024] [--slow-mb 128] [--fetch-sizes 16,64,256]
 
 Ours: a real `imjoy-hpc serve` (local Dask cluster); the Image Filter example's `big(mb)` makes a float32 array in
 the plugin process, which travels plugin -> gateway -> client in chunks. Clients: imjoy-hpc's own socket.io client,
 the real imjoy-rpc 0.5.59 Python client (its chunk joining copies quadratically, so it is slower), and the real
 page in headless Chromium (the vendored imjoy-rpc JS client; the page joins the chunks into a Float32Array).
+The page's HTTP path (the workspace: arrays larger than one chunk are fetched from the gateway as one HTTP body)
+beside its websocket path (the console page) and the same Chromium's fetch() of one body from a plain tornado
+server (its ceiling), taking turns (`--fetch-sizes`).
 Also: the gateway's peak RSS growth while one 1 GB array passes, and while a client reading at 10 MB/s receives
 one (with another client's small-call latency meanwhile).
 Baseline: a python-socketio 5 + tornado server in its own process sending the same number of bytes as one binary
@@ -29,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from browser_rows import chromium_rates
+from browser_rows import chromium_fetch_rates, chromium_rates
 from common import p50_row, row
 from slow_client_row import slow_client
 
@@ -156,8 +159,12 @@ def main() -> None:
     parser.add_argument("--big-mb", type=int, default=1024, help="one array this large (0: skip)")
     parser.add_argument("--browser-sizes", default="16,64", help="sizes for headless Chromium ('': skip)")
     parser.add_argument("--slow-mb", type=int, default=128, help="array for the 10 MB/s client (0: skip)")
+    parser.add_argument("--fetch-sizes", default="16,64,256",
+                        help="sizes for the page's HTTP path, its websocket path and Chromium's fetch() ceiling "
+                             "('': skip)")
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    fetch_sizes = [int(s) for s in args.fetch_sizes.split(",") if s]
     browser_sizes = [int(s) for s in args.browser_sizes.split(",") if s]
     from gateway_support import start_gateway
     from support import free_port
@@ -168,9 +175,13 @@ def main() -> None:
     try:
         assert server.stdout.readline().strip() == "ready"
         ours = asyncio.run(through_gateway(gateway.url, gateway.token, sizes, args.runs, real_client=False,
-                                           big_mb=args.big_mb, gateway_pid=gateway.proc.pid, direct_port=port))
+                                           big_mb=args.big_mb, gateway_pid=gateway.proc.pid, direct_port=port)) \
+            if sizes else {}
         theirs = asyncio.run(through_gateway(gateway.url, gateway.token, sizes, args.runs, real_client=True,
-                                             direct_port=port))
+                                             direct_port=port)) if sizes else {}
+        paths = chromium_fetch_rates(gateway.url, gateway.token, fetch_sizes, args.runs,
+                                     Path(tempfile.mkdtemp(prefix="imjoy-hpc-bench-chromium-"))) \
+            if fetch_sizes else {}
         browser, browser_raw = chromium_rates(gateway.url, gateway.token, browser_sizes, args.runs,
                                               Path(tempfile.mkdtemp(prefix="imjoy-hpc-bench-chromium-"))) \
             if browser_sizes else ({}, {})
@@ -195,6 +206,14 @@ def main() -> None:
         print("  the same Chromium's ceiling here: a plain tornado websocket, one binary message, into a page:")
     for mb in browser_sizes:
         print(row(f"{mb:3d} MB, Chromium page", browser[mb], browser_raw[mb], "MB/s").replace("baseline", "plain ws"))
+    if fetch_sizes:
+        print("page <- plugin, each beside the same Chromium's fetch() of one HTTP body from a plain tornado server, "
+              "taking turns:")
+    for mb in fetch_sizes:
+        print(row(f"{mb:3d} MB, page, HTTP path", paths["fetch"][mb], paths["ceiling"][mb], "MB/s")
+              .replace("baseline", " fetch()"))
+        print(row(f"{mb:3d} MB, page, websocket", paths["websocket"][mb], paths["ceiling"][mb], "MB/s")
+              .replace("baseline", " fetch()"))
     if "big" in ours:
         big = ours["big"]
         print(f"{args.big_mb} MB array through the gateway: {'intact' if big['intact'] else 'CORRUPTED'} in "
@@ -204,9 +223,10 @@ def main() -> None:
         print(f"{args.slow_mb} MB to a client reading at 10 MB/s: {'intact' if slow['intact'] else 'CORRUPTED'} in "
               f"{slow['seconds']:.1f} s; gateway RSS grew by {slow['growth_mb']:.0f} MB at peak (goal: bounded)")
         print(p50_row("  another client meanwhile", slow["during"], slow["idle"]).replace("baseline", "idle"))
-    print(f"small calls ({SMALL_CALLS}), each alternating with a direct socket.io ack (the baseline):")
-    print(p50_row("small call p50, imjoy-hpc", ours["rtt"], ours["direct_rtt"]))
-    print(p50_row("small call p50, imjoy-rpc", theirs["rtt"], theirs["direct_rtt"]))
+    if sizes:
+        print(f"small calls ({SMALL_CALLS}), each alternating with a direct socket.io ack (the baseline):")
+        print(p50_row("small call p50, imjoy-hpc", ours["rtt"], ours["direct_rtt"]))
+        print(p50_row("small call p50, imjoy-rpc", theirs["rtt"], theirs["direct_rtt"]))
     print("hypha's published figure for 4 MB arrays: about 1-2 MB/s")
 
 

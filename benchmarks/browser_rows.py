@@ -3,7 +3,12 @@ to the vendored imjoy-rpc JS client, joined and decoded to a Float32Array in the
 
 Beside it, the browser's own ceiling on this machine: a plain tornado websocket server (compression off,
 TCP_NODELAY, its own process) sending the same number of bytes as one binary message to a page in the same
-Chromium."""
+Chromium.
+
+`chromium_fetch_rates` measures the HTTP path: the workspace page (the engine fetches arrays larger than one chunk
+from the gateway, GET /ndarray/...), beside the websocket path (the console page, which does not ask for the
+HTTP form) and the same Chromium's own ceiling for an HTTP body (fetch() of one body from the plain tornado
+server), one transfer of each in turn so that all three see the same machine."""
 
 from __future__ import annotations
 
@@ -48,6 +53,13 @@ import asyncio, sys, tornado.web, tornado.websocket
 class Page(tornado.web.RequestHandler):
     def get(self):
         self.write("<!doctype html><title>raw websocket</title>")
+class Bytes(tornado.web.RequestHandler):
+    bodies = {}
+    def get(self, size):
+        body = self.bodies.setdefault(int(size), b"\0" * int(size))
+        self.set_header("Content-Type", "application/octet-stream")
+        self.set_header("Cache-Control", "no-store")
+        self.write(body)
 class Sender(tornado.websocket.WebSocketHandler):
     def get_compression_options(self):
         return None
@@ -56,7 +68,8 @@ class Sender(tornado.websocket.WebSocketHandler):
     async def on_message(self, message):
         await self.write_message(b"\0" * int(message), binary=True)
 async def main():
-    app = tornado.web.Application([("/", Page), ("/ws", Sender)], websocket_max_message_size=1 << 30)
+    app = tornado.web.Application([("/", Page), ("/ws", Sender), (r"/bytes/(\d+)", Bytes)],
+                                  websocket_max_message_size=1 << 30)
     server = app.listen(0, "127.0.0.1")
     print(next(iter(server._sockets.values())).getsockname()[1], flush=True)
     await asyncio.Event().wait()
@@ -111,3 +124,81 @@ def chromium_rates(url: str, token: str, sizes: list[int], runs: int,
             context.close()
     return ({int(mb): values for mb, values in rates.items()},
             {int(mb): values for mb, values in raw_rates.items()})
+
+
+WS_SETUP = """async () => { window.benchPlugin = await window.imjoyHpc.api.load_plugin("Image Filter"); }"""
+FETCH_SETUP = """async () => {
+  window.benchPlugin = await window.imjoyHpcWorkspace.server.load_plugin("Image Filter");
+}"""
+# One transfer, call to Float32Array, timed in the page (MB/s); the websocket path joins its chunks.
+ONE_ARRAY = """async (mb) => {
+  const started = performance.now();
+  const value = await window.benchPlugin.big(mb);
+  const parts = Array.isArray(value._rvalue) ? value._rvalue : [value._rvalue];
+  let buffer = parts[0];
+  if (parts.length > 1) {
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+    let offset = 0;
+    for (const p of parts) { out.set(new Uint8Array(p), offset); offset += p.byteLength; }
+    buffer = out.buffer;
+  }
+  const data = new Float32Array(buffer);
+  const seconds = (performance.now() - started) / 1000;
+  if (data.length !== mb * 262144 || data[data.length - 1] !== Math.fround(data.length - 1)) {
+    throw new Error("array of " + mb + " MB arrived wrong: " + data.length + " values");
+  }
+  return {rate: mb / seconds, pieces: parts.length};
+}"""
+ONE_BODY = """async (mb) => {
+  const started = performance.now();
+  const response = await fetch("/bytes/" + mb * 1048576, {cache: "no-store"});
+  const data = new Float32Array(await response.arrayBuffer());
+  const seconds = (performance.now() - started) / 1000;
+  if (data.length !== mb * 262144) throw new Error("short body");
+  return {rate: mb / seconds, pieces: 1};
+}"""
+
+
+def chromium_fetch_rates(url: str, token: str, sizes: list[int], runs: int,
+                         profile_dir: Path) -> dict[str, dict[int, list[float]]]:
+    """MB/s per size, `runs` times each, taking turns: {"fetch": the workspace page (HTTP path), "websocket": the
+    console page (websocket path), "ceiling": fetch() of one body from a plain tornado server}."""
+    from browser_support import CHROMIUM_ARGS, chromium_executable
+    from playwright.sync_api import sync_playwright
+
+    raw = subprocess.Popen([sys.executable, "-c", RAW_SERVER], stdout=subprocess.PIPE, text=True)
+    rates: dict[str, dict[int, list[float]]] = {"fetch": {}, "websocket": {}, "ceiling": {}}
+    try:
+        raw_url = f"http://127.0.0.1:{int(raw.stdout.readline())}/"
+        with sync_playwright() as playwright:
+            context = playwright.chromium.launch_persistent_context(
+                str(profile_dir), executable_path=chromium_executable(), headless=True, args=CHROMIUM_ARGS)
+            try:
+                pages = {name: context.new_page() for name in rates}
+                for page in pages.values():
+                    page.set_default_timeout(CALL_TIMEOUT_MS)
+                pages["fetch"].goto(url.rstrip("/") + "/#token=" + token)
+                pages["fetch"].wait_for_function(
+                    "() => document.getElementById('status').dataset.state === 'connected'", timeout=CONNECT_TIMEOUT_MS)
+                pages["fetch"].evaluate(FETCH_SETUP)
+                pages["websocket"].goto(url.rstrip("/") + "/console#token=" + token)
+                pages["websocket"].wait_for_function(
+                    "() => document.getElementById('status').dataset.state === 'connected'", timeout=CONNECT_TIMEOUT_MS)
+                pages["websocket"].evaluate(WS_SETUP)
+                pages["ceiling"].goto(raw_url)
+                for mb in sizes:
+                    for name, page in pages.items():
+                        page.evaluate(ONE_BODY if name == "ceiling" else ONE_ARRAY, mb)  # warm-up
+                        rates[name][mb] = []
+                    for _ in range(runs):
+                        for name, page in pages.items():
+                            got = page.evaluate(ONE_BODY if name == "ceiling" else ONE_ARRAY, mb)
+                            if name == "fetch" and got["pieces"] != 1:
+                                raise AssertionError("the workspace got the array over the websocket, not fetched")
+                            rates[name][mb].append(got["rate"])
+            finally:
+                context.close()
+    finally:
+        raw.terminate()
+        raw.wait(10)
+    return rates

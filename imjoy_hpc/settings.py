@@ -49,6 +49,7 @@ class ServerSettings:
     max_foreign_connections: int
     foreign_connections_per_second: float
     chunk_bytes: int
+    fetch_array_bytes: int | None
     plugin_host: str | None
 
 

@@ -34,7 +34,7 @@ from imjoy_hpc.gateway.link import LinkDoor
 from imjoy_hpc.gateway.sockets import SocketDoor
 from imjoy_hpc.gateway.uploads import UPLOAD_PATH, ArrayUploadHandler, Uploads
 from imjoy_hpc.gateway import client_uploads
-from imjoy_hpc.gateway import zarr_store
+from imjoy_hpc.gateway import fetch_arrays, zarr_store
 from imjoy_hpc.plugins.catalog import Catalog
 from imjoy_hpc.rpc.proof import CLIENT, SERVER, Tickets, proof, proof_matches
 from imjoy_hpc.settings import Settings
@@ -127,6 +127,8 @@ class Gateway:
                              max_pending=server.max_pending_connections,
                              registrations_per_second=server.registrations_per_second,
                              credentials=self._secret_wrong, register_timeout=server.plugin_register_timeout)
+        # Large arrays to pages that fetch them over HTTP (GET /ndarray/...), served from the same spools.
+        self.fetch_arrays = fetch_arrays.FetchArrays(server.fetch_array_bytes, self.door.uploads.place_for)
         self.front.uploads = self.door.uploads  # clients' large arrays are spooled as plugins' are (PUT /array/)
         self._servers: list[tornado.httpserver.HTTPServer] = []
         self.door_port: int | None = None
@@ -186,11 +188,16 @@ class Gateway:
         def on_close(session: Session, reason: str) -> None:
             if not session.replaced:  # a session re-attached on a new connection keeps its zarr URLs
                 self.zarr.end_session(session.session_id)
+                self.fetch_arrays.end_session(session.session_id)
             self.instances.client_gone(session, reason)
 
         def api(session: Session) -> dict:
             # a plugin's remote array on its way to this client gets a zarr URL bound to this session
             session.peer.codec.relayed_object = lambda value: self.zarr.offer(value, session.session_id)
+            key = fetch_arrays.session_key(session.config)  # a page that fetches large arrays over HTTP
+            if key is not None:
+                session.peer.codec.relayed_array = lambda value: self.fetch_arrays.offer(value, session.session_id,
+                                                                                         key)
             return ClientAPI(self.instances, self.catalog, session, self.workspaces, zarr=self.zarr).exported()
 
         return Registration(kind="client", name=f"{name} ({sid[:6]})", api=api,
@@ -284,7 +291,9 @@ class Gateway:
             + client_uploads.handlers(uploads=self.door.uploads, host_allowed=self.host_allowed,
                                       origin_allowed=self.origin_allowed)
             + zarr_store.handlers(host_allowed=self.host_allowed, accepts=self.keys.accepts, arrays=self.zarr,
-                                  origins=self.settings.server.zarr_origins),
+                                  origins=self.settings.server.zarr_origins)
+            + fetch_arrays.handlers(host_allowed=self.host_allowed, origin_allowed=self.origin_allowed,
+                                    arrays=self.fetch_arrays),
             websocket_max_message_size=self.max_bytes, default_handler_class=NotFoundHandler,
         )
         cap = connection_cap(descriptors, self.max_connections)
@@ -335,5 +344,6 @@ class Gateway:
                 pass
         if self.socket_path is not None:
             self.socket_path.unlink(missing_ok=True)
+        self.fetch_arrays.close()
         self.door.uploads.close()
 

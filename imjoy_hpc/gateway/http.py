@@ -16,7 +16,7 @@ from imjoy_hpc.gateway.file_uploads import UPLOAD_PATH, FileUploadHandler
 STATIC_DIR = Path(__file__).with_name("static")
 ENGINE_DIR = Path(__file__).with_name("engine")
 ENGINE_MARKER = "/*IMJOY_HPC_ENGINE_JS*/"
-ENGINE_SCRIPTS = ("upload-arrays.js", "engine.js")
+ENGINE_SCRIPTS = ("fetch-arrays.js", "upload-arrays.js", "engine.js")
 CORE_DIR = STATIC_DIR / "vendor" / "imjoy-core"
 SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
@@ -166,7 +166,8 @@ class InfoHandler(GuardedMixin, tornado.web.RequestHandler):
 
 
 def engine_script() -> str:
-    """The engine's JS: how it sends large arrays (upload-arrays.js), then the engine itself (engine.js)."""
+    """The engine's JS: how it fetches (fetch-arrays.js) and sends (upload-arrays.js) large arrays, then the engine
+    itself (engine.js)."""
     return "\n".join((ENGINE_DIR / name).read_text().strip() for name in ENGINE_SCRIPTS) + "\n"
 
 

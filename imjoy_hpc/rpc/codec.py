@@ -150,6 +150,9 @@ class ValueCodec:
         # A relay's look at the remote objects it passes on (a dict with `_rintf` from another peer): returns the
         # object to send instead (the gateway adds a zarr URL to a plugin's remote array this way).
         self.relayed_object: Callable[[dict], dict] | None = None
+        # A relay's other form for the arrays it passes on (the gateway gives pages that fetch arrays over HTTP a
+        # URL instead of the bytes): returns the value to send, or None for the usual one.
+        self.relayed_array: Callable[[Any], dict | None] | None = None
 
     # ---------------------------------------------------------------- encode
     def encode(self, value: Any, *, path: str | None = None, object_id: str | None = None) -> Any:
@@ -159,7 +162,8 @@ class ValueCodec:
         if isinstance(value, bytearray):
             return bytes(value)
         if isinstance(value, (WireArray, SpooledArray)):
-            return value.encode(self.chunk_bytes)
+            other = self.relayed_array(value) if self.relayed_array is not None else None
+            return other if other is not None else value.encode(self.chunk_bytes)
         codec = self.codecs.encoder_for(value)
         if codec is not None:
             return self._encode_with_codec(codec, value)
