@@ -25,6 +25,7 @@ from pathlib import Path
 import tornado.web
 from tornado.iostream import IOStream, StreamClosedError
 
+from imjoy_hpc.files import private_dir
 from imjoy_hpc.gateway.bodies import answer_and_close
 from imjoy_hpc.rpc.errors import DecodeError
 from imjoy_hpc.rpc.spool import Spool, make_spool_dir, remove_spool_dir
@@ -123,7 +124,7 @@ class Uploads:
 
     def _dir_under(self, parent: Path) -> Path:
         if parent not in self._dirs:
-            parent.mkdir(parents=True, exist_ok=True)
+            private_dir(parent)  # the state directory's spool/ (a fallback) is made 0700; $TMPDIR is left as it is
             self._dirs[parent] = make_spool_dir(str(parent))
         return self._dirs[parent]
 
