@@ -1,6 +1,7 @@
 """Large arrays from Python clients to a plugin through a real gateway: imjoy-hpc's own client uploads them
-(`PUT /array/<id>` on the front door, into a spool file), so the gateway's memory does not grow with them; a
-client that goes away mid-upload frees its spool at once; the route refuses what it must, in words."""
+(`PUT /array/<id>` on the front door, into a spool file), the published imjoy-rpc client sends each as one
+websocket message that the gateway spools as it arrives; either way the gateway's memory does not grow with them.
+A client that goes away mid-upload frees its spool at once; the route refuses what it must, in words."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from array_checker import CHECKER, pattern
-from gateway_support import start_gateway
+from gateway_support import connect, disconnect, start_gateway
 from test_array_memory import RssPeak, spool_descriptors, wait_until
 
 from imjoy_hpc.rpc.sioclient import connect_to_gateway
@@ -42,6 +43,24 @@ async def test_a_1_gb_array_from_imjoy_hpc_s_client_reaches_a_plugin_with_the_ga
         await client.disconnect()
     assert answer == [n, [n], "float32", 0]
     print(f"the gateway's RSS grew {growth:.0f} MB while a 1 GB array went from imjoy-hpc's client to the plugin")
+    assert growth < 128, f"the gateway's RSS grew {growth:.0f} MB for a 1 GB array"
+    assert wait_until(lambda: not spool_descriptors(gateway.proc.pid), 10)
+
+
+async def test_a_1_gb_array_from_the_imjoy_rpc_client_reaches_a_plugin_with_the_gateway_s_memory_bounded(gateway):
+    """The published client sends an array as one websocket message (1 GB here; the message limit is 8 MiB)."""
+    client = await connect(gateway, name="imjoy-rpc script")
+    try:
+        checker = await client.load_plugin(CHECKER)
+        n = 1024 * MiB // 4
+        x = pattern(n)
+        rss = RssPeak(gateway.proc.pid)
+        answer = await asyncio.wait_for(checker.check(x), 300)
+        growth = rss.stop()
+    finally:
+        await disconnect(client)
+    assert answer == [n, [n], "float32", 0]
+    print(f"the gateway's RSS grew {growth:.0f} MB while a 1 GB array went from the imjoy-rpc client to the plugin")
     assert growth < 128, f"the gateway's RSS grew {growth:.0f} MB for a 1 GB array"
     assert wait_until(lambda: not spool_descriptors(gateway.proc.pid), 10)
 
@@ -111,3 +130,17 @@ def test_the_upload_route_refuses_in_words(gateway):
     assert "Content-Range" in headers["Access-Control-Allow-Headers"]
     status, _, body = put(gateway, path, {"Host": "evil.test:80", "Authorization": "Bearer x"}, b"1234")
     assert status == 403 and "Host" in body
+
+
+def test_only_an_array_s_bytes_may_come_as_a_spooled_message():
+    from types import SimpleNamespace
+
+    from imjoy_hpc.gateway.spooled_messages import array_attachment
+
+    data = ["plugin_message", {"type": "method", "args": [
+        {"_rtype": "ndarray", "_rvalue": {"_placeholder": True, "num": 1}, "_rshape": [4], "_rdtype": "uint8"},
+        {"_rtype": "bytes", "_rvalue": {"_placeholder": True, "num": 0}}]}]
+    assert not array_attachment(SimpleNamespace(data=data, attachments=[]))  # #0: plain bytes
+    assert array_attachment(SimpleNamespace(data=data, attachments=[b"x"]))  # #1: an ndarray's _rvalue
+    assert not array_attachment(SimpleNamespace(data=data, attachments=[b"x", b"y"]))
+    assert not array_attachment(None)  # no BINARY_EVENT waiting for attachments

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import os
 import struct
+from pathlib import Path
 
 import pytest
 import tornado.httpserver
@@ -15,6 +16,7 @@ import tornado.websocket
 from tornado.httpclient import HTTPRequest
 
 from imjoy_hpc.gateway.binary_send import FrameWriter
+from imjoy_hpc.rpc.spool import Spool, SpoolSlice
 from imjoy_hpc.rpc.ws_receive import ClientConnection, websocket_connect
 
 MAX_MESSAGE = 4096
@@ -185,3 +187,40 @@ async def test_the_client_side_reads_the_same_way(server):
     connection.close()
     await until(lambda: None in got)
     await asyncio.wait_for(server["closed"].wait(), 5)
+
+
+class SpoolingRecorder(Recorder):
+    """A Recorder whose connection takes binary messages over the limit into spool files in `spool_dir`."""
+
+    def initialize(self, got: list, closed: asyncio.Event, spool_dir: Path) -> None:
+        super().initialize(got, closed)
+        self.spool_dir = spool_dir
+
+    def get_websocket_protocol(self):
+        protocol = super().get_websocket_protocol()
+        protocol.large_messages = lambda size: Spool(self.spool_dir)
+        return protocol
+
+
+async def test_a_binary_message_over_the_limit_goes_to_a_spool_as_it_arrives_when_the_connection_takes_them(
+        tmp_path):
+    got, closed = [], asyncio.Event()
+    app = tornado.web.Application([(r"/ws", SpoolingRecorder, {"got": got, "closed": closed, "spool_dir": tmp_path})])
+    sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+    http = tornado.httpserver.HTTPServer(app)
+    http.add_sockets(sockets)
+    try:
+        reader, writer = await raw_client(sockets[0].getsockname()[1])
+        payload = os.urandom(300_001)  # many reads, its mask picked up again at every offset
+        data = frame(0x2, payload) + frame(0x1, b"after") + frame(0x1, b"y" * (MAX_MESSAGE + 1))
+        for start in range(0, len(data), 7_777):
+            writer.write(data[start:start + 7_777])
+            await writer.drain()
+            await asyncio.sleep(0)
+        await until(lambda: len(got) == 2)
+        assert isinstance(got[0], SpoolSlice) and got[0].read() == payload and got[1] == "after"
+        close = await asyncio.wait_for(reader.read(64), 5)  # a text message over the limit is still refused
+        assert close[0] == 0x88 and struct.unpack("!H", close[2:4])[0] == 1009
+        await asyncio.wait_for(closed.wait(), 5)
+    finally:
+        http.stop()

@@ -5,7 +5,8 @@ in another task: a small call reaches the gateway's handler two scheduling round
 `InlineReceiver` hands a MESSAGE packet to the engine.io socket in the same step, when nothing is ahead of it (the
 queue empty, the reader holding nothing); anything else (pongs, the upgrade probe, what arrives while a message is
 in hand) goes through the queue as before, so the order of one connection's packets is kept. A message whose
-handling waits makes tornado wait too before it reads the next frame.
+handling waits makes tornado wait too before it reads the next frame. A binary message the websocket spooled
+(rpc/ws_receive.py, a `SpoolSlice`) is handed over here too, once everything before it has been.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, Awaitable
 from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
 
+from imjoy_hpc.rpc.spool import SpoolSlice
 from imjoy_hpc.rpc.stepping import start_now
 
 logger = logging.getLogger("imjoy_hpc.gateway")
@@ -70,6 +72,17 @@ class InlineReceiver:
         rest.add_done_callback(self._done)
         return rest
 
+    async def take_spooled(self, message: SpoolSlice) -> None:
+        """Handle a spooled binary message (engine.io's reader could not decode it) after what came before it."""
+        while self.busy or self.in_hand or not self.queue.empty():
+            await asyncio.sleep(0.005)
+        pkt = eio_packet.Packet(eio_packet.MESSAGE, data=message)
+        pkt.binary = True
+        try:
+            await self._receive(pkt)
+        except Exception as exc:  # noqa: BLE001 - as engine.io's reader: the connection goes on
+            _log_failure(exc)
+
     def _done(self, task: "asyncio.Task[Any]") -> None:
         self.busy = False
         if not task.cancelled() and task.exception() is not None:
@@ -84,6 +97,11 @@ def _log_failure(exc: BaseException) -> None:
 def receive_or_queue(handler: Any, message: str | bytes) -> Awaitable[None] | None:
     """What a tornado handler of engine.io does with a message it read."""
     receiver: InlineReceiver | None = getattr(handler, "inline_receiver", None)
+    if isinstance(message, SpoolSlice):
+        if receiver is None:  # not a connection that takes them: dropped, its spool with it
+            handler.close(1009, "message too big")
+            return None
+        return receiver.take_spooled(message)
     if receiver is not None:
         handled = receiver.take(message)
         if handled is not QUEUE:

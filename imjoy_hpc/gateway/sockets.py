@@ -17,6 +17,8 @@ from imjoy_hpc.gateway.door import Door, Session, close_later
 from imjoy_hpc.gateway.limits import OWN, stream_origin
 from imjoy_hpc.rpc.proof import MAX_NONCE, nonce
 from imjoy_hpc.gateway.eio_receive import receive_or_queue
+from imjoy_hpc.gateway.spooled_messages import array_attachment, spool_for
+from imjoy_hpc.rpc.spool import Spool, SpoolSlice
 
 __all__ = ["SocketDoor", "uncompressed_handler"]
 MAX_REFUSED_OPEN = 16  # refused sockets kept open (the JS client re-registers at once when dropped)
@@ -59,9 +61,10 @@ def uncompressed_handler(sio: socketio.AsyncServer, allow: Callable[[str | None,
                 else door.preauth_max_bytes
 
         def trust(self) -> None:
-            """Registered: messages may now be as large as the door allows."""
+            """Registered: messages may now be as large as the door allows, and larger binary ones are spooled."""
             if self.ws_connection is not None:
                 self.ws_connection.params.max_message_size = door.max_message_bytes
+                self.ws_connection.large_messages = door.spool_message
 
         def prepare(self):
             if self.request.method != "POST":
@@ -80,6 +83,8 @@ def uncompressed_handler(sio: socketio.AsyncServer, allow: Callable[[str | None,
             upgrading = self.get_query_argument("sid", None)
             if upgrading:  # a polling session moving to this websocket: its registration must reach this handler
                 door.upgraded[upgrading] = self
+                if door.is_trusted(upgrading):
+                    self.trust()
             return await super().open(*args, **kwargs)
 
         def on_close(self) -> None:
@@ -144,6 +149,11 @@ class SocketDoor(Door):
         handle = self.sio._handle_eio_message
 
         async def guarded(eio_sid: str, data: Any) -> None:
+            if isinstance(data, SpoolSlice) and not array_attachment(self.sio._binary_packet.get(eio_sid)):
+                self.causes.note(f"{self.name} door: connections that sent a message over the size limit that is "
+                                 "not an array's bytes closed")
+                await self.sio.eio.disconnect(eio_sid)
+                return
             try:
                 if isinstance(data, str) and data.count("[") + data.count("{") > NESTING_CHECK:
                     self._decode_without_gc(data)  # too deep: RecursionError here, not in handle()
@@ -207,6 +217,14 @@ class SocketDoor(Door):
 
     def is_trusted(self, eio_sid: str | None) -> bool:
         return eio_sid in self.trusted
+
+    def spool_message(self, size: int) -> Spool | None:
+        """Where a registered connection's binary message over the size limit goes as it arrives (None: no room,
+        and the connection is closed as for any message too large)."""
+        spool = spool_for(self.uploads, size)
+        if spool is None:
+            self.causes.note(f"{self.name} door: a message over the size limit found no spool with room")
+        return spool
 
     async def _on_connect(self, sid: str, environ: dict, auth: Any = None) -> None:
         if not self.admit(sid, SocketIOChannel(self.sio, sid), _handler_origin(environ.get("tornado.handler"))):

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from imjoy_hpc.rpc.errors import DecodeError, EncodeError
+from imjoy_hpc.rpc.spool import SpooledArray, SpoolSlice
 
 JS_TYPED_ARRAYS = {
     "int8": "Int8Array",
@@ -147,9 +148,15 @@ def checked_layout(obj: dict, size: int) -> tuple[list[int], np.dtype]:
     return list(shape), dtype
 
 
-def decode_ndarray(obj: dict, lazy: bool = False) -> np.ndarray | WireArray:
-    """Decode an `ndarray` value (zero-copy for a single chunk; a WireArray when `lazy`); refuses sizes that do
-    not match the shape."""
+def decode_ndarray(obj: dict, lazy: bool = False) -> np.ndarray | WireArray | SpooledArray:
+    """Decode an `ndarray` value (zero-copy for a single chunk; a WireArray when `lazy`, or a SpooledArray when
+    its bytes came as one spooled message); refuses sizes that do not match the shape."""
+    value = obj.get("_rvalue")
+    if isinstance(value, SpoolSlice):  # a message too large to hold, written to a spool as it arrived
+        shape, dtype = checked_layout(obj, len(value))
+        if lazy and value.offset == 0 and value.length == value.spool.size:
+            return SpooledArray(value.spool, shape, dtype, obj.get("_rdtype"))
+        obj = {**obj, "_rvalue": value.read()}
     chunks = _chunks(obj.get("_rvalue"), views=not lazy)  # a relay's chunks are sent on: bytes
     shape, dtype = checked_layout(obj, sum(len(c) for c in chunks))
     if lazy:

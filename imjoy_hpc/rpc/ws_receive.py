@@ -7,6 +7,10 @@ every complete frame from what one `recv` gave, then hands each message to torna
 binary, close, ping, pong as tornado does them), so a message is handled in the step that read it. tornado keeps writing and
 closing the connection; frame validation is tornado's (reserved bits, control frames, fragments, masks,
 `max_message_size`). A handler whose `on_message` returns an awaitable holds back the next messages until it is done.
+
+A connection may take binary messages over `max_message_size` into spool files (`large_messages`: a function of
+the size giving a `Spool`, or None to refuse): the payload is written as it arrives, and the message handed on is
+a `SpoolSlice` of the whole spool, so such a message never sits in memory.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from tornado.iostream import StreamClosedError
 from tornado.util import _websocket_mask
 from tornado.websocket import WebSocketClientConnection, WebSocketClosedError, WebSocketProtocol13
 
+from imjoy_hpc.rpc.spool import Spool, SpoolSlice
+
 READ_BYTES = 256 * 1024  # one recv at most; bigger messages take several
 
 
@@ -37,6 +43,7 @@ class ReadWhenReadable:
             return await super()._receive_frame_loop()  # a tornado whose IOStream differs: its own reading
         self._inbox = bytearray(stream._consume(stream._read_buffer_size) if stream._read_buffer_size else b"")
         self._paused = False
+        self._spooling: list | None = None  # a large message being written to its spool: [header, spool, left, mask]
         self._ended = asyncio.get_running_loop().create_future()
         self._sock: socket.socket = stream.socket
         stream._handle_read = self._on_readable
@@ -87,9 +94,11 @@ class ReadWhenReadable:
             if handled is not None:
                 self._pause_until(handled)
 
-    def _next_frame(self, inbox: bytearray) -> tuple[int, int, bytes] | None:
+    def _next_frame(self, inbox: bytearray) -> tuple[int, int, bytes | SpoolSlice] | None:
         """(header byte, opcode, payload) of the first complete frame (removed from the inbox), None if there is
         none yet; a frame tornado would refuse closes the connection here (and gives None)."""
+        if self._spooling is not None:
+            return self._spool_from(inbox)
         if len(inbox) < 2:
             return None
         header, length = inbox[0], inbox[1] & 0x7F
@@ -109,9 +118,17 @@ class ReadWhenReadable:
             length, start = struct.unpack_from("!Q", inbox, 2)[0], 10
         buffered = len(self._fragmented_message_buffer or b"")
         if length + buffered > self.params.max_message_size:
-            self.close(1009, "message too big")
-            self._abort()
-            return None
+            if len(inbox) < start + (4 if masked else 0):
+                return None  # its mask has not arrived yet
+            spool = self._large_spool(header, opcode, length, buffered)
+            if spool is None:
+                self.close(1009, "message too big")
+                self._abort()
+                return None
+            mask = bytes(inbox[start:start + 4]) if masked else b""
+            del inbox[:start + len(mask)]
+            self._spooling = [header, spool, length, mask]
+            return self._spool_from(inbox)
         end = start + (4 if masked else 0) + length
         if len(inbox) < end:
             return None
@@ -122,6 +139,33 @@ class ReadWhenReadable:
                 payload = bytes(view[start:end])
         del inbox[:end]
         return header, opcode, payload
+
+    def _large_spool(self, header: int, opcode: int, length: int, buffered: int) -> Spool | None:
+        """A spool for a binary message over the size limit, when this connection takes such messages."""
+        spool_for = getattr(self, "large_messages", None)
+        if spool_for is None or opcode != 0x2 or not header & self.FIN or buffered:
+            return None
+        return spool_for(length)
+
+    def _spool_from(self, inbox: bytearray) -> tuple[int, int, SpoolSlice] | None:
+        """Write what the inbox holds of the large message under way to its spool; the message once complete."""
+        header, spool, left, mask = self._spooling
+        take = min(left, len(inbox))
+        if take:
+            with memoryview(inbox) as view:
+                chunk = bytes(view[:take])
+            if mask:
+                turn = spool.size % 4  # the mask goes on where the last piece left it
+                chunk = _websocket_mask(mask[turn:] + mask[:turn], chunk)
+            del inbox[:take]
+            spool.write(chunk)
+            left -= take
+            self._spooling[2] = left
+        if left:
+            return None
+        self._spooling = None
+        spool.complete = True
+        return header, 0x2, SpoolSlice(spool, 0, spool.size)
 
     def _on_frame(self, header: int, opcode: int, data: bytes) -> Any:
         """As tornado's `_receive_frame` after reading a frame: fragments joined, the message handled."""
