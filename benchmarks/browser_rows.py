@@ -192,6 +192,7 @@ def chromium_fetch_rates(url: str, token: str, sizes: list[int], runs: int,
                         rates[name][mb] = []
                     for _ in range(runs):
                         for name, page in pages.items():
+                            page.bring_to_front()  # the page measured is the visible one (no background throttling)
                             got = page.evaluate(ONE_BODY if name == "ceiling" else ONE_ARRAY, mb)
                             if name == "fetch" and got["pieces"] != 1:
                                 raise AssertionError("the workspace got the array over the websocket, not fetched")
