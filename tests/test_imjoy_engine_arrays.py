@@ -10,7 +10,7 @@ import gateway_support
 import pytest
 from array_checker import CALL_CHECK, CHECKER, NAME
 from imjoy_host_support import imjoy_host
-from test_array_memory import RssPeak
+from test_array_memory import RssPeak, spool_descriptors, wait_until
 
 pytest_plugins = ["browser_support"]
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
@@ -26,8 +26,10 @@ def host_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory, host_origin) -> Iterator[gateway_support.RunningGateway]:
+    # sessions wait for their page to come back, as a user's do: what a page that left was sending must go at once
     gw = gateway_support.start_gateway(tmp_path_factory.mktemp("engine-arrays"),
-                                       {"server": {"allowed-origins": [host_origin]}})
+                                       {"server": {"allowed-origins": [host_origin]},
+                                        "sessions": {"grace-period": 600}})
     yield gw
     assert gw.stop() == 0, gw.log()[-3000:]
 
@@ -61,3 +63,13 @@ def test_a_300_mb_array_from_an_imjoy_app_reaches_a_plugin_with_the_gateway_s_me
     assert answer == [n, [n], "float32", 0], (answer, gateway.log()[-2000:])
     print(f"the gateway's RSS grew {growth:.0f} MB while a 300 MB array went from the page to the plugin")
     assert growth < 128, f"the gateway's RSS grew {growth:.0f} MB for a 300 MB array"
+
+
+def test_a_page_gone_mid_upload_frees_its_spool_at_once(browser_page, gateway, host_origin):
+    load_checker(browser_page, host_origin, gateway)
+    browser_page.evaluate("([name, n, call]) => { window.sending = eval(call)([name, n]); }",
+                          [NAME, 512 * MiB // 4, CALL_CHECK])
+    assert wait_until(lambda: spool_descriptors(gateway.proc.pid), 60), "the upload did not start"
+    browser_page.close()  # the tab goes away while its array is on its way
+    assert wait_until(lambda: not spool_descriptors(gateway.proc.pid), 3), \
+        "the spool of a page that left mid-upload is still held"

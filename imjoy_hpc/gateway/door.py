@@ -113,6 +113,8 @@ class Session:
         """The connection dropped: keep the session's plugins for `grace` seconds, for its client to re-attach."""
         self.suspended_at = time.time()
         self._expiry = asyncio.get_running_loop().call_later(grace, expire, self)
+        if self.uploads is not None:  # arrays it uploaded (or was uploading) are for messages that will not come
+            self.door.uploads.close_box(self.uploads)
         if self.peer is not None:  # calls waiting on this client (a plugin's api.prompt...) cannot be answered
             self.peer.close(CONNECTION_LOST)
 
