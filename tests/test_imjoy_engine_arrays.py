@@ -73,3 +73,20 @@ def test_a_page_gone_mid_upload_frees_its_spool_at_once(browser_page, gateway, h
     browser_page.close()  # the tab goes away while its array is on its way
     assert wait_until(lambda: not spool_descriptors(gateway.proc.pid), 3), \
         "the spool of a page that left mid-upload is still held"
+
+
+def test_a_64_mb_array_from_the_workspace_reaches_a_plugin_with_the_gateway_s_memory_bounded(browser_page, gateway):
+    from test_workspace import load_source, open_workspace
+
+    page = browser_page
+    open_workspace(page, gateway)
+    load_source(page, CHECKER, NAME)
+    page.wait_for_function("(name) => { const p = imjoyHpcWorkspace.imjoy.pm.plugin_names[name]; "
+                           "return !!(p && p.api && p.api.check); }", arg=NAME, timeout=120_000)
+    page.evaluate("() => { window.imjoy = imjoyHpcWorkspace.imjoy; }")
+    n = 64 * MiB // 4
+    rss = RssPeak(gateway.proc.pid)
+    answer = page.evaluate(CALL_CHECK, [NAME, n])
+    growth = rss.stop()
+    assert answer == [n, [n], "float32", 0], (answer, gateway.log()[-2000:])
+    assert growth < 64, f"the gateway's RSS grew {growth:.0f} MB for a 64 MB array"
