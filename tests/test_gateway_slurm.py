@@ -181,3 +181,75 @@ async def test_a_submission_the_scheduler_refuses_fails_the_plugin_with_its_word
         subprocess.run(["scontrol", "update", "PartitionName=long", "State=UP"], timeout=20)
         await disconnect(client)
         assert gw.stop() == 0
+
+
+COUNTER = """<config lang="json">{"name": "Counter", "type": "native-python", "hpc": {"renew": true}}</config>
+<script lang="python">
+import os
+from imjoy import api
+class P:
+    def setup(self):
+        self.count = 0
+    def add(self):
+        self.count += 1
+        return {"count": self.count, "job": os.environ.get("SLURM_JOB_ID")}
+    def getState(self):
+        return {"count": self.count}
+    def setState(self, state):
+        self.count = state["count"]
+api.export(P())
+</script>"""
+
+
+async def test_a_renewable_plugin_moves_into_a_new_job_before_the_walltime_keeping_its_state(tmp_path):
+    """A renewable plugin (hpc.renew) and an ordinary one share a job with a 2-minute walltime. At the warning the
+    ordinary one's client is told what SLURM allows; the renewable one is started in a new job, its state handed
+    over, and the client's proxy keeps answering (no call fails, no count lost) while the old job ends and takes
+    the ordinary plugin with it."""
+    require_slurm()
+    profile = {**SLURM_PROFILE, "walltime": "00:02:00", "walltime-warning": 90}
+    gw = start_gateway(tmp_path, {"default-profile": "slurm", "profiles": {"slurm": profile}})
+    messages: list[str] = []
+    statuses: list[dict] = []
+
+    async def show_message(text):
+        messages.append(text)
+
+    async def on_status(info):
+        statuses.append(info)
+
+    client = await connect(gw, api={"showMessage": show_message, "onPluginStatus": on_status})
+    try:
+        counter = await client.load_plugin(COUNTER)
+        sleeper = await client.load_plugin(SLEEPER)
+        first = await counter.add()
+        assert first["job"] == await sleeper.job()  # the two share a job
+        counts, jobs, errors = [first["count"]], [first["job"]], []
+
+        def sleeper_failed():
+            return next((s for s in statuses if s["name"] == "Sleeper" and s["state"] == "failed"), None)
+
+        deadline = time.monotonic() + 200
+        while time.monotonic() < deadline and not (sleeper_failed() and len(set(jobs)) == 2):
+            try:
+                answer = await counter.add()
+                counts.append(answer["count"])
+                jobs.append(answer["job"])
+            except Exception as exc:  # noqa: BLE001 - recorded: none may fail
+                errors.append(str(exc))
+            await asyncio.sleep(1)
+        assert not errors, (errors[:2], messages)
+        assert len(set(jobs)) == 2 and jobs[-1] != first["job"], (jobs, counts, messages)  # it moved into a new job...
+        assert counts == list(range(1, len(counts) + 1)), counts  # ...with its state: no count lost or restarted
+        assert sleeper_failed(), "the ordinary plugin did not end with its job"
+        after = await counter.add()  # the old job has ended: the renewed plugin still answers
+        assert after == {"count": counts[-1] + 1, "job": jobs[-1]}, after
+        said = "\n".join(messages)
+        assert f"renewed into job {jobs[-1]}" in said, said
+        assert "Plugin Sleeper" in said and "SLURM lets users lower a job's time limit, not raise it" in said, said
+        listed = next(i for i in await client.list_instances() if i["name"] == "Counter" and i["state"] == "running")
+        assert listed["renewals"] == 1 and listed["job_id"] == jobs[-1], listed
+    finally:
+        await disconnect(client)
+        gw.stop()
+    assert not squeue_ids()

@@ -129,6 +129,15 @@ def test_hpc_object_is_not_mistaken_for_tag_keys(tmp_path):
     assert spec.hpc == {"cores": 4, "memory": "8GB"}
 
 
+def test_hpc_renew_makes_a_plugin_renewable_and_asks_no_resource(tmp_path):
+    config = {"name": "R", "type": "native-python", "hpc": {"cores": 2, "renew": True}}
+    spec = parse_plugin(write(tmp_path, "r.imjoy.html", imjoy_file(config)))
+    assert spec.renew is True and spec.hpc == {"cores": 2}  # the resource request stays free of it
+    assert parse_plugin(write(tmp_path, "n.imjoy.html", imjoy_file({**config, "hpc": {"cores": 2}}))).renew is False
+    with pytest.raises(PluginError, match='config field "hpc.renew" must be true or false, got str'):
+        parse_plugin(write(tmp_path, "s.imjoy.html", imjoy_file({**config, "hpc": {"renew": "yes"}})))
+
+
 def test_yaml_config(tmp_path):
     config = "name: Yaml Plugin\ntype: native-python\nversion: 1.5\ntags: [x]\nflags: [allow-detach]\n" \
              "requirements:\n  - pip:a\n  - b\n"

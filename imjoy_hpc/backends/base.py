@@ -182,6 +182,7 @@ class Backend(abc.ABC):
 
     name: ClassVar[str]
     has_jobs: ClassVar[bool] = True  # False for the local backend: workers are processes, not batch jobs
+    walltime_note: ClassVar[str | None] = None  # what a user can do about a running job's time limit, in words
 
     def __init__(self, profile: Profile, *, job_name: str, log_dir: Path, cluster_name: str) -> None:
         self.profile = profile

@@ -203,6 +203,7 @@ class PBSBackend(JobQueueBackend):
     """Dask workers in PBS jobs."""
 
     name = "pbs"
+    walltime_note = "PBS lets only an operator or a manager raise a running job's walltime (qalter)"
     cluster_class_path = "dask_jobqueue.PBSCluster"
     directive_prefix = "#PBS"
     submit_command = "qsub"

@@ -120,6 +120,7 @@ class SGEBackend(JobQueueBackend):
     """Dask workers in Grid Engine jobs."""
 
     name = "sge"
+    walltime_note = "Grid Engine lets only a manager or an operator change a running job's h_rt (qalter)"
     cluster_class_path = "dask_jobqueue.SGECluster"
     directive_prefix = "#$"
     submit_command = "qsub"

@@ -101,6 +101,7 @@ class SlurmBackend(JobQueueBackend):
     """Dask workers in SLURM jobs (sbatch/squeue/scancel)."""
 
     name = "slurm"
+    walltime_note = "SLURM lets users lower a job's time limit, not raise it (only an administrator can)"
     cluster_class_path = "dask_jobqueue.SLURMCluster"
     directive_prefix = "#SBATCH"
     submit_command = "sbatch"

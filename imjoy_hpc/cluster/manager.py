@@ -50,6 +50,11 @@ class ClusterManager:
         """The profile (default: the default-profile setting) refined by a plugin's resource request."""
         return resolve(self.settings.raw, profile, request)
 
+    @staticmethod
+    def walltime_note(profile: Profile) -> str | None:
+        """What a user can do about a running job's time limit on this profile's scheduler, in words."""
+        return backend_class(profile.backend).walltime_note
+
     def emit(self, event: ClusterEvent) -> None:
         """Tell `on_event` (its failures are logged, never raised into the cluster's bookkeeping)."""
         self._tell(self.on_event, event)

@@ -17,7 +17,7 @@ from imjoy_hpc.cluster.predictions import Predictor
 from imjoy_hpc.cluster.events import (StatusChanged, SubmitFailed, TaskState, TaskStatus, WalltimeWarning,
                                       WorkerLost, progress_event)
 from imjoy_hpc.cluster.profiles import Profile
-from imjoy_hpc.cluster.tasks import PROGRESS_TOPIC, STARTED_TOPIC
+from imjoy_hpc.cluster.tasks import PROGRESS_TOPIC, STARTED_TOPIC, take_no_new_plugins
 from imjoy_hpc.files import tail
 
 logger = logging.getLogger(__name__)
@@ -141,6 +141,7 @@ class Pool:
         self.poller: asyncio.Task | None = None
         self._bg: set[asyncio.Task] = set()
         self._predicting: asyncio.Task | None = None
+        self.ending: set[str] = set()  # jobs within walltime-warning of their end
         self.closed = False
         self.predictor = Predictor(backend, profile)
 
@@ -194,7 +195,10 @@ class Pool:
             if t.active and t.worker:
                 used[t.worker] = used.get(t.worker, 0) + 1
         best, room = None, 0
+        ending = {t.worker for t in self.tasks.values() if t.worker and t.job in self.ending}
         for address, ws in self.backend.scheduler.workers.items():
+            if address in ending:
+                continue  # its job reaches its walltime soon: no new plugin starts there
             free = int(ws.resources.get(SLOT_RESOURCE, 0)) - used.get(address, 0)
             if free > room:
                 best, room = address, free
@@ -205,14 +209,16 @@ class Pool:
         if not self.backend.has_jobs or self.closed:
             return
         p = self.profile
-        jobs = [j for j in self.backend.job_names() if j not in self.retiring]
-        active = [t for t in self.tasks.values() if t.active]
+        # Jobs that reach their walltime soon keep their plugins but take no new one (e.g. a renewal's).
+        jobs = [j for j in self.backend.job_names() if j not in self.retiring and j not in self.ending]
+        active = [t for t in self.tasks.values() if t.active and t.job not in self.ending]
+        ending = len([j for j in self.backend.job_names() if j in self.ending and j not in self.retiring])
         used = {j: 0 for j in jobs}
         for t in active:
             if t.job in used:
                 used[t.job] += 1
         waiting = [t for t in active if t.state == TaskState.QUEUED and t.job not in used]
-        target = min(p.max_jobs, max(math.ceil(len(active) / p.slots_per_job), self.warm_jobs))
+        target = min(p.max_jobs - ending, max(math.ceil(len(active) / p.slots_per_job), self.warm_jobs))
         if target > len(jobs):
             new = self.backend.add_jobs(target - len(jobs))
             for j in new:
@@ -324,6 +330,7 @@ class Pool:
                     # A job ended without us: its workers' departure may never come (it never started).
                     self.lost[name] = asyncio.ensure_future(self.job_lost(name))
             self.start_predicting({jid: st for jid, st in states.items() if st.state == "PENDING"})
+            await self.note_ending(ids)
             self.warn_walltime()
             self.report()
         await self.reap_idle()
@@ -345,6 +352,30 @@ class Pool:
             except Exception:  # noqa: BLE001 - a prediction is a nicety: never stop polling for it
                 logger.debug("predicting the start of job %s failed", jid, exc_info=True)
         self.report()  # the new predictions reach the clients now, not at the next poll
+
+    async def note_ending(self, ids: dict[str, str]) -> None:
+        """Jobs within walltime-warning of their end take no new plugins (their workers' free slots are taken
+        away before anyone is warned): a job is started for what comes, e.g. a renewal's replacement."""
+        lead = self.profile.walltime_warning
+        ending = set()
+        for name, jid in ids.items():
+            st = self.job_states.get(jid)
+            left = st.seconds_left if st is not None and st.state == "RUNNING" else None
+            if left is not None and left <= lead:
+                ending.add(name)
+        new, self.ending = ending - self.ending, ending
+        if not new:
+            return
+        logger.info("job(s) %s of profile %r reach their walltime soon: no new plugins there", sorted(new),
+                    self.profile.name)
+        workers = [address for address, name in self.worker_names.items() if self.backend.job_of_worker(name) in new]
+        if workers:
+            try:
+                await asyncio.wait_for(self.client.run(take_no_new_plugins, workers=workers), 10)
+            except Exception:  # noqa: BLE001 - the worker may be ending already
+                logger.warning("could not close the workers of job(s) %s to new plugins", sorted(new), exc_info=True)
+        async with self.lock:
+            self.rebalance()
 
     def warn_walltime(self) -> None:
         lead = self.profile.walltime_warning

@@ -78,3 +78,12 @@ async def run_long_async(fn: Callable[..., Any], args: tuple, kwargs: dict) -> A
     """Await a coroutine function on the worker's event loop."""
     _announce()
     return await fn(*args, **kwargs)
+
+
+async def take_no_new_plugins(dask_worker: Any) -> None:
+    """On a worker whose job reaches its walltime soon: it offers no plugin slot any more, so that no new plugin (a
+    renewal's replacement above all) starts there; the plugins it runs keep theirs. (Dask's scheduler places by the
+    slots a worker offers; it forgets what is in use when they change, so they go to 0, not to those in use.)"""
+    from imjoy_hpc.backends.base import SLOT_RESOURCE
+
+    await dask_worker.set_resources(**{SLOT_RESOURCE: 0})

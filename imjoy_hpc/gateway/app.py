@@ -20,7 +20,7 @@ import tornado.web
 from imjoy_hpc.backends.base import DASK_SETTINGS
 from imjoy_hpc.cluster import ClusterManager, cancel_orphans
 from imjoy_hpc.gateway import http
-from imjoy_hpc.gateway.auth import GatewayToken, tokens_match
+from imjoy_hpc.gateway.auth import GatewayToken
 from imjoy_hpc.cluster.profiles import profile_from_settings
 from imjoy_hpc.gateway.client_api import ClientAPI, PluginHostAPI
 from imjoy_hpc.gateway.workspaces import WorkspaceStore
@@ -174,8 +174,7 @@ class Gateway:
 
     def _secret_wrong(self, config: dict) -> str | None:
         """Checked before the door spends anything on the registration; claim() then uses the secret up."""
-        instance = self.instances.instances.get(str(config.get("instance_id"))) if self.instances else None
-        if instance is None or instance.secret is None or not tokens_match(config.get("secret"), instance.secret):
+        if self.instances is None or not self.instances.secret_known(config):
             return "invalid or already used plugin secret"
         return None
 
@@ -212,17 +211,17 @@ class Gateway:
         return None, lambda: peer is not None and not peer.closed
 
     async def _register_plugin(self, config: dict, sid: str) -> Registration:
-        instance = self.instances.claim(config)
+        instance, renewal = self.instances.claim(config)  # renewal: the replacement process of a renewal
 
         def api(session: Session) -> dict:
-            self.instances.plugin_connected(instance, session)
+            self.instances.plugin_connected(instance, session, renewal)
             return PluginHostAPI(self.instances, self.catalog, instance, zarr=self.zarr).exported()
 
         def on_ready(session: Session, remote_api: Any) -> None:
-            asyncio.ensure_future(self.instances.plugin_ready(instance, remote_api))
+            asyncio.ensure_future(self.instances.plugin_ready(instance, remote_api, renewal))
 
         def on_close(session: Session, reason: str) -> None:
-            self.instances.plugin_disconnected(instance, reason)
+            self.instances.plugin_disconnected(instance, reason, session)
 
         return Registration(kind="plugin", name=f"plugin {instance.spec.name} ({instance.id})", api=api,
                             on_ready=on_ready, on_close=on_close, defer_peer_close=True)

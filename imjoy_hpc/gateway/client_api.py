@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from imjoy_hpc.gateway.browse import list_directory
 from imjoy_hpc.gateway.imjoy_interface import app_functions
+from imjoy_hpc.gateway.renewals import stable_api
 from imjoy_hpc.plugins.shim import IMJOY_APP_FUNCTIONS
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ logger = logging.getLogger("imjoy_hpc.gateway")
 
 def plugin_api_for(instance: "PluginInstance") -> dict:
     """The plugin's API as handed to a client, plus its instance id and name when the plugin does not use them."""
-    api = dict(instance.api or {})
+    api = stable_api(instance)
     api.setdefault("id", instance.id)
     api.setdefault("name", instance.spec.name)
     return api
@@ -60,9 +61,8 @@ class ClientAPI:
 
     def _exit_and_stop(self, instance: "PluginInstance"):
         """ImJoy unloads a plugin by calling its `exit()`: run the plugin's own exit, then stop its process."""
-        own_exit = (instance.api or {}).get("exit")
-
         async def exit() -> None:  # noqa: A001 - ImJoy's name
+            own_exit = (instance.api or {}).get("exit")  # the process serving it now (renewals move it)
             try:
                 if callable(own_exit):
                     await asyncio.wait_for(own_exit(), 10)

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 from imjoy_hpc.cluster import ClusterEvent, Installed, Installing, Usage, WalltimeWarning, Warned
 from imjoy_hpc.gateway.lifecycle import (ACTIVE, Event, Failed, Placed, Ready, Registered, State, Stopped, Waiting,
                                          ended_reason, from_cluster, next_state)
+from imjoy_hpc.gateway.auth import tokens_match
 from imjoy_hpc.gateway.door import RegistrationRefused, Session
+from imjoy_hpc.gateway.renewals import RENEW_OPTIONS, Renewal, abandon, renew
 from imjoy_hpc.plugins.envs import EnvError
 from imjoy_hpc.plugins.launcher import launch_plugin
 from imjoy_hpc.plugins.parser import PluginError, PluginSpec
@@ -79,6 +81,13 @@ class PluginInstance:
     interface: Any = field(default=None, repr=False)  # ImJoy's API bound to it, when an ImJoy app started it
     warnings: list = field(default_factory=list)  # what was odd about it but did not stop it, once each
     usage: dict | None = None  # what its process tree uses now (while running), then the summary of its life
+    renewable: bool = False  # moved into a new job before its walltime (gateway/renewals.py)
+    task_key: str = ""  # its process's task in the cluster manager: its id, then each renewal's key
+    renewal: Renewal | None = field(default=None, repr=False)  # the replacement process, while being renewed
+    renewals: int = 0
+
+    def __post_init__(self) -> None:
+        self.task_key = self.task_key or self.id
 
     def owner_function(self, name: str) -> Any:
         """A function the launching client exported (showProgress, onPluginStatus...), or None."""
@@ -102,6 +111,9 @@ class PluginInstance:
             "error": self.error, "installing": self.installing, "ended_reason": self.ended_reason,
             "ended_at": self.ended_at, "flags": sorted(self.spec.flags), "owner": self.owner.name if self.owner else None,
             "created": self.created, "warnings": list(self.warnings), "asked": self.asked(), "usage": self.usage,
+            "renewable": self.renewable, "renewals": self.renewals,
+            "renewing": {"job_id": self.renewal.job.get("job_id"), "scheduler_state": self.renewal.job.get(
+                "scheduler_state"), "reason": self.renewal.job.get("reason")} if self.renewal else None,
             **self._start_prediction(),
         }
 
@@ -134,6 +146,7 @@ class InstanceManager:
         self.chunk_bytes = chunk_bytes
         self.engine_url: str | None = None  # the front door's URL, as plugins read it in api.ENGINE_URL
         self.instances: dict[str, PluginInstance] = {}
+        self.renewal_keys: dict[str, PluginInstance] = {}  # task keys of renewals -> their instance
         self._tasks: set[asyncio.Task] = set()
 
     # ------------------------------------------------------------------ queries
@@ -174,20 +187,22 @@ class InstanceManager:
         instance = PluginInstance(
             id=instance_id, spec=spec, profile=profile, owner=owner, secret=secrets.token_urlsafe(32),
             log_file=self.log_dir / f"plugin-{instance_id}.log", interface=interface or None,
+            renewable=spec.renew or any(_truthy(options.get(k)) for k in RENEW_OPTIONS),
         )
         self.instances[instance_id] = instance
         self._notify(instance)
         try:
             await self.cluster.client(profile)
-            payload = self._payload(instance)
+            payload = self.payload(instance)
             instance.future = await self.cluster.launch(profile, launch_plugin, payload, key=instance_id)
         except Exception as exc:
             await self._end(instance, Failed(f"could not submit the plugin to profile {profile.name!r}: {exc}"))
             raise PluginStartError(instance.error) from None
-        self._spawn(self._follow_task(instance))
+        self.follow(instance)
         return await self._wait_ready(instance)
 
-    def _payload(self, instance: PluginInstance) -> dict:
+    def payload(self, instance: PluginInstance, secret: str | None = None) -> dict:
+        """What the plugin's task gets (`secret`: a renewal's own, else the instance's)."""
         spec, plugins = instance.spec, self.settings
         try:
             scheduler = self.cluster.scheduler_address(instance.profile)
@@ -210,7 +225,7 @@ class InstanceManager:
             "warnings": list(spec.warnings),
             "resolve_as_of": spec.resolve_as_of,
             "bootstrap": {
-                "door_url": self.door_url, "secret": instance.secret, "instance_id": instance.id,
+                "door_url": self.door_url, "secret": secret or instance.secret, "instance_id": instance.id,
                 "name": spec.name, "script": spec.script, "tag": spec.tag,
                 "config": {**spec.config, "_id": instance.id},
                 "filename": str(spec.source_path or spec.filename), "chunk_bytes": self.chunk_bytes,
@@ -248,27 +263,49 @@ class InstanceManager:
         return instance
 
     # ------------------------------------------------------------------ plugin process side
-    def claim(self, config: dict) -> PluginInstance:
-        """Check a plugin process's one-time secret; it cannot be used twice."""
+    def secret_known(self, config: dict) -> bool:
+        """Whether a registration holds the one-time secret of a starting instance or of its renewal."""
         instance = self.instances.get(str(config.get("instance_id")))
-        from imjoy_hpc.gateway.auth import tokens_match
+        if instance is None:
+            return False
+        given = config.get("secret")
+        renewal = instance.renewal
+        return any([instance.secret is not None and tokens_match(given, instance.secret),
+                    renewal is not None and renewal.secret is not None and tokens_match(given, renewal.secret)])
 
-        if instance is None or instance.secret is None or not tokens_match(config.get("secret"), instance.secret):
+    def claim(self, config: dict) -> tuple[PluginInstance, Renewal | None]:
+        """Check a plugin process's one-time secret (it cannot be used twice): its instance, and its renewal when
+        it is the replacement process of one."""
+        if not self.secret_known(config):
             raise RegistrationRefused("invalid or already used plugin secret")
+        instance = self.instances[str(config.get("instance_id"))]
         if not instance.state.active:
             raise RegistrationRefused(f"plugin instance {instance.id} has already ended ({instance.state})")
-        instance.secret = None
         job = {k: config.get(k) for k in ("pid", "hostname") if config.get(k)}
         if config.get("job_id"):
             job["job_id"] = str(config["job_id"])
+        renewal = instance.renewal
+        if renewal is not None and renewal.secret is not None and tokens_match(config.get("secret"), renewal.secret):
+            renewal.secret = None
+            renewal.job.update(job)
+            renewal.job.setdefault("node", job.get("hostname"))
+            return instance, renewal
+        instance.secret = None
         self.apply(instance, Registered(job))
-        return instance
+        return instance, None
 
-    def plugin_connected(self, instance: PluginInstance, session: Session) -> None:
-        instance.session = session
+    def plugin_connected(self, instance: PluginInstance, session: Session, renewal: Renewal | None = None) -> None:
+        if renewal is not None:
+            renewal.session = session
+        else:
+            instance.session = session
 
-    async def plugin_ready(self, instance: PluginInstance, api: Any) -> None:
-        """The plugin exported its API: run its setup() and mark it running."""
+    async def plugin_ready(self, instance: PluginInstance, api: Any, renewal: Renewal | None = None) -> None:
+        """The plugin exported its API: run its setup() and mark it running (a renewal's: it is ready to take
+        over)."""
+        if renewal is not None:
+            await self._renewal_ready(renewal, api)
+            return
         if instance.ready.done() or not instance.state.active:
             instance.api = api  # a re-export: keep the newest API
             return
@@ -285,7 +322,23 @@ class InstanceManager:
         instance.error = f"plugin {instance.spec.name!r} failed to start: {text}"
         instance.reported = True
 
-    def plugin_disconnected(self, instance: PluginInstance, reason: str) -> None:
+    async def _renewal_ready(self, renewal: Renewal, api: Any) -> None:
+        try:
+            if callable(api.get("setup")):
+                await asyncio.wait_for(api.setup(), self.settings.start_timeout)
+        except Exception as exc:  # noqa: BLE001
+            if not renewal.ready.done():
+                renewal.ready.set_exception(RuntimeError(f"setup() of the replacement failed: {exc}"))
+            return
+        if not renewal.ready.done():
+            renewal.ready.set_result(api)
+
+    def plugin_disconnected(self, instance: PluginInstance, reason: str, session: Session | None = None) -> None:
+        if session is not None and instance.session is not None and session is not instance.session:
+            renewal = instance.renewal  # a replacement that went away, or the process it replaced
+            if renewal is not None and session is renewal.session and not renewal.ready.done():
+                renewal.ready.set_exception(RuntimeError(f"the replacement process disconnected: {reason}"))
+            return
         if instance.state.active:
             self._spawn(self._after_disconnect(instance))
         else:
@@ -300,15 +353,25 @@ class InstanceManager:
             await self._end(instance, Stopped(error=error) if instance.stopping else Failed(error))
 
     # ------------------------------------------------------------------ following
+    def follow(self, instance: PluginInstance) -> None:
+        """Follow the instance's current task until it ends."""
+        self._spawn(self._follow_task(instance))
+
     async def _follow_task(self, instance: PluginInstance) -> None:
-        """Wait for the Dask task (the plugin process's lifetime) and record how it ended."""
+        """Wait for the Dask task (the plugin process's lifetime) and record how it ended (nothing when the
+        instance moved into another process meanwhile: a renewal)."""
+        future = instance.future
         try:
-            result = await instance.future
+            result = await future
         except asyncio.CancelledError:
+            if instance.future is not future:
+                return
             if not instance.stopping:
                 await self._end(instance, Failed(instance.error or "the plugin's task was cancelled"))
             return
         except Exception as exc:  # noqa: BLE001 - e.g. KilledWorker, requirement errors
+            if instance.future is not future:
+                return
             if type(exc).__name__ == "KilledWorker" and not instance.error:
                 await _wait_ended(instance, 5)  # the scheduler's word on the job's end is on its way
             if isinstance(exc, EnvError):  # the environment could not be built: its message says why
@@ -316,6 +379,8 @@ class InstanceManager:
             else:
                 detail = instance.error or f"{type(exc).__name__}: {exc}"
             await self._end(instance, Stopped(error=detail) if instance.stopping else Failed(detail))
+            return
+        if instance.future is not future:
             return
         job = {k: result.get(k) for k in ("node", "job_id") if result.get(k)}
         if instance.stopping or result.get("exit_code") == 0:
@@ -329,9 +394,15 @@ class InstanceManager:
 
     def on_cluster_event(self, event: ClusterEvent) -> None:
         """What the cluster reports about a plugin's task (its facts, its environment build, its job's end)."""
-        instance = self.instances.get(event.key)
+        instance = self.instances.get(event.key) or self.renewal_keys.get(event.key)
         if instance is None:
             return
+        if event.key != instance.task_key:
+            self._other_process_event(instance, event)
+            return
+        if isinstance(event, WalltimeWarning) and instance.renewable and instance.renewal is None \
+                and instance.state == State.RUNNING:
+            self._spawn(renew(self, instance, float(event.seconds_left or 0)))
         if isinstance(event, Warned):
             self._warn(instance, event.text)
             return
@@ -345,6 +416,24 @@ class InstanceManager:
         change = from_cluster(event, plugin=instance.spec.name, builds_environment=instance.builds_environment)
         if change is not None:
             self.apply(instance, change)
+
+    def _other_process_event(self, instance: PluginInstance, event: ClusterEvent) -> None:
+        """What the cluster says of a renewal's replacement (its job's facts; its failure ends the renewal), or of
+        a process the instance has left (nothing to record)."""
+        renewal = instance.renewal
+        if renewal is None or event.key != renewal.key:
+            return
+        if isinstance(event, Warned):
+            self._warn(instance, event.text)
+            return
+        change = from_cluster(event, plugin=instance.spec.name, builds_environment=instance.builds_environment)
+        if isinstance(change, (Waiting, Placed)):
+            before = dict(renewal.job)
+            renewal.job.update(change.job)
+            if renewal.job != before:
+                self._notify(instance, renewing=True)
+        elif isinstance(change, Failed) and not renewal.ready.done():
+            renewal.ready.set_exception(RuntimeError(change.error.splitlines()[0]))
 
     # ------------------------------------------------------------------ the lifecycle
     def apply(self, instance: PluginInstance, event: Event) -> bool:
@@ -391,9 +480,12 @@ class InstanceManager:
             notify = True
         elif isinstance(event, WalltimeWarning):
             minutes = max(0, int(event.seconds_left or 0)) // 60
-            self._tell_owner(instance, "showMessage",
-                             f"Plugin {instance.spec.name}: job {event.job_id} reaches its walltime in "
-                             f"{minutes} min; save your work.")
+            if not instance.renewable:  # a renewable one is told about its renewal instead (renewals.py)
+                note = self.cluster.walltime_note(instance.profile)
+                self.say(instance, f"Plugin {instance.spec.name}: job {event.job_id} reaches its walltime in "
+                                   f"{minutes} min; save your work." + (f" {note}; a plugin loaded with "
+                                   "hpc.renew: true (or the load option renew) is moved into a new job instead."
+                                   if note else ""))
             instance.job["walltime_left"] = event.seconds_left
             extra["warning"] = "walltime"
             notify = True
@@ -430,8 +522,10 @@ class InstanceManager:
             await asyncio.shield(instance.releasing)
 
     async def _release(self, instance: PluginInstance) -> None:
+        if instance.renewal is not None:
+            await abandon(self, instance, instance.renewal)
         try:
-            await self.cluster.release(instance.id)
+            await self.cluster.release(instance.task_key)
         except Exception:  # noqa: BLE001
             logger.exception("releasing plugin %s", instance.id)
 
@@ -457,6 +551,8 @@ class InstanceManager:
         ended = [i for i in self.instances.values() if not i.state.active]
         for instance in ended[:-KEEP_ENDED]:
             del self.instances[instance.id]
+        for key in [k for k, i in self.renewal_keys.items() if i.id not in self.instances]:
+            del self.renewal_keys[key]
 
     @staticmethod
     def _close_peer(instance: PluginInstance) -> None:
@@ -539,6 +635,15 @@ class InstanceManager:
         self._tell_owner(instance, "showStatus", f"{instance.spec.name}: warning: {text}")
         self._notify(instance, warning=text)
 
+    def say(self, instance: PluginInstance, text: str) -> None:
+        """A message to the plugin's client (ImJoy's showMessage) and the plugin's log."""
+        instance.logs.append(text)
+        self._tell_owner(instance, "showMessage", text)
+
+    def notify(self, instance: PluginInstance, **extra: Any) -> None:
+        """The instance's status (with `extra`) to its client's onPluginStatus."""
+        self._notify(instance, **extra)
+
     def _notify(self, instance: PluginInstance, **extra: Any) -> None:
         info = {**instance.info(), **extra}
         for name in ("onPluginStatus", "on_plugin_status"):
@@ -572,6 +677,10 @@ async def _wait_ended(instance: PluginInstance, timeout: float) -> None:
         await asyncio.wait_for(instance.ended.wait(), timeout)
     except asyncio.TimeoutError:
         pass
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() in ("true", "yes", "1"))
 
 
 def _slug(name: str) -> str:

@@ -91,6 +91,7 @@ class PluginSpec:
     attachments: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     resolve_as_of: str | None = None  # hpc.resolve-as-of: pip packages as they were on that date
+    renew: bool = False               # hpc.renew: moved into a new job before its walltime ends
 
 
 @dataclass
@@ -234,7 +235,8 @@ def _walltime(value: Any) -> None:
         raise ValueError(value)
 
 
-HPC_KEYS = (*REQUEST_KEYS, RESOLVE_AS_OF)
+RENEW = "renew"  # hpc.renew: moved into a new job before its walltime ends (gateway/renewals.py)
+HPC_KEYS = (*REQUEST_KEYS, RESOLVE_AS_OF, RENEW)
 
 
 def _check_hpc(value: Any, chk: _Checker) -> dict[str, Any]:
@@ -252,6 +254,8 @@ def _check_hpc(value: Any, chk: _Checker) -> dict[str, Any]:
             continue
         if key == RESOLVE_AS_OF:
             _checked(chk, where, "a date like 2021-06-01", item, resolution_date)
+        if key == RENEW and not isinstance(item, bool):
+            chk.field_error(where, "true or false", item)
         if key in ("profile", "queue"):
             if not isinstance(item, str) or not item.strip():
                 chk.field_error(where, "a non-empty string", item)
@@ -335,6 +339,7 @@ def _build_spec(config: Any, *, chk: _Checker, fmt: str, tag: str | None, defaul
         chk.field_error("env", "a string, a list or an object", env)
     hpc = _check_hpc(config.get("hpc"), chk)
     resolve_as_of = hpc.pop(RESOLVE_AS_OF, None)
+    renew = bool(hpc.pop(RENEW, False))
 
     script, lang, script_line = script_for_tag(chosen, tags)
     config.update(name=name, type=ptype, version=version, api_version=api_version, description=description,
@@ -344,7 +349,7 @@ def _build_spec(config: Any, *, chk: _Checker, fmt: str, tag: str | None, defaul
     return PluginSpec(
         name=name, type=ptype, version=version, api_version=api_version, description=description, tags=tags,
         tag=chosen, flags=frozenset(flags), requirements=requirements, env=env, hpc=hpc, script=script,
-        resolve_as_of=str(resolve_as_of) if resolve_as_of else None,
+        resolve_as_of=str(resolve_as_of) if resolve_as_of else None, renew=renew,
         lang=lang, docs=extras.get("docs", ""), config=config, source_path=source_path,
         source_hash=source_hash, filename=chk.filename, format=fmt, script_line=script_line,
         windows=extras.get("windows", []), styles=extras.get("styles", []),

@@ -12,10 +12,10 @@ from imjoy_hpc.rpc.errors import (
     UserFacingError,
 )
 from imjoy_hpc.rpc.ndarray import JS_TYPED_ARRAYS, WireArray, decode_ndarray, encode_ndarray
-from imjoy_hpc.rpc.peer import API_VERSION, RemoteFunction, RPCPeer
+from imjoy_hpc.rpc.peer import API_VERSION, Relayed, RemoteFunction, RPCPeer
 
 __all__ = [
     "API_VERSION", "CodecRegistry", "ConnectionClosed", "DecodeError", "DotDict", "EncodeError", "JS_TYPED_ARRAYS",
-    "ProtocolError", "RPCError", "RPCPeer", "RemoteError", "RemoteFunction", "ValueCodec", "WireArray", "decode_ndarray",
-    "encode_ndarray", "rpc_type", "UserFacingError",
+    "ProtocolError", "RPCError", "RPCPeer", "Relayed", "RemoteError", "RemoteFunction", "ValueCodec", "WireArray",
+    "decode_ndarray", "encode_ndarray", "rpc_type", "UserFacingError",
 ]

@@ -47,7 +47,16 @@ MESSAGE_FIELDS: dict[str, dict[str, tuple]] = {
 }
 
 
-class RemoteFunction:
+class Relayed:
+    """A function whose calls the peer hands on at once to another peer (`relay`), without a task of its own."""
+
+    __slots__ = ()
+
+    def relay(self, args: list, kwargs: dict, settle: Callable[[bool, Any], None]) -> bool:
+        raise NotImplementedError
+
+
+class RemoteFunction(Relayed):
     """A function of the remote peer: an interface method (reusable) or a one-shot callback."""
 
     __slots__ = ("_peer", "kind", "target_id", "key", "object_id", "with_promise", "__name__")
@@ -245,7 +254,7 @@ class RPCPeer:
         except Exception as exc:  # noqa: BLE001 - reported to the caller
             self._fail(exc, reject, f"calling {msg['name']!r}")
             return
-        if isinstance(fn, RemoteFunction):
+        if isinstance(fn, Relayed):
             self._relay(fn, args, kwargs, resolve, reject, msg["name"])
             return
         self._start(self._run(fn, args, kwargs, resolve, reject, msg["name"]))
@@ -270,7 +279,7 @@ class RPCPeer:
         if getattr(fn, "_rpc_internal", False):  # our own resolve/reject: settle at once, in order
             fn(*args, **kwargs)
             return
-        if isinstance(fn, RemoteFunction):
+        if isinstance(fn, Relayed):
             self._relay(fn, args, kwargs, resolve, reject, getattr(fn, "__name__", "callback"))
             return
         self._start(self._run(fn, args, kwargs, resolve, reject, getattr(fn, "__name__", "callback")))
@@ -300,7 +309,7 @@ class RPCPeer:
 
     async def _run(self, fn: Callable, args: list, kwargs: dict, resolve, reject, name: str) -> None:
         try:
-            if self.sync_in_thread and not (inspect.iscoroutinefunction(fn) or isinstance(fn, RemoteFunction)):
+            if self.sync_in_thread and not (inspect.iscoroutinefunction(fn) or isinstance(fn, Relayed)):
                 result = await self._in_thread(functools.partial(fn, *args, **kwargs))
                 while self._thread_calls_sent < self._thread_calls_made:  # what it sent goes out before its result
                     await asyncio.sleep(0)
@@ -313,7 +322,7 @@ class RPCPeer:
         except Exception as exc:  # noqa: BLE001
             self._fail(exc, reject, f"calling {name!r}")
 
-    def _relay(self, fn: RemoteFunction, args: list, kwargs: dict, resolve, reject, name: str) -> None:
+    def _relay(self, fn: Relayed, args: list, kwargs: dict, resolve, reject, name: str) -> None:
         """Forward a call to another peer's function at once (a relay, as the gateway is): its result, when it
         comes, settles our caller's promise; no task and no scheduling round of our own on the way."""
         def settle(ok: bool, result: Any) -> None:
@@ -490,6 +499,11 @@ class RPCPeer:
         await waiter
 
     # ------------------------------------------------------------------ teardown
+    @property
+    def calls_waiting(self) -> int:
+        """Calls this peer made (or relayed) to the remote side whose results have not come yet."""
+        return len(self._pending) + len(self._relays)
+
     def close(self, reason: str = "connection closed") -> None:
         """Fail every pending call with ConnectionClosed and free both stores."""
         if self.closed:
