@@ -68,6 +68,9 @@ async def test_spooled_arrays_are_cut_per_receiver_and_read_when_sent(tmp_path):
     with pytest.raises(DecodeError, match="not uploaded"):
         host.codec.streams = lambda sid: (_ for _ in ()).throw(DecodeError(f"ndarray stream {sid!r} was not uploaded"))
         host.codec.decode({"_rtype": "ndarray", "_rstream": "gone", "_rshape": [1], "_rdtype": "int32"})
+    host.codec.streams = None  # an end that takes no uploads says so (plugins and clients both upload to the gateway)
+    with pytest.raises(DecodeError, match=r"only accepted by the gateway, for arrays uploaded to it first"):
+        host.codec.decode({"_rtype": "ndarray", "_rstream": "abc", "_rshape": [1], "_rdtype": "int32"})
 
 
 async def test_a_failed_stream_fails_the_call_with_its_reason():

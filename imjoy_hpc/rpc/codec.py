@@ -315,7 +315,10 @@ class ValueCodec:
     def _decode_stream(self, value: dict) -> Any:
         """An array whose bytes were uploaded before its message: a SpooledArray (relays) or a numpy array."""
         if self.streams is None:
-            raise DecodeError("ndarray _rstream values are only accepted from plugin processes")
+            # The gateway's doors take them from plugins and clients alike, each array uploaded first
+            # (PUT /array/<id>); an end that takes no uploads (a client, a plugin, a door without a spool) cannot.
+            raise DecodeError("ndarray _rstream values are only accepted by the gateway, for arrays uploaded "
+                              "to it first (PUT /array/<id>); this connection takes no uploads")
         if value.get("_rerror"):
             raise DecodeError(f"the array could not be sent: {value['_rerror']}")
         spool = self.streams(value["_rstream"])
