@@ -3,6 +3,7 @@
 import asyncio
 import signal
 import socket
+import time
 
 import numpy as np
 import psutil
@@ -39,6 +40,15 @@ async def client(gateway):
     server = await connect(gateway)
     yield server
     await disconnect(server)
+
+
+async def test_with_no_scheduler_a_plugin_would_start_at_once(client):
+    before = len(await client.list_instances())
+    told = await client.predict_start("Hello")
+    assert told["profile"] == "local" and told["sooner"] == [], told
+    assert told["start_note"] == "no scheduler: it runs here: it starts at once"
+    assert abs(told["predicted_start"] - time.time()) < 30
+    assert len(await client.list_instances()) == before  # nothing was started
 
 
 async def test_catalog_lists_the_examples(client):

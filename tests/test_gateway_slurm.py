@@ -253,3 +253,29 @@ async def test_a_renewable_plugin_moves_into_a_new_job_before_the_walltime_keepi
         await disconnect(client)
         gw.stop()
     assert not squeue_ids()
+
+
+async def test_when_a_plugin_would_start_is_asked_before_anything_is_submitted(slurm_gateway):
+    """predict_start: SLURM's own answer for a new job of the request (sbatch --test-only) behind a full partition,
+    with a smaller request predicted to start sooner; no job is submitted for it."""
+    filler = subprocess.run(["sbatch", "--parsable", "-J", "imjoy-hpc-test-filler", "-p", "tiny", "-t", "30",
+                             "-o", "/dev/null", "-e", "/dev/null", "--wrap", "sleep 600"],
+                            capture_output=True, text=True, timeout=20, check=True).stdout.strip()
+    client = await connect(slurm_gateway)
+    try:
+        await async_wait_for(lambda: job_state(filler) == "RUNNING", 30, what="the filler job")
+        started = subprocess.run(["squeue", "-h", "-j", filler, "-o", "%S"], capture_output=True, text=True,
+                                 timeout=20).stdout.strip()
+        ends = time.mktime(time.strptime(started, "%Y-%m-%dT%H:%M:%S")) + 30 * 60  # its walltime
+        before = squeue_ids()
+        told = await client.predict_start(SLEEPER, {"queue": "tiny"})
+        assert told["name"] == "Sleeper" and told["profile"] == "slurm", told
+        assert abs(told["predicted_start"] - ends) < 120, (told, ends)  # SLURM's word: when the filler ends
+        debug = next(s for s in told["sooner"] if s["options"] == {"queue": "debug"})
+        assert debug["change"] == "queue debug instead of tiny" and debug["predicted_start"] < time.time() + 60
+        assert squeue_ids() == before  # nothing was submitted
+        with pytest.raises(Exception, match="walltime 48:00:00 exceeds the limit 01:00:00"):
+            await client.predict_start(SLEEPER, {"walltime": "48:00:00"})  # refused in words, as a load would be
+    finally:
+        scancel(filler)
+        await disconnect(client)

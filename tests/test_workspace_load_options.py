@@ -56,3 +56,19 @@ def test_resolve_as_of_and_the_predicted_start(browser_page, gateway):  # noqa: 
     assert again and again[-1]["state"] == "running"
     source = page.evaluate("() => window.imjoyHpcWorkspace.store.entries.get('Dated Plugin').source")
     assert '"cores": 1' in source.replace('"cores":1', '"cores": 1')
+
+
+def test_when_would_it_start_asks_without_loading(browser_page, gateway):  # noqa: F811
+    """The load box's "When would it start?" asks the gateway (predict_start) and shows the answer; nothing loads."""
+    page = browser_page
+    open_workspace(page, gateway)
+    before = len(instances(page))
+    page.fill("#plugin-source", DATED)
+    page.click("#predict-source")
+    answer = page.locator("#prediction-answer .predicted-start")
+    answer.wait_for(timeout=60_000)
+    said = answer.inner_text()
+    assert said.startswith("expected to start") and said.endswith("(now): no scheduler: it runs here: it starts at "
+                                                                   "once"), said
+    assert len(instances(page)) == before  # nothing was started
+    page.screenshot(path="docs/screenshots/workspace-when-would-it-start.png")

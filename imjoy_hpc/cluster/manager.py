@@ -15,6 +15,7 @@ from imjoy_hpc.backends import backend_class
 from imjoy_hpc.backends.base import SLOT_RESOURCE, TERMINAL_STATES
 from imjoy_hpc.cluster.events import ClusterEvent, StatusChanged, TaskState
 from imjoy_hpc.cluster.pool import MAX_ENDED_RECORDS, Ended, Pool, Task
+from imjoy_hpc.cluster.predictions import before_submitting
 from imjoy_hpc.cluster.profiles import Profile, resolve
 from imjoy_hpc.settings import Settings
 
@@ -49,6 +50,14 @@ class ClusterManager:
     def resolve(self, profile: str | None, request: dict | None = None) -> Profile:
         """The profile (default: the default-profile setting) refined by a plugin's resource request."""
         return resolve(self.settings.raw, profile, request)
+
+    async def predict_start(self, profile: Profile) -> dict:
+        """When a plugin of `profile` would start if loaded now (nothing is submitted): {"predicted_start",
+        "start_note", "sooner"} as for a waiting plugin."""
+        pool = await self._pool(profile)
+        async with pool.lock:
+            free = pool.free_worker() is not None
+        return await before_submitting(pool.backend, profile, free)
 
     @staticmethod
     def walltime_note(profile: Profile) -> str | None:

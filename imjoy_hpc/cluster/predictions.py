@@ -72,11 +72,28 @@ class Predictor:
         self._asked[job_id] = now
         # The scheduler's own plan for this job (a new job's prediction would queue behind it)
         prediction = StartPrediction(state.predicted_start, None if state.predicted_start else self.backend.no_estimate)
-        facts: dict[str, Any] = {"predicted_start": prediction.at, "start_note": prediction.note, "sooner": []}
-        if prediction.at is not None and prediction.at - now > LONG_WAIT:
-            for label, options in smaller_requests(self.profile):
-                other = await self.backend.predict_start(options)
-                if other.at is not None and other.at < prediction.at - SOONER_BY:
-                    facts["sooner"].append({"change": label, "options": options, "predicted_start": other.at})
+        facts = await with_sooner(self.backend, self.profile, prediction)
         self.known[job_id] = facts
         return facts
+
+
+async def with_sooner(backend: "Backend", profile: "Profile", prediction: StartPrediction) -> dict[str, Any]:
+    """{"predicted_start", "start_note", "sooner": [...]}: the prediction and, when it is a long wait, the smaller
+    requests the scheduler predicts to start sooner."""
+    facts: dict[str, Any] = {"predicted_start": prediction.at, "start_note": prediction.note, "sooner": []}
+    if prediction.at is not None and prediction.at - time.time() > LONG_WAIT:
+        for label, options in smaller_requests(profile):
+            other = await backend.predict_start(options)
+            if other.at is not None and other.at < prediction.at - SOONER_BY:
+                facts["sooner"].append({"change": label, "options": options, "predicted_start": other.at})
+    return facts
+
+
+async def before_submitting(backend: "Backend", profile: "Profile", free_slot: bool) -> dict[str, Any]:
+    """When a plugin of this profile would start if loaded now, asked before anything is submitted: at once when a
+    job (or, with no scheduler, the local cluster) has a free slot; else the scheduler's prediction for a new job
+    of the profile (SLURM `sbatch --test-only`), with smaller requests predicted to start sooner."""
+    if free_slot or not backend.has_jobs:
+        where = "a running job of this profile has a free slot" if backend.has_jobs else "no scheduler: it runs here"
+        return {"predicted_start": time.time(), "start_note": f"{where}: it starts at once", "sooner": []}
+    return await with_sooner(backend, profile, await backend.predict_start({}))

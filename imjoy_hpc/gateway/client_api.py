@@ -59,6 +59,14 @@ class ClientAPI:
             api["exit"] = self._exit_and_stop(instance)
         return api
 
+    async def predict_start(self, name_or_source: str, options: dict | None = None) -> dict:
+        """When the plugin would start if loaded now with these load options, asked of the scheduler before anything
+        is submitted: {name, profile, predicted_start (epoch seconds or None), start_note, sooner: [{change,
+        options, predicted_start}]}."""
+        options = dict(options or {})
+        spec = self.catalog.load(name_or_source, options.get("tag"))
+        return await self.instances.predict_start(spec, options)
+
     def _exit_and_stop(self, instance: "PluginInstance"):
         """ImJoy unloads a plugin by calling its `exit()`: run the plugin's own exit, then stop its process."""
         async def exit() -> None:  # noqa: A001 - ImJoy's name
@@ -182,7 +190,7 @@ class ClientAPI:
             "list_workspaces": self.list_workspaces, "get_workspace": self.get_workspace,
             "save_workspace": self.save_workspace, "rename_workspace": self.rename_workspace,
             "delete_workspace": self.delete_workspace, "export_workspace": self.export_workspace,
-            "import_workspace": self.import_workspace,
+            "import_workspace": self.import_workspace, "predict_start": self.predict_start,
         }
         api: dict[str, Any] = {"log": self.log, "info": self.info, "error": self.error}
         for snake, fn in names.items():

@@ -175,14 +175,7 @@ class InstanceManager:
             for other in self.instances.values():
                 if other.spec.source_hash == spec.source_hash and other.state.active:
                     return await self._wait_ready(other)
-        request = {**spec.hpc, **{k: options[k] for k in REQUEST_KEYS if options.get(k) is not None}}
-        as_of = next((options[k] for k in RESOLVE_OPTIONS if options.get(k)), None)
-        if as_of:
-            try:
-                spec = dataclasses.replace(spec, resolve_as_of=resolution_date(as_of))
-            except ValueError as exc:
-                raise PluginError(f"load option {exc}") from None
-        profile = self.cluster.resolve(request.pop("profile", None), request)
+        spec, profile = self._placement(spec, options)
         instance_id = f"{_slug(spec.name)}-{uuid.uuid4().hex[:8]}"
         instance = PluginInstance(
             id=instance_id, spec=spec, profile=profile, owner=owner, secret=secrets.token_urlsafe(32),
@@ -200,6 +193,23 @@ class InstanceManager:
             raise PluginStartError(instance.error) from None
         self.follow(instance)
         return await self._wait_ready(instance)
+
+    def _placement(self, spec: PluginSpec, options: dict) -> tuple[PluginSpec, "Profile"]:
+        """The spec as the load options change it (resolve-as-of) and the profile its resource request gives."""
+        request = {**spec.hpc, **{k: options[k] for k in REQUEST_KEYS if options.get(k) is not None}}
+        as_of = next((options[k] for k in RESOLVE_OPTIONS if options.get(k)), None)
+        if as_of:
+            try:
+                spec = dataclasses.replace(spec, resolve_as_of=resolution_date(as_of))
+            except ValueError as exc:
+                raise PluginError(f"load option {exc}") from None
+        return spec, self.cluster.resolve(request.pop("profile", None), request)
+
+    async def predict_start(self, spec: PluginSpec, options: dict | None = None) -> dict:
+        """When `spec` would start if loaded now with `options` (nothing is submitted): its profile, the predicted
+        start or why there is none, and smaller requests predicted to start sooner."""
+        _, profile = self._placement(spec, dict(options or {}))
+        return {"name": spec.name, "profile": profile.name, **await self.cluster.predict_start(profile)}
 
     def payload(self, instance: PluginInstance, secret: str | None = None) -> dict:
         """What the plugin's task gets (`secret`: a renewal's own, else the instance's)."""

@@ -39,8 +39,9 @@
     if (job.state !== "queued") return;
     const line = document.createElement("div");
     line.className = "predicted-start";
-    if (job.predicted_start) line.textContent = `expected to start ${clock(job.predicted_start)}`;
-    else if (job.start_note) line.textContent = job.start_note;
+    if (job.predicted_start) {
+      line.textContent = `expected to start ${clock(job.predicted_start)}` + (job.start_note ? `: ${job.start_note}` : "");
+    } else if (job.start_note) line.textContent = job.start_note;
     if (line.textContent) box.appendChild(line);
     for (const choice of job.sooner || []) {
       const item = document.createElement("div");

@@ -414,6 +414,16 @@
     }
   }
 
+  /** When the pasted plugin would start if loaded now: the scheduler is asked, nothing is submitted; its sooner
+   * requests come with a button that loads the plugin with them. */
+  async function predictSource() {
+    let code = $("plugin-source").value;
+    if (pluginSources.isPlainPython(code)) code = pluginSources.wrapPython(code);
+    const told = await state.server.predict_start(code);
+    loadOptions.renderPrediction(Object.assign({}, told, { state: "queued" }), $("prediction-answer"),
+      (name, options) => loadCode(loadOptions.apply(code, options)).catch((e) => sayError("load failed", e)));
+  }
+
   async function loadCode(code, meta) {
     const python = pluginSources.isPlainPython(code);
     if (python) code = pluginSources.wrapPython(code);
@@ -756,6 +766,7 @@
   async function main() {
     $("load-url").onclick = () => loadUrl($("plugin-url").value.trim()).catch((e) => sayError("load failed", e));
     $("load-source").onclick = () => loadCode($("plugin-source").value).catch((e) => sayError("load failed", e));
+    $("predict-source").onclick = () => predictSource().catch((e) => sayError("could not ask when it starts", e));
     const token = tokenFromAddress();
     if (!token) {
       setStatus("failed", "no token: open the URL that imjoy-hpc serve printed (…/#token=…)");
