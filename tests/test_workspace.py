@@ -368,6 +368,56 @@ def test_image_viewer_reads_a_remote_stack_plane_by_plane(browser_page, gateway)
     np.testing.assert_allclose(pixels()[..., 0], stack[7].astype(float) * 255 / 64819, atol=1)
 
 
+ZARR_STACK = python_plugin("Zarr Shown", """
+    self.stack = (np.arange(3 * 300 * 400, dtype="uint32") % 65521).astype("uint16").reshape(3, 300, 400)
+    return remote_array(self.stack, chunks=(1, 128, 256))
+""", description="Returns a stack that stays in the plugin, as a zarr store",
+                         header="import numpy as np\nfrom imjoy_hpc.plugins.remote_array import remote_array")
+
+
+def test_jobs_panel_shows_a_remote_arrays_zarr_url_with_a_copy_button(browser_page, gateway):
+    """Issue 23, item 3: the zarr URL of a plugin's remote array is in its row of the jobs panel; Copy puts exactly
+    that URL in the clipboard, and zarr-python reads the plugin's array from it."""
+    import os
+    import urllib.request
+    from pathlib import Path
+
+    import zarr
+    page = browser_page
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=gateway.url.rstrip("/"))
+    open_workspace(page, gateway)
+    load_source(page, ZARR_STACK, "Zarr Shown")
+    page.click('#plugins li[data-name="Zarr Shown"] button.run')
+    page.wait_for_function("() => [...document.querySelectorAll('#messages li')].some("
+                           "l => l.textContent.includes('Zarr Shown returned'))", timeout=RUN_MS)
+    row = page.locator('#jobs tr[data-state="running"]', has_text="Zarr Shown")
+    url_box = row.locator(".zarr-url code")
+    url_box.wait_for(timeout=20_000)  # the panel refreshes every 5 s
+    url = url_box.inner_text()
+    assert url.startswith(gateway.url.rstrip("/") + "/zarr/") and url.endswith("/"), url
+    assert "uint16 [3 x 300 x 400]" in row.locator(".zarr-url").get_attribute("title")
+    listed = {i["id"]: i for i in page.evaluate("async () => await imjoyHpcWorkspace.server.list_instances()")}
+    instance = next(i for i in listed.values() if i["name"] == "Zarr Shown" and i["state"] == "running")
+    assert url == instance["zarr"][0]["zarr_url"]
+
+    row.locator(".zarr-url button.copy").click()
+    page.wait_for_function("() => [...document.querySelectorAll('#jobs .zarr-url button.copy')]"
+                           ".some(b => b.textContent === 'copied')", timeout=10_000)
+    assert page.evaluate("() => navigator.clipboard.readText()") == url
+    shots = Path(os.environ.get("IMJOY_HPC_SCREENSHOTS") or gateway.state_dir.parent / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    page.locator("#jobs").screenshot(path=str(shots / "jobs-zarr-url.png"))
+    page.wait_for_function("() => [...document.querySelectorAll('#jobs .zarr-url button.copy')]"
+                           ".every(b => b.textContent === 'Copy')", timeout=10_000)  # the note goes, the URL stays
+    assert url_box.inner_text() == url
+
+    with urllib.request.urlopen(url + ".zgroup", timeout=20) as response:  # a plain GET, nothing but the URL
+        assert response.status == 200 and b"zarr_format" in response.read()
+    stack = (np.arange(3 * 300 * 400, dtype="uint32") % 65521).astype("uint16").reshape(3, 300, 400)
+    np.testing.assert_array_equal(zarr.open_array(url + "0", mode="r", zarr_format=2)[1, 100:290, 200:399],
+                                  stack[1, 100:290, 200:399])
+
+
 FILE_PICKER = python_plugin("File Picker", """
     one = await api.showFileDialog(type="file", title="Pick one", root=ROOT)
     many = await api.showFileDialog(type="file", mode="multiple", root=ROOT + "/sub")

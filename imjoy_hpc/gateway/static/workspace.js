@@ -641,8 +641,49 @@
     } else where = job.ended_reason || job.error || "";
     row.querySelector(".where").textContent = where;
     loadOptions.renderPrediction(job, row.querySelector(".detail"), loadWithOptions);
+    renderZarr(job, row.querySelector(".detail"));
     row.querySelector(".stop").hidden = !["queued", "installing", "starting", "running"].includes(job.state);
     if (!["queued", "installing", "starting", "running"].includes(job.state)) showLog(info.id, row);
+  }
+
+  /** The zarr URLs of a plugin's remote arrays (list_instances' `zarr`), each with a Copy button, for viewers. */
+  function renderZarr(job, cell) {
+    const stores = job.zarr || [];
+    let box = cell.querySelector(".zarr");
+    const key = JSON.stringify(stores.map((z) => z.zarr_path));
+    if (box && box.dataset.key === key) return; // unchanged: keep a "copied" note and a selection as they are
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "zarr";
+      cell.insertBefore(box, cell.querySelector("details"));
+    }
+    box.dataset.key = key;
+    box.innerHTML = "";
+    for (const z of stores) {
+      // the page's own origin: through a tunnel it is the address that reaches the gateway from here
+      const url = new URL(z.zarr_path, location.href).href;
+      const item = document.createElement("div");
+      item.className = "zarr-url";
+      item.title = `zarr store of ${z.dtype} [${z.shape.join(" x ")}]` +
+        (z.levels > 1 ? `, ${z.levels} OME-Zarr levels` : "") + ": open it in vizarr, napari or zarr-python";
+      const text = document.createElement("code");
+      text.textContent = url;
+      const copy = document.createElement("button");
+      copy.className = "copy";
+      copy.textContent = "Copy";
+      copy.onclick = async () => {
+        try {
+          await navigator.clipboard.writeText(url);
+          copy.textContent = "copied";
+        } catch (e) {
+          getSelection().selectAllChildren(text); // the browser refused: the URL is selected for Ctrl/Cmd-C
+          copy.textContent = "selected: press Ctrl-C";
+        }
+        setTimeout(() => { copy.textContent = "Copy"; }, 2500);
+      };
+      item.append("zarr ", text, " ", copy);
+      box.appendChild(item);
+    }
   }
 
   /** Load plugin `name` again (its source as installed, else the catalog's) with load options (a sooner choice). */
