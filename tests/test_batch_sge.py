@@ -45,12 +45,26 @@ def test_submit_one_job_and_an_array_to_grid_engine(batch):
     summary = json.loads((one / "summary.json").read_text())
     assert summary["job"] == {"scheduler": "sge", "id": one_id, "array_job_id": None, "array_index": None}
     assert "Image Filter plugin is ready" in (one / "logs" / "job.err").read_text()
+    # Grid Engine's accounting (qacct) beside what the plugin used, asked once the job ended and kept
+    detail = batch.cli("jobs", one_id)
+    assert detail.returncode == 0, detail.stderr
+    assert "Grid Engine (qacct): " in detail.stdout and " 1 cores on 1 node" in detail.stdout, detail.stdout
+    resources = json.loads((one / "summary.json").read_text())["resources"]
+    acct, used = resources["scheduler"], resources["used"]
+    assert acct["job_id"] == one_id and acct["state"] == "COMPLETED" and acct["cores"] == 1, acct
+    assert acct["elapsed"] >= used["elapsed"] - 1 and acct["core_hours"] == round(acct["elapsed"] / 3600, 4)
+    assert acct["cpu_seconds"] >= used["cpu_seconds"] > 0  # the job's CPU includes the plugin's
+    assert 50 * 2**20 < acct["max_rss"] < 4 * 2**30, acct  # Python with Dask and numpy: tens of MB at least
     job = batch.wait_ended(many_id)
     assert job["state"] == "COMPLETED" and job["counts"] == {"COMPLETED": 2}, job
     for i, (w, h) in enumerate([(8, 4), (16, 8)]):  # GE's tasks 1 and 2 are argument sets 0 and 1
         np.testing.assert_array_equal(np.load(many / str(i) / "result.npy"), expected_render(w, h))
         assert json.loads((many / str(i) / "summary.json").read_text())["job"]["array_index"] == str(i + 1)
         assert (many / "logs" / f"task-{i}.err").is_file()
+    batch.cli("jobs", many_id)  # each task's own record: qacct -j N -t T
+    for i in range(2):
+        acct = json.loads((many / str(i) / "summary.json").read_text())["resources"]["scheduler"]
+        assert acct["job_id"] == f"{many_id}.{i + 1}" and acct["state"] == "COMPLETED", acct
     row = next(line for line in batch.cli("jobs").stdout.splitlines() if line.startswith(many_id + " "))
     assert row.split()[:3] == [many_id, "COMPLETED", "2/2"]
 

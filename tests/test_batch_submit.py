@@ -95,6 +95,15 @@ def test_submit_one_slurm_job(batch):
     p = batch.cli("jobs")
     row = next(line for line in p.stdout.splitlines() if line.startswith(job_id + " "))
     assert row.split()[:3] == [job_id, "COMPLETED", "-"] and str(out) in row
+    # The scheduler's accounting beside ours: this SLURM runs without slurmdbd, and sacct's own words say so.
+    detail = batch.cli("jobs", job_id)
+    assert detail.returncode == 0, detail.stderr
+    assert ("SLURM (sacct): SLURM keeps no accounting here: sacct says 'Slurm accounting storage is disabled'"
+            in detail.stdout), detail.stdout
+    assert "used " in detail.stdout  # our own figures stay beside it
+    kept = json.loads((out / "summary.json").read_text())["resources"]["scheduler"]
+    assert kept == {"scheduler": "slurm", "job_id": job_id, "source": "sacct",
+                    "note": "SLURM keeps no accounting here: sacct says 'Slurm accounting storage is disabled'"}
 
 
 def test_slurm_array_job_writes_one_result_per_task(batch):

@@ -150,6 +150,47 @@ def run_command_sync(args: list[str], *, cwd: str | os.PathLike | None = None,
     return p.returncode, p.stdout, p.stderr
 
 
+def accounting_record(scheduler: str, job_id: str, *, note: str | None = None, retry: bool = False,
+                      source: str | None = None, state: str | None = None, elapsed: float | None = None,
+                      cpu_seconds: float | None = None, max_rss: int | None = None, cores: int | None = None,
+                      nodes: int | None = None) -> dict:
+    """A scheduler's accounting of one job in the keys every backend answers with (None left out): elapsed and
+    cpu_seconds (s), max_rss (bytes), cores and nodes allocated, core_hours (cores x elapsed: what the allocation
+    is charged), its state, the command that told (`source`); or `note` in words when there are no figures."""
+    out: dict[str, Any] = {"scheduler": scheduler, "job_id": str(job_id), "source": source, "state": state,
+                           "elapsed": elapsed, "cpu_seconds": cpu_seconds, "max_rss": max_rss, "cores": cores,
+                           "nodes": nodes}
+    if elapsed is not None and cores:
+        out["core_hours"] = round(cores * elapsed / 3600, 4)
+    if note:
+        out["note"] = note
+    if retry:
+        out["retry"] = True
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def clock_seconds(text: str | None) -> float | None:
+    """Seconds of a duration as schedulers print it: [D-][HH:]MM:SS[.fff] (SLURM, PBS) or plain seconds, with an
+    optional trailing "s" (Grid Engine); None when unreadable."""
+    text = (text or "").strip().rstrip("s")
+    m = re.fullmatch(r"(?:(\d+)-)?(?:(\d+):)?(?:(\d+):)?(\d+(?:\.\d+)?)", text)
+    if not m:
+        return None
+    days, a, b, secs = m.groups()
+    hours, minutes = (int(a or 0), int(b or 0)) if b is not None else (0, int(a or 0))
+    return int(days or 0) * 86400 + hours * 3600 + minutes * 60 + float(secs)
+
+
+def memory_bytes(text: str | None, unit: int = 1) -> int | None:
+    """Bytes of a memory figure: "1024K", "1.5G" (SLURM, Grid Engine: powers of 1024), "123456kb" (PBS), a bare
+    number counted in `unit` bytes; None when unreadable."""
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?", (text or "").strip().lower())
+    if not m:
+        return None
+    scale = 1024 ** " kmgtp".index(m[2]) if m[2] else unit
+    return int(float(m[1]) * scale)
+
+
 def short_id(job_id: object) -> str:
     """The leading digits of a job id ("123.server", "123[]" and "123.1-3:1" are job 123)."""
     m = re.match(r"\d+", str(job_id))
@@ -261,6 +302,18 @@ class Backend(abc.ABC):
     def no_estimate(self) -> str:
         """Why a pending job has no predicted start (yet)."""
         return f"{self.name} does not predict start times"
+
+    @classmethod
+    async def accounting(cls, job_id: str) -> dict:
+        """The scheduler's own figures for an ended job, normalised (see `accounting_record`): elapsed and CPU
+        seconds, peak memory, cores and nodes allocated, core-hours; or `note`, in words, when it keeps none
+        (`retry`: True when it may have them later, e.g. the job has not ended yet)."""
+        return accounting_record(cls.name, job_id, note=f"{cls.name} keeps no accounting imjoy-hpc reads")
+
+    @classmethod
+    def accounting_id(cls, job: dict) -> str:
+        """The id `accounting` takes for a batch task, from its summary.json's `job` (job_info)."""
+        return str(job["id"])
 
     async def settle(self, job_ids: list[str], timeout: float) -> None:
         """Called by close() once `query` reports these jobs finished: wait (bounded) for any cleanup the

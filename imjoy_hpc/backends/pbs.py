@@ -28,7 +28,8 @@ from dask.utils import parse_bytes
 from dask_jobqueue.pbs import pbs_format_bytes_ceil
 
 from imjoy_hpc.backends.base import (TERMINAL_STATES, JobQueueBackend, JobState, SchedulerView, SubmitError,
-                                     batch_query, run_command, run_command_sync, short_id, submitted_job_id)
+                                     accounting_record, batch_query, clock_seconds, memory_bytes, run_command,
+                                     run_command_sync, short_id, submitted_job_id)
 from imjoy_hpc.resources import format_walltime, parse_walltime
 
 if TYPE_CHECKING:
@@ -174,6 +175,24 @@ def job_state_word(job: dict[str, str]) -> tuple[str, str | None]:
     return state, comment
 
 
+def job_accounting(job_id: str, job: dict[str, str]) -> dict:
+    """One qstat record of an ended job as `accounting_record` (resources_used.*, Resource_List.ncpus/nodect)."""
+    state, _ = job_state_word(job)
+    if PBS_STATES.get(job.get("job_state", ""), "") != "COMPLETED":
+        return accounting_record("pbs", job_id, source="qstat -x", state=state, retry=True,
+                                 note=f"job {job_id} has not ended ({state})")
+
+    def number(key: str) -> int | None:
+        value = (job.get(key) or "").strip()
+        return int(value) if value.isdigit() else None
+
+    return accounting_record(
+        "pbs", job_id, source="qstat -x", state=state, elapsed=clock_seconds(job.get("resources_used.walltime")),
+        cpu_seconds=clock_seconds(job.get("resources_used.cput")),
+        max_rss=memory_bytes(job.get("resources_used.mem"), 1024),
+        cores=number("Resource_List.ncpus") or number("resources_used.ncpus"), nodes=number("Resource_List.nodect"))
+
+
 def _job_cls():
     from dask_jobqueue.pbs import PBSJob
 
@@ -265,6 +284,25 @@ class PBSBackend(JobQueueBackend):
             if jid is not None:
                 out[jid] = self._state(job, jid, now)
         return out
+
+    @classmethod
+    async def accounting(cls, job_id: str) -> dict:
+        """What PBS counted for an ended job: OpenPBS / PBS Pro keep ended jobs in their history (`qstat -x`,
+        with job_history_enable) with resources_used; Torque-style qstat lists them while it keeps them."""
+        json_form = pbs_pro()
+        try:
+            rc, out, err = await run_command(_qstat_argv([str(job_id)], json_form))
+            jobs = _parse_qstat(out, json_form) if rc == 0 else []
+        except (RuntimeError, OSError, ValueError) as exc:
+            return accounting_record("pbs", job_id, note=f"qstat failed: {exc}", retry=True, source="qstat -x")
+        job = next((j for j in jobs if j.get("Job Id") == str(job_id)), None) or (jobs[0] if len(jobs) == 1 else None)
+        if job is None:
+            words = " ".join((err or out).split()) or f"job {job_id} is not listed"
+            kept = ("PBS keeps ended jobs for job_history_duration when job_history_enable is set" if json_form
+                    else "this qstat lists ended jobs only for a while (Torque's keep_completed)")
+            return accounting_record("pbs", job_id, source="qstat -x" if json_form else "qstat",
+                                     note=f"PBS no longer knows job {job_id}: qstat says {words!r} ({kept})")
+        return job_accounting(str(job_id), job)
 
     async def final_state(self, job_id: str, wait: float = 8.0) -> JobState:
         deadline = time.monotonic() + wait

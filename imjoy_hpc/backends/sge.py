@@ -25,8 +25,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from imjoy_hpc.backends.base import (JobQueueBackend, JobState, SchedulerView, SubmitError, batch_query, run_command,
-                                     run_command_sync, short_id, submitted_job_id, whole_mib)
+from imjoy_hpc.backends.base import (JobQueueBackend, JobState, SchedulerView, SubmitError, accounting_record,
+                                     batch_query, clock_seconds, run_command, run_command_sync,
+                                     short_id, submitted_job_id, whole_mib)
 from imjoy_hpc.resources import format_walltime, parse_walltime
 
 if TYPE_CHECKING:
@@ -114,6 +115,30 @@ def _start_seconds(text: str) -> float | None:
 
 def _words(text: str) -> str:
     return " ".join(text.split())
+
+
+def qacct_amount(text: str | None) -> float | None:
+    """A qacct figure such as "4.402KB" or "1.250M": Son of Grid Engine prints counts scaled by powers of 1000
+    with a unit letter (ru_maxrss "4.402KB" is 4402 KiB); the plain count, None when unreadable."""
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGTP]?)B?", (text or "").strip(), re.I)
+    return float(m[1]) * 1000 ** " KMGTP".index(m[2].upper()) if m and m[2] else float(m[1]) if m else None
+
+
+def qacct_accounting(job_id: str, acct: dict[str, str]) -> dict:
+    """One `qacct -j` record as `accounting_record`: ru_wallclock, cpu, ru_maxrss (KiB; maxvmem when there is
+    none), slots; one node (Grid Engine's record is per host: a parallel job's other hosts have records of their
+    own)."""
+    slots = (acct.get("slots") or "").strip()
+    failed = (acct.get("failed") or "0").split(":")[0].strip()
+    code = (acct.get("exit_status") or "").split()[0] if acct.get("exit_status") else None
+    kib = qacct_amount(acct.get("ru_maxrss"))
+    rss = round(kib * 1024) if kib else None  # the kernel's peak RSS, counted in KiB
+    return accounting_record(
+        "sge", job_id, source="qacct", state="COMPLETED" if failed == "0" and code == "0" else
+        f"exit status {code}" + ("" if failed == "0" else f", failed {acct.get('failed')}"),
+        elapsed=clock_seconds(acct.get("ru_wallclock")), cpu_seconds=clock_seconds(acct.get("cpu")),
+        max_rss=rss if rss is not None else (round(qacct_amount(acct.get("maxvmem")) or 0) or None),
+        cores=int(slots) if slots.isdigit() else None, nodes=1)
 
 
 class SGEBackend(JobQueueBackend):
@@ -231,6 +256,28 @@ class SGEBackend(JobQueueBackend):
             if time.monotonic() > deadline:
                 return st or JobState(job_id, "COMPLETED", "the job left the queue", fetched_at=time.monotonic())
             await asyncio.sleep(0.25)
+
+    @classmethod
+    async def accounting(cls, job_id: str) -> dict:
+        """Grid Engine's accounting file through `qacct -j` (written once the job has ended; "N.T" is task T of
+        array job N)."""
+        number, _, task = str(job_id).partition(".")
+        argv = [command("qacct"), "-j", number] + (["-t", task] if task else [])
+        try:
+            rc, out, err = await run_command(argv)
+        except (RuntimeError, OSError) as exc:
+            return accounting_record("sge", job_id, note=f"qacct failed: {exc}", retry=True, source="qacct")
+        records = [b for b in parse_blocks(out) if b.get("jobnumber", number) == number] if rc == 0 else []
+        if not records:
+            return accounting_record("sge", job_id, source="qacct", retry=True,
+                                     note=f"Grid Engine has no accounting of job {job_id} (yet): qacct says "
+                                          f"{_words(err or out) or f'exit status {rc}'!r}")
+        return qacct_accounting(str(job_id), records[-1])
+
+    @classmethod
+    def accounting_id(cls, job: dict) -> str:
+        task = job.get("array_index")
+        return f"{job['id']}.{task}" if task else str(job["id"])
 
     def _accounted(self, job_id: str, acct: dict[str, str]) -> JobState:
         failed = acct.get("failed", "0")

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from imjoy_hpc.backends.base import (JobQueueBackend, JobState, SchedulerView, StartPrediction, SubmitError,
-                                     batch_query, run_command, run_command_sync, short_id, whole_mib)
+                                     accounting_record, batch_query, clock_seconds, memory_bytes, run_command,
+                                     run_command_sync, short_id, whole_mib)
 from imjoy_hpc.files import tail
 from imjoy_hpc.resources import format_walltime, parse_walltime
 
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
     from imjoy_hpc.cluster.profiles import Profile
 
 SQUEUE_FORMAT = "%i|%T|%r|%N|%L|%S"
+SACCT_FIELDS = "JobID,State,ElapsedRaw,TotalCPU,MaxRSS,AllocCPUS,NNodes"
+ENDED_SACCT = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "PREEMPTED", "OUT_OF_MEMORY",
+               "BOOT_FAIL", "DEADLINE")
 _STARTS_AT = re.compile(r"to start at (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)")
 
 
@@ -97,6 +101,24 @@ def parse_scontrol(text: str) -> dict[str, str]:
     return out
 
 
+def parse_sacct(job_id: str, text: str) -> dict:
+    """`sacct -P -n -o SACCT_FIELDS` of one job (its allocation line, then its steps) as `accounting_record`:
+    elapsed, CPU time, cores, nodes and state of the allocation, the largest MaxRSS of its steps."""
+    rows = [line.split("|") for line in text.splitlines() if line.count("|") >= 6]
+    main = next((r for r in rows if "." not in r[0]), None)
+    if main is None:
+        return accounting_record("slurm", job_id, note=f"sacct has no record of job {job_id} (yet)", retry=True,
+                                 source="sacct")
+    state = main[1].split()[0] if main[1] else None
+    peaks = [b for b in (memory_bytes(r[4], 1024) for r in rows) if b is not None]
+    ended = state is not None and state.rstrip("+") in ENDED_SACCT
+    return accounting_record(
+        "slurm", job_id, source="sacct", state=state, elapsed=float(main[2]) if main[2].isdigit() else None,
+        cpu_seconds=clock_seconds(main[3]), max_rss=max(peaks) if peaks else None,
+        cores=int(main[5]) if main[5].isdigit() else None, nodes=int(main[6]) if main[6].isdigit() else None,
+        note=None if ended else f"job {job_id} has not ended ({state})", retry=not ended)
+
+
 class SlurmBackend(JobQueueBackend):
     """Dask workers in SLURM jobs (sbatch/squeue/scancel)."""
 
@@ -140,6 +162,22 @@ class SlurmBackend(JobQueueBackend):
         if rc != 0 or not match:
             return StartPrediction(None, f"SLURM gave no start time: {_words(words) or f'exit code {rc}'}")
         return StartPrediction(slurm_time(match.group(1)))
+
+    @classmethod
+    async def accounting(cls, job_id: str) -> dict:
+        """sacct's figures (SLURM keeps them when slurmdbd, or another accounting storage, runs); else sacct's own
+        words ("Slurm accounting storage is disabled")."""
+        try:
+            rc, out, err = await run_command(["sacct", "-j", str(job_id), "-P", "-n", "-o", SACCT_FIELDS])
+        except (RuntimeError, OSError) as exc:
+            return accounting_record("slurm", job_id, note=f"sacct failed: {exc}", retry=True, source="sacct")
+        if rc != 0:
+            words = " ".join((err or out).split()) or f"exit status {rc}"
+            keeps_none = "accounting storage is disabled" in words.lower()
+            return accounting_record("slurm", job_id, source="sacct", retry=not keeps_none,
+                                     note=f"SLURM keeps no accounting here: sacct says {words!r}" if keeps_none
+                                     else f"sacct failed: {words}")
+        return parse_sacct(str(job_id), out)
 
     async def query(self, job_ids: list[str]) -> dict[str, JobState]:
         if not job_ids:

@@ -11,9 +11,10 @@ from imjoy_hpc.backends import backend_class
 from imjoy_hpc.backends.base import TERMINAL_STATES, SchedulerView, SubmitError
 from imjoy_hpc.batch import BatchError
 from imjoy_hpc.batch.records import save
-from imjoy_hpc.batch.results import read_summary
+from imjoy_hpc.batch.results import SUMMARY, read_summary
 
-__all__ = ["SchedulerView", "cancel", "is_active", "job_status", "query", "remember_ends", "task_dirs"]
+__all__ = ["SchedulerView", "add_accounting", "cancel", "is_active", "job_status", "query", "remember_ends",
+           "task_dirs"]
 
 RUNNING_STATES = {"RUNNING", "COMPLETING", "EXITING", "CONFIGURING", "STAGE_OUT", "SIGNALING", "RESIZING"}
 # Among the ended states of an array's tasks, the one the job is shown with (first present wins).
@@ -109,6 +110,52 @@ def remember_ends(state_dir: Path, record: dict, view: SchedulerView, status: di
     if changed:
         record["ended"] = ended
         save(state_dir, record)
+
+
+def add_accounting(record: dict, status: dict) -> None:
+    """The scheduler's own figures beside the plugin's (task["resources"]["scheduler"]) for every ended task that
+    ran in a job: asked from the record's backend once the job has ended and kept in the task's summary.json
+    (resources.scheduler), since schedulers forget ended jobs; an answer that may change later (the job still
+    ending, the record not yet written) is shown, not kept."""
+    import asyncio
+    import json
+    import os
+
+    try:
+        cls = backend_class(record.get("backend", "slurm"))
+    except ValueError:
+        return
+    wanted = {}
+    for key, task in status["tasks"].items():
+        directory = Path(task["output"])
+        summary = read_summary(directory)
+        job = (summary or {}).get("job")
+        resources = (summary or {}).get("resources") or {}
+        if resources.get("scheduler"):
+            continue
+        if is_active(task["state"]) or not job or not job.get("id"):
+            continue
+        wanted[key] = (directory, cls.accounting_id(job))
+    if not wanted:
+        return
+
+    async def ask() -> list[dict]:
+        return await asyncio.gather(*(cls.accounting(job_id) for _, job_id in wanted.values()))
+
+    for (key, (directory, _)), figures in zip(wanted.items(), asyncio.run(ask())):
+        task = status["tasks"][key]
+        task["resources"] = {**(task.get("resources") or {}), "scheduler": figures}
+        if figures.get("retry"):
+            continue
+        path = directory / SUMMARY
+        try:
+            data = json.loads(path.read_text())
+            data["resources"] = {**(data.get("resources") or {}), "scheduler": figures}
+            tmp = path.with_name(f".{SUMMARY}.{os.getpid()}")
+            tmp.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+            os.replace(tmp, path)
+        except (OSError, ValueError):
+            pass  # shown now; asked again next time
 
 
 def cancel(state_dir: Path, record: dict) -> dict:

@@ -38,6 +38,31 @@ def resources_line(resources: dict | None) -> str | None:
     return text + (f"\n    next time: {used['suggestion']}" if used.get("suggestion") else "")
 
 
+def scheduler_line(resources: dict | None) -> str | None:
+    """The scheduler's own accounting of the task's job: `SLURM (sacct): 42 s elapsed, 30.1 s CPU, 1.1 GiB at
+    most, 4 cores on 1 node, 0.0467 core-h`, or its words when it keeps none."""
+    acct = (resources or {}).get("scheduler")
+    if not acct:
+        return None
+    name = {"slurm": "SLURM", "pbs": "PBS", "sge": "Grid Engine"}.get(acct.get("scheduler"), acct.get("scheduler"))
+    head = f"{name} ({acct['source']})" if acct.get("source") else str(name)
+    figures = []
+    if acct.get("elapsed") is not None:
+        figures.append(f"{acct['elapsed']:.0f} s elapsed")
+    if acct.get("cpu_seconds") is not None:
+        figures.append(f"{acct['cpu_seconds']:.1f} s CPU")
+    if acct.get("max_rss") is not None:
+        figures.append(f"{acct['max_rss'] / 2**30:.2f} GiB at most")
+    if acct.get("cores") is not None:
+        nodes = acct.get("nodes")
+        figures.append(f"{acct['cores']} cores" + (f" on {nodes} node{'s' if nodes != 1 else ''}" if nodes else ""))
+    if acct.get("core_hours") is not None:
+        figures.append(f"{acct['core_hours']:g} core-h")
+    if acct.get("note"):
+        figures.append(acct["note"])
+    return f"{head}: {', '.join(figures)}"
+
+
 def _table(rows: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
@@ -55,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
     from imjoy_hpc import config
     from imjoy_hpc.batch import BatchError, records
-    from imjoy_hpc.batch.status import SchedulerView, cancel, job_status, query, remember_ends
+    from imjoy_hpc.batch.status import SchedulerView, add_accounting, cancel, job_status, query, remember_ends
 
     try:
         config.load(args.config)
@@ -84,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
         status = job_status(record, view)
         if not warnings:
             remember_ends(state_dir, record, view, status)
+        if args.id:
+            add_accounting(record, status)
         listed.append((record, status))
     if args.json:
         print(json.dumps([{**r, **s} for r, s in listed], indent=2, default=str))
@@ -103,6 +130,9 @@ def run(args: argparse.Namespace) -> int:
             used = resources_line(task.get("resources"))
             if used:
                 line += f"\n    {used}"
+            accounted = scheduler_line(task.get("resources"))
+            if accounted:
+                line += f"\n    {accounted}"
             print(line)
         return 0
     if not listed:
