@@ -642,8 +642,61 @@
     row.querySelector(".where").textContent = where;
     loadOptions.renderPrediction(job, row.querySelector(".detail"), loadWithOptions);
     renderZarr(job, row.querySelector(".detail"));
+    renderUsage(job, row.querySelector(".detail"));
     row.querySelector(".stop").hidden = !["queued", "installing", "starting", "running"].includes(job.state);
     if (!["queued", "installing", "starting", "running"].includes(job.state)) showLog(info.id, row);
+  }
+
+  /** Bytes of an amount as Dask writes it ("4GB", "512MiB", "1.5 G"); null when there is none. */
+  function parseBytes(text) {
+    const m = /^\s*([\d.]+)\s*([kmgtp]?)(i?)b?\s*$/i.exec(String(text || ""));
+    if (!m) return null;
+    return parseFloat(m[1]) * Math.pow(m[3] ? 1024 : 1000, " kmgtp".indexOf((m[2] || " ").toLowerCase()));
+  }
+
+  /** `bytes` in the unit of what was asked (GB or GiB), "0.8 of 4 GB"; without a request, GB alone. */
+  function memoryOf(bytes, asked) {
+    const unit = /i/i.test(String(asked || "")) ? ["GiB", 2 ** 30] : ["GB", 1e9];
+    const total = parseBytes(asked);
+    const used = (bytes / unit[1]).toFixed(1);
+    return total ? `${used} of ${+(total / unit[1]).toFixed(1)} ${unit[0]}` : `${used} ${unit[0]}`;
+  }
+
+  /** What the plugin uses against what its job asked for (list_instances' `usage` and `asked`): live while it
+   * runs ("using 1.3 of 4 cores, 0.8 of 4 GB"), then the summary of its life with the suggestion for next time. */
+  function renderUsage(job, cell) {
+    const usage = job.usage, asked = job.asked || {};
+    let box = cell.querySelector(".usage");
+    if (!usage) {
+      if (box) box.remove();
+      return;
+    }
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "usage";
+      cell.insertBefore(box, cell.querySelector("details"));
+    }
+    const of = asked.cores ? ` of ${asked.cores}` : "";
+    let text, title;
+    if (usage.live) {
+      text = `using ${(usage.cores || 0).toFixed(1)}${of} cores, ${memoryOf(usage.rss || 0, asked.memory)}`;
+      if (usage.gpus !== undefined) text += `, ${usage.gpus.toFixed(1)}${asked.gpus ? ` of ${asked.gpus}` : ""} GPUs`;
+      title = `sampled every 3 s over the plugin's ${usage.processes || 1} process(es)`;
+    } else {
+      text = `used ${(usage.average_cores || 0).toFixed(1)}${of} cores on average (peak ` +
+        `${(usage.peak_cores || 0).toFixed(1)}), ${memoryOf(usage.peak_rss || 0, asked.memory)} at most`;
+      if (usage.core_hours !== undefined) text += `; ${usage.core_hours} core-h`;
+      title = `${usage.cpu_seconds} s of CPU in ${usage.elapsed} s`;
+    }
+    box.dataset.live = usage.live ? "1" : "0";
+    box.title = title;
+    box.textContent = text;
+    if (!usage.live && usage.suggestion) {
+      const next = document.createElement("div");
+      next.className = "suggestion";
+      next.textContent = `next time: ${usage.suggestion}`;
+      box.appendChild(next);
+    }
   }
 
   /** The zarr URLs of a plugin's remote arrays (list_instances' `zarr`), each with a Copy button, for viewers. */
