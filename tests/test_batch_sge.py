@@ -48,7 +48,7 @@ def test_submit_one_job_and_an_array_to_grid_engine(batch):
     # Grid Engine's accounting (qacct) beside what the plugin used, asked once the job ended and kept
     detail = batch.cli("jobs", one_id)
     assert detail.returncode == 0, detail.stderr
-    assert "Grid Engine (qacct): " in detail.stdout and " 1 cores on 1 node" in detail.stdout, detail.stdout
+    assert "Grid Engine (qacct): " in detail.stdout and " 1 core on 1 node" in detail.stdout, detail.stdout
     resources = json.loads((one / "summary.json").read_text())["resources"]
     acct, used = resources["scheduler"], resources["used"]
     assert acct["job_id"] == one_id and acct["state"] == "COMPLETED" and acct["cores"] == 1, acct

@@ -55,7 +55,8 @@ def scheduler_line(resources: dict | None) -> str | None:
         figures.append(f"{acct['max_rss'] / 2**30:.2f} GiB at most")
     if acct.get("cores") is not None:
         nodes = acct.get("nodes")
-        figures.append(f"{acct['cores']} cores" + (f" on {nodes} node{'s' if nodes != 1 else ''}" if nodes else ""))
+        figures.append(f"{acct['cores']} core{'s' if acct['cores'] != 1 else ''}"
+                       + (f" on {nodes} node{'s' if nodes != 1 else ''}" if nodes else ""))
     if acct.get("core_hours") is not None:
         figures.append(f"{acct['core_hours']:g} core-h")
     if acct.get("note"):
