@@ -24,6 +24,7 @@ from imjoy_hpc.gateway.auth import GatewayToken
 from imjoy_hpc.cluster.profiles import profile_from_settings
 from imjoy_hpc.gateway.client_api import ClientAPI, PluginHostAPI
 from imjoy_hpc.gateway.workspaces import WorkspaceStore
+from imjoy_hpc.files import private_dir
 from imjoy_hpc.gateway.instances import InstanceManager
 from imjoy_hpc.gateway.bodies import NotFoundHandler
 from imjoy_hpc.gateway.causes import count_library_logs
@@ -100,7 +101,7 @@ class Gateway:
         self.plugin_host = server.plugin_host or door_address(settings)
         self.session_id = f"{socket.gethostname().split('.')[0]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.log_dir = state_dir / "logs" / self.session_id
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.log_dir)  # logs/ and its sessions: 0700, as everything under the state directory
         self.catalog = Catalog(tuple(Path(os.path.expanduser(d)) for d in settings.plugins.directories))
         self.workspaces = WorkspaceStore(state_dir / "workspaces")
         self.zarr = zarr_store.ZarrArrays(lambda: self.url, owner_of=self._plugin_serving)
