@@ -21,6 +21,7 @@ from imjoy_hpc.gateway.auth import tokens_match
 from imjoy_hpc.gateway.door import RegistrationRefused, Session
 from imjoy_hpc.gateway.renewals import RENEW_OPTIONS, Renewal, abandon, renew
 from imjoy_hpc.plugins.envs import EnvError
+from imjoy_hpc.plugins.launch_request import Bootstrap, LaunchRequest
 from imjoy_hpc.plugins.launcher import launch_plugin
 from imjoy_hpc.plugins.parser import PluginError, PluginSpec
 from imjoy_hpc.plugins.unpinned import resolution_date
@@ -211,40 +212,30 @@ class InstanceManager:
         _, profile = self._placement(spec, dict(options or {}))
         return {"name": spec.name, "profile": profile.name, **await self.cluster.predict_start(profile)}
 
-    def payload(self, instance: PluginInstance, secret: str | None = None) -> dict:
+    def payload(self, instance: PluginInstance, secret: str | None = None) -> LaunchRequest:
         """What the plugin's task gets (`secret`: a renewal's own, else the instance's)."""
         spec, plugins = instance.spec, self.settings
         try:
             scheduler = self.cluster.scheduler_address(instance.profile)
         except Exception:  # noqa: BLE001
             scheduler = None
-        return {
-            "instance_id": instance.id,
-            "name": spec.name,
-            "log_file": str(instance.log_file),
-            "requirements": spec.requirements.to_list() if spec.requirements else [],
-            "env": spec.env,
-            "env_cache": str(self.env_cache),
-            "allow_install": plugins.install_requirements,
-            "allow_commands": plugins.allow_requirement_commands,
-            "install_timeout": plugins.install_timeout,
-            "conda": to_section(plugins.conda),  # plain data: the worker parses it (CondaSettings.of)
-            "scheduler_address": scheduler,
-            "work_dir": str(spec.source_path.parent) if spec.source_path else None,
-            "plugin_home": str(self.work_root / _slug(spec.name)) if self.work_root else None,
-            "warnings": list(spec.warnings),
-            "resolve_as_of": spec.resolve_as_of,
-            "bootstrap": {
-                "door_url": self.door_url, "secret": secret or instance.secret, "instance_id": instance.id,
-                "name": spec.name, "script": spec.script, "tag": spec.tag,
-                "config": {**spec.config, "_id": instance.id},
-                "filename": str(spec.source_path or spec.filename), "chunk_bytes": self.chunk_bytes,
-                "script_line": spec.script_line, "attachments": spec.attachments,
-                "engine_url": self.engine_url,
-                "export_timeout": plugins.export_timeout,
-                "start_timeout": plugins.start_timeout,
-            },
-        }
+        bootstrap = Bootstrap(
+            door_url=self.door_url, secret=secret or instance.secret or "", instance_id=instance.id, name=spec.name,
+            script=spec.script, tag=spec.tag, config={**spec.config, "_id": instance.id},
+            filename=str(spec.source_path or spec.filename), chunk_bytes=self.chunk_bytes,
+            script_line=spec.script_line, attachments=spec.attachments, engine_url=self.engine_url,
+            export_timeout=plugins.export_timeout, start_timeout=plugins.start_timeout,
+        )
+        return LaunchRequest(
+            instance_id=instance.id, name=spec.name, log_file=str(instance.log_file),
+            requirements=spec.requirements.to_list() if spec.requirements else [], env=spec.env,
+            env_cache=str(self.env_cache), allow_install=plugins.install_requirements,
+            allow_commands=plugins.allow_requirement_commands, install_timeout=plugins.install_timeout,
+            conda=to_section(plugins.conda), scheduler_address=scheduler,
+            work_dir=str(spec.source_path.parent) if spec.source_path else None,
+            plugin_home=str(self.work_root / _slug(spec.name)) if self.work_root else None,
+            warnings=list(spec.warnings), resolve_as_of=spec.resolve_as_of, bootstrap=bootstrap,
+        )
 
     def _ready_deadline(self, instance: PluginInstance) -> float:
         """When the start counts as failed: `start-timeout` after placement, not counting the environment build,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import faulthandler
-import json
 import linecache
 import os
 import signal
@@ -15,6 +14,7 @@ import traceback
 from typing import Any
 
 from imjoy_hpc.batch.allocation import job_id
+from imjoy_hpc.plugins.launch_request import Bootstrap
 from imjoy_hpc.plugins.processes import die_with_parent
 from imjoy_hpc.plugins.shim import PluginApi, install
 from imjoy_hpc.plugins.unpinned import unpinned_hint
@@ -28,14 +28,14 @@ from imjoy_hpc.tuning import tune_malloc
 class PluginProcess:
     """One plugin process: its link to the plugin door, and the plugin's own script."""
 
-    def __init__(self, boot: dict[str, Any]) -> None:
+    def __init__(self, boot: Bootstrap) -> None:
         self.boot = boot
         self.connection = LinkPeer(
-            boot["door_url"],
-            {"name": boot["name"], "instance_id": boot["instance_id"], "secret": boot["secret"],
+            boot.door_url,
+            {"name": boot.name, "instance_id": boot.instance_id, "secret": boot.secret,
              "pid": os.getpid(), "hostname": socket.gethostname(), "job_id": job_id()},
-            config={"name": boot["name"], "type": "rpc-worker"},
-            chunk_bytes=boot.get("chunk_bytes", 4_000_000), sync_in_thread=True,
+            config={"name": boot.name, "type": "rpc-worker"},
+            chunk_bytes=boot.chunk_bytes, sync_in_thread=True,
         )
 
     async def run(self) -> int:
@@ -43,28 +43,28 @@ class PluginProcess:
         asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, print_tasks)
         try:
             # a registration refused for now (a neighbour's flood) is tried again until the start would time out
-            host_api = await self.connection.connect(float(boot.get("start_timeout") or 30))
+            host_api = await self.connection.connect(float(boot.start_timeout))
         except (RegistrationError, UnreachableError) as exc:
             print(f"imjoy-hpc: {exc}", file=sys.stderr)
             return 3
         print(f"[imjoy-hpc] plugin process {os.getpid()} registered with the gateway", file=sys.stderr, flush=True)
-        api = PluginApi(self.connection.peer, host_api, boot.get("config") or {}, boot.get("tag"),
-                        attachments=boot.get("attachments") or {}, engine_url=boot.get("engine_url"))
+        api = PluginApi(self.connection.peer, host_api, boot.config, boot.tag,
+                        attachments=boot.attachments, engine_url=boot.engine_url)
         install(api)
-        filename = boot.get("filename") or boot["name"]
+        filename = boot.filename or boot.name
         try:
-            padding = "\n" * max(0, int(boot.get("script_line") or 1) - 1)  # tracebacks show the file's lines
-            source = padding + boot["script"]
+            padding = "\n" * max(0, int(boot.script_line) - 1)  # tracebacks show the file's lines
+            source = padding + boot.script
             code = compile(source, filename, "exec")
             # Tracebacks show the script's own lines (as run: de-indented), also for plugins given as source text.
             linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
             # As the legacy engine did: `api` is there without an import.
             namespace = {"__name__": "__main__", "__file__": filename, "api": api}
             exec(code, namespace)  # noqa: S102 - running the user's plugin is the point
-            await asyncio.wait_for(api.exported.wait(), float(boot.get("export_timeout", 30)))
+            await asyncio.wait_for(api.exported.wait(), float(boot.export_timeout))
         except asyncio.TimeoutError:
             return await self.fail(host_api, "the plugin script did not call api.export(...) within "
-                                             f"{float(boot.get('export_timeout', 30)):.0f} s")
+                                             f"{float(boot.export_timeout):.0f} s")
         except BaseException as exc:  # noqa: BLE001 - report any failure of the user's script
             return await self.fail(host_api, script_error(exc, filename))
         await self.connection.closed.wait()
@@ -97,7 +97,7 @@ def print_tasks() -> None:
     sys.stderr.flush()
 
 
-async def serve(boot: dict[str, Any]) -> int:
+async def serve(boot: Bootstrap) -> int:
     """Run the plugin process; made inside the running loop (on Python 3.9 asyncio's events and queues belong to
     the loop current when they are made)."""
     return await PluginProcess(boot).run()
@@ -111,7 +111,7 @@ def main() -> None:
     tune_malloc()
     add_error_hint(unpinned_hint)
     add_error_hint(unreachable_note, first_line=True)
-    boot = json.loads(sys.stdin.read())
+    boot = Bootstrap.from_json(sys.stdin.read())
     sys.path.insert(0, os.getcwd())
     try:
         code = asyncio.run(serve(boot))

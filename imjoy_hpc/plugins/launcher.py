@@ -3,7 +3,6 @@ waits for it to end; it stops both (whole process groups) as soon as the gateway
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -16,6 +15,7 @@ from typing import Any
 from imjoy_hpc.batch.allocation import job_id
 from imjoy_hpc.cluster.tasks import TaskLink, current_link
 from imjoy_hpc.files import open_private, private_dir, tail
+from imjoy_hpc.plugins.launch_request import LaunchRequest
 from imjoy_hpc.plugins.processes import stop_group
 from imjoy_hpc.plugins.usage import INTERVAL as USAGE_INTERVAL, UsageSampler
 from imjoy_hpc.plugins.unpinned import VARIABLE as PINNED, pinned_names
@@ -82,11 +82,11 @@ class _Exit:
         stop.set()
 
 
-def launch_plugin(payload: dict[str, Any]) -> dict[str, Any]:
+def launch_plugin(payload: LaunchRequest) -> dict[str, Any]:
     """Prepare the plugin's environment (cached pip/conda environment, reported to the gateway as `installing`),
     start `imjoy_hpc.plugins.host` with the bootstrap on stdin (the one-time secret never appears on a command
     line), and wait until it exits."""
-    log_file = Path(payload["log_file"])
+    log_file = Path(payload.log_file)
     private_dir(log_file.parent)
     link = current_link()
     stop = threading.Event()  # set when the gateway abandons the start, or when the plugin process exits
@@ -98,7 +98,7 @@ def launch_plugin(payload: dict[str, Any]) -> dict[str, Any]:
         _watcher.forget(token)
 
 
-def _launch(payload: dict, log: Any, log_file: Path, link: TaskLink, stop: threading.Event) -> dict[str, Any]:
+def _launch(payload: LaunchRequest, log: Any, log_file: Path, link: TaskLink, stop: threading.Event) -> dict[str, Any]:
     def note(line: str) -> None:
         log.write(f"[imjoy-hpc] {line}\n".encode())
 
@@ -111,12 +111,12 @@ def _launch(payload: dict, log: Any, log_file: Path, link: TaskLink, stop: threa
             note(f"warning: {text}")
             link.emit("warning", text=text)
 
-    for text in payload.get("warnings") or ():
+    for text in payload.warnings:
         warn(text)
 
     python, env = sys.executable, dict(os.environ)
-    work_dir = payload.get("work_dir") or None
-    if payload.get("requirements") or payload.get("env"):
+    work_dir = payload.work_dir
+    if payload.builds_environment:
         from imjoy_hpc.plugins.envs import EnvError, ensure_environment
 
         installing = False
@@ -128,12 +128,12 @@ def _launch(payload: dict, log: Any, log_file: Path, link: TaskLink, stop: threa
 
         try:
             info = ensure_environment(
-                payload.get("requirements"), cache_dir=Path(payload["env_cache"]), python=python,
-                allow_install=payload.get("allow_install", True), log=note, name=payload["name"],
-                env=payload.get("env"), allow_commands=payload.get("allow_commands", False),
-                timeout=float(payload.get("install_timeout") or 1800), stop=stop, progress=progress,
-                conda=payload.get("conda") or {}, work_dir=Path(work_dir) if work_dir else None,
-                warn=warn, resolve_as_of=payload.get("resolve_as_of"),
+                payload.requirements, cache_dir=Path(payload.env_cache), python=python,
+                allow_install=payload.allow_install, log=note, name=payload.name,
+                env=payload.env, allow_commands=payload.allow_commands,
+                timeout=float(payload.install_timeout), stop=stop, progress=progress,
+                conda=payload.conda, work_dir=Path(work_dir) if work_dir else None,
+                warn=warn, resolve_as_of=payload.resolve_as_of,
             )
         except EnvError as exc:
             note(f"environment failed: {exc}")
@@ -142,35 +142,35 @@ def _launch(payload: dict, log: Any, log_file: Path, link: TaskLink, stop: threa
             link.emit("installed")
         python = info.python
         env.update(info.variables)
-        if info.requirements and info.requirements.pip and not payload.get("resolve_as_of"):
+        if info.requirements and info.requirements.pip and not payload.resolve_as_of:
             # errors from packages it did not pin end with a hint (plugins.unpinned)
             env[PINNED] = ",".join(pinned_names(info.requirements.pip))
         work_dir = str(info.work_dir) if info.work_dir else work_dir
-    if work_dir is None and payload.get("plugin_home"):
+    if work_dir is None and payload.plugin_home:
         # a plugin given as source text works in a directory of its own (as ImJoy's workspace directory), not
         # wherever the gateway or its worker was started
-        work_dir = payload["plugin_home"]
+        work_dir = payload.plugin_home
         private_dir(work_dir)
-    env.update({"PYTHONUNBUFFERED": "1", "IMJOY_HPC_INSTANCE": payload["instance_id"]})
-    if payload.get("scheduler_address"):
-        env["DASK_SCHEDULER_ADDRESS"] = payload["scheduler_address"]
+    env.update({"PYTHONUNBUFFERED": "1", "IMJOY_HPC_INSTANCE": payload.instance_id})
+    if payload.scheduler_address:
+        env["DASK_SCHEDULER_ADDRESS"] = payload.scheduler_address
     if stop.is_set():
         note("start abandoned before the plugin process started")
         return {"exit_code": None, "log_tail": _tail(log_file), "node": socket.gethostname(), "pid": None,
                 "job_id": job_id(), "abandoned": True}
-    note(f"starting plugin {payload['name']} on {socket.gethostname()} (job {job_id()})")
+    note(f"starting plugin {payload.name} on {socket.gethostname()} (job {job_id()})")
     proc = subprocess.Popen(
         [python, "-m", "imjoy_hpc.plugins.host"],
         stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=env,
         cwd=work_dir, close_fds=True, start_new_session=True,
     )
     try:
-        proc.stdin.write(json.dumps(payload["bootstrap"]).encode())
+        proc.stdin.write(payload.bootstrap.to_json().encode())
         proc.stdin.close()
     except BrokenPipeError:
         pass
     sampler = UsageSampler(proc.pid, lambda sample: link.emit("usage", **sample),
-                           float(payload.get("usage_interval") or USAGE_INTERVAL)).start()
+                           float(payload.usage_interval or USAGE_INTERVAL)).start()
     exited = _Exit(proc)
     threading.Thread(target=exited.wait, args=(stop,), daemon=True, name="imjoy-hpc-exit").start()
     stop.wait()
