@@ -3,6 +3,7 @@ and the round trip of a small call client -> gateway -> plugin -> back beside a 
 
     .venv/bin/python benchmarks/bench_array_path.py [--runs 5] [--sizes 1,16,64] [--browser-sizes 16,64]
                                                     [--big-mb 1024] [--slow-mb 128] [--fetch-sizes 16,64,256]
+                                                    [--upload-sizes 16,64,256] [--upload-big-mb 1024]
 
 Ours: a real `imjoy-hpc serve` (local Dask cluster); the Image Filter example's `big(mb)` makes a float32 array in
 the plugin process, which travels plugin -> gateway -> client in chunks. Clients: imjoy-hpc's own socket.io client,
@@ -11,6 +12,11 @@ page in headless Chromium (the vendored imjoy-rpc JS client; the page joins the 
 The page's HTTP path (the workspace: arrays larger than one chunk are fetched from the gateway as one HTTP body)
 beside its websocket path (the console page) and the same Chromium's fetch() of one body from a plain tornado
 server (its ceiling), taking turns (`--fetch-sizes`).
+Page -> plugin (`--upload-sizes`): an array made in the workspace page passed to a plugin (the engine uploads it,
+PUT /array/... in 64 MiB parts, the plugin reads it from the gateway's spool), beside the same Chromium's PUT of the
+same bytes as one body to a plain tornado sink, taking turns. `--upload-big-mb`: one array that large from imjoy-hpc's
+Python client to a plugin with the gateway's peak RSS growth, beside a plain http.client PUT of the same bytes to
+that tornado sink.
 Also: the gateway's peak RSS growth while one 1 GB array passes, and while a client reading at 10 MB/s receives
 one (with another client's small-call latency meanwhile).
 Baseline: a python-socketio 5 + tornado server in its own process sending the same number of bytes as one binary
@@ -32,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from browser_rows import chromium_fetch_rates, chromium_rates
+from browser_rows import RAW_SERVER, chromium_fetch_rates, chromium_rates, chromium_upload_rates, sink_plugin
 from common import p50_row, row
 from slow_client_row import slow_client
 
@@ -152,6 +158,53 @@ async def through_gateway(url: str, token: str, sizes: list[int], runs: int, rea
     return out
 
 
+def plain_put(port: int, data: memoryview) -> float:
+    """Seconds for http.client to PUT `data` as one body to the plain tornado sink and read its answer."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    try:
+        started = time.perf_counter()
+        connection.request("PUT", "/sink", body=data, headers={"Content-Length": str(len(data))})
+        got = int(connection.getresponse().read())
+        seconds = time.perf_counter() - started
+    finally:
+        connection.close()
+    assert got == len(data), f"the sink got {got} bytes of {len(data)}"
+    return seconds
+
+
+async def big_upload(url: str, token: str, mb: int, gateway_pid: int, turns: int = 2) -> dict:
+    """One `mb` MB array from imjoy-hpc's client to a plugin, `turns` times, the gateway's peak RSS growth sampled
+    (every 20 ms) while it goes; each turn followed by the baseline: the same bytes PUT to a plain tornado sink."""
+    from test_array_memory import RssPeak
+
+    from imjoy_hpc.rpc.sioclient import connect_to_gateway
+
+    raw = subprocess.Popen([sys.executable, "-c", RAW_SERVER], stdout=subprocess.PIPE, text=True)
+    connection = await connect_to_gateway(url, token, "bench uploads")
+    out: dict = {"ours": [], "plain": [], "growth_mb": 0.0, "intact": True}
+    try:
+        raw_port = int(raw.stdout.readline())
+        sink = await connection.peer.remote.load_plugin(sink_plugin())
+        x = np.zeros(mb * MB // 4, dtype=np.uint32)
+        x[0], x[-1] = 7, x.size - 1
+        await sink.take(x[:MB])  # warm-up (4 MB: uploaded too)
+        for _ in range(turns):
+            rss = RssPeak(gateway_pid)
+            started = time.perf_counter()
+            answer = await sink.take(x)
+            out["ours"].append(mb / (time.perf_counter() - started))
+            out["growth_mb"] = max(out["growth_mb"], rss.stop())
+            out["intact"] &= answer == [x.nbytes, 7, x.size - 1]
+            out["plain"].append(mb / await asyncio.to_thread(plain_put, raw_port, memoryview(x).cast("B")))
+    finally:
+        await connection.disconnect()
+        raw.terminate()
+        raw.wait(10)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -162,7 +215,12 @@ def main() -> None:
     parser.add_argument("--fetch-sizes", default="16,64,256",
                         help="sizes for the page's HTTP path, its websocket path and Chromium's fetch() ceiling "
                              "('': skip)")
+    parser.add_argument("--upload-sizes", default="16,64,256",
+                        help="sizes for page -> plugin uploads beside Chromium's PUT of one body ('': skip)")
+    parser.add_argument("--upload-big-mb", type=int, default=1024,
+                        help="one array this large from imjoy-hpc's client to a plugin, gateway RSS sampled (0: skip)")
     args = parser.parse_args()
+    upload_sizes = [int(s) for s in args.upload_sizes.split(",") if s]
     sizes = [int(s) for s in args.sizes.split(",") if s]
     fetch_sizes = [int(s) for s in args.fetch_sizes.split(",") if s]
     browser_sizes = [int(s) for s in args.browser_sizes.split(",") if s]
@@ -182,6 +240,11 @@ def main() -> None:
         paths = chromium_fetch_rates(gateway.url, gateway.token, fetch_sizes, args.runs,
                                      Path(tempfile.mkdtemp(prefix="imjoy-hpc-bench-chromium-"))) \
             if fetch_sizes else {}
+        uploads = chromium_upload_rates(gateway.url, gateway.token, upload_sizes, args.runs,
+                                        Path(tempfile.mkdtemp(prefix="imjoy-hpc-bench-chromium-"))) \
+            if upload_sizes else {}
+        big_up = asyncio.run(big_upload(gateway.url, gateway.token, args.upload_big_mb, gateway.proc.pid)) \
+            if args.upload_big_mb else None
         browser, browser_raw = chromium_rates(gateway.url, gateway.token, browser_sizes, args.runs,
                                               Path(tempfile.mkdtemp(prefix="imjoy-hpc-bench-chromium-"))) \
             if browser_sizes else ({}, {})
@@ -214,6 +277,18 @@ def main() -> None:
               .replace("baseline", " fetch()"))
         print(row(f"{mb:3d} MB, page, websocket", paths["websocket"][mb], paths["ceiling"][mb], "MB/s")
               .replace("baseline", " fetch()"))
+    if upload_sizes:
+        print("page -> plugin (the workspace's engine uploads), each beside the same Chromium's PUT of the same bytes "
+              "as one body to a plain tornado sink, taking turns:")
+    for mb in upload_sizes:
+        print(row(f"{mb:3d} MB, page -> plugin", uploads["upload"][mb], uploads["ceiling"][mb], "MB/s")
+              .replace("baseline", "   PUT"))
+    if big_up is not None:
+        print(f"{args.upload_big_mb} MB from imjoy-hpc's client to a plugin: "
+              f"{'intact' if big_up['intact'] else 'CORRUPTED'}, gateway RSS grew by {big_up['growth_mb']:.0f} MB at "
+              f"peak (goal < 128 MB)")
+        print(row(f"{args.upload_big_mb} MB, client -> plugin", big_up["ours"], big_up["plain"], "MB/s")
+              .replace("baseline", "   PUT") + "  (baseline: http.client PUT to a plain tornado sink)")
     if "big" in ours:
         big = ours["big"]
         print(f"{args.big_mb} MB array through the gateway: {'intact' if big['intact'] else 'CORRUPTED'} in "

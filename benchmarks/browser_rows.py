@@ -5,6 +5,10 @@ Beside it, the browser's own ceiling on this machine: a plain tornado websocket 
 TCP_NODELAY, its own process) sending the same number of bytes as one binary message to a page in the same
 Chromium.
 
+`chromium_upload_rates` measures the other direction: an array from the workspace page to a plugin (the engine
+uploads arrays larger than one chunk with PUT /array/..., in 64 MiB parts, each a Blob) beside the same Chromium's
+PUT of the same bytes as one Blob body to the plain tornado server's sink, taking turns.
+
 `chromium_fetch_rates` measures the HTTP path: the workspace page (the engine fetches arrays larger than one chunk
 from the gateway, GET /ndarray/...), beside the websocket path (the console page, which does not ask for the
 HTTP form) and the same Chromium's own ceiling for an HTTP body (fetch() of one body from the plain tornado
@@ -60,6 +64,14 @@ class Bytes(tornado.web.RequestHandler):
         self.set_header("Content-Type", "application/octet-stream")
         self.set_header("Cache-Control", "no-store")
         self.write(body)
+@tornado.web.stream_request_body
+class Sink(tornado.web.RequestHandler):
+    def prepare(self):
+        self.got = 0
+    def data_received(self, chunk):
+        self.got += len(chunk)
+    def put(self):
+        self.write(str(self.got))
 class Sender(tornado.websocket.WebSocketHandler):
     def get_compression_options(self):
         return None
@@ -68,9 +80,9 @@ class Sender(tornado.websocket.WebSocketHandler):
     async def on_message(self, message):
         await self.write_message(b"\0" * int(message), binary=True)
 async def main():
-    app = tornado.web.Application([("/", Page), ("/ws", Sender), (r"/bytes/(\d+)", Bytes)],
+    app = tornado.web.Application([("/", Page), ("/ws", Sender), (r"/bytes/(\d+)", Bytes), ("/sink", Sink)],
                                   websocket_max_message_size=1 << 30)
-    server = app.listen(0, "127.0.0.1")
+    server = app.listen(0, "127.0.0.1", max_body_size=1 << 32)
     print(next(iter(server._sockets.values())).getsockname()[1], flush=True)
     await asyncio.Event().wait()
 asyncio.run(main())
@@ -197,6 +209,96 @@ def chromium_fetch_rates(url: str, token: str, sizes: list[int], runs: int,
                             if name == "fetch" and got["pieces"] != 1:
                                 raise AssertionError("the workspace got the array over the websocket, not fetched")
                             rates[name][mb].append(got["rate"])
+            finally:
+                context.close()
+    finally:
+        raw.terminate()
+        raw.wait(10)
+    return rates
+
+
+# Page -> plugin: a uint32 array made in the page (outside the time), passed as ImJoy passes an ndarray to
+# `take(x)` of the sink plugin, which answers [bytes, first, last]; timed in the page, call to answer.
+UPLOAD_SETUP = """async (name) => {
+  const deadline = Date.now() + 120000;
+  for (;;) {
+    const p = window.imjoyHpcWorkspace.imjoy.pm.plugin_names[name];
+    if (p && p.api && p.api.take) { window.benchSink = p.api; return; }
+    if (Date.now() > deadline) throw new Error("plugin " + name + " did not load");
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}"""
+ONE_UPLOAD = """async (mb) => {
+  const n = mb * 262144;
+  const bits = new Uint32Array(n);
+  bits[0] = 7; bits[n - 1] = n - 1;
+  const x = {_rtype: "ndarray", _rvalue: bits.buffer, _rshape: [n], _rdtype: "uint32"};
+  const started = performance.now();
+  const answer = await window.benchSink.take(x);
+  const seconds = (performance.now() - started) / 1000;
+  if (answer[0] !== n * 4 || answer[1] !== 7 || answer[2] !== n - 1) {
+    throw new Error("array of " + mb + " MB arrived wrong: " + JSON.stringify(answer));
+  }
+  return mb / seconds;
+}"""
+ONE_PUT = """async (mb) => {
+  const n = mb * 262144;
+  const bits = new Uint32Array(n);
+  bits[0] = 7; bits[n - 1] = n - 1;
+  const started = performance.now();  // a Blob body: an ArrayBuffer body went at ~11 MB/s and crashed the page at 256 MB
+  const response = await fetch("/sink", {method: "PUT", body: new Blob([bits]), cache: "no-store"});
+  const got = Number(await response.text());
+  const seconds = (performance.now() - started) / 1000;
+  if (got !== n * 4) throw new Error("the sink got " + got + " bytes of " + n * 4);
+  return mb / seconds;
+}"""
+SINK_NAME = "Upload Sink"
+
+
+def sink_plugin() -> str:
+    """A plugin whose take(x) answers [bytes, first and last uint32 element] of the array it is given."""
+    from imjoy_plugins import python_plugin
+
+    return python_plugin(SINK_NAME, "return 'ready'", header="import numpy as np").replace(
+        "    async def setup(self):",
+        "    def take(self, x):\n        x = np.asarray(x).reshape(-1).view(np.uint32)\n"
+        "        return [int(x.nbytes), int(x[0]), int(x[-1])]\n\n    async def setup(self):")
+
+
+def chromium_upload_rates(url: str, token: str, sizes: list[int], runs: int,
+                          profile_dir: Path) -> dict[str, dict[int, list[float]]]:
+    """MB/s per size, `runs` times each, taking turns: {"upload": the workspace page -> a plugin through the
+    engine, "ceiling": the same Chromium's PUT of the same bytes as one body to a plain tornado sink}."""
+    from browser_support import CHROMIUM_ARGS, chromium_executable
+    from playwright.sync_api import sync_playwright
+
+    raw = subprocess.Popen([sys.executable, "-c", RAW_SERVER], stdout=subprocess.PIPE, text=True)
+    rates: dict[str, dict[int, list[float]]] = {"upload": {}, "ceiling": {}}
+    try:
+        raw_url = f"http://127.0.0.1:{int(raw.stdout.readline())}/"
+        with sync_playwright() as playwright:
+            context = playwright.chromium.launch_persistent_context(
+                str(profile_dir), executable_path=chromium_executable(), headless=True, args=CHROMIUM_ARGS)
+            try:
+                pages = {name: context.new_page() for name in rates}
+                for page in pages.values():
+                    page.set_default_timeout(CALL_TIMEOUT_MS)
+                workspace = pages["upload"]
+                workspace.goto(url.rstrip("/") + "/#token=" + token)
+                workspace.wait_for_function(
+                    "() => document.getElementById('status').dataset.state === 'connected'", timeout=CONNECT_TIMEOUT_MS)
+                workspace.fill("#plugin-source", sink_plugin())
+                workspace.click("#load-source")
+                workspace.evaluate(UPLOAD_SETUP, SINK_NAME)
+                pages["ceiling"].goto(raw_url)
+                for mb in sizes:
+                    for name, page in pages.items():
+                        page.evaluate(ONE_PUT if name == "ceiling" else ONE_UPLOAD, mb)  # warm-up
+                        rates[name][mb] = []
+                    for _ in range(runs):
+                        for name, page in pages.items():
+                            page.bring_to_front()
+                            rates[name][mb].append(page.evaluate(ONE_PUT if name == "ceiling" else ONE_UPLOAD, mb))
             finally:
                 context.close()
     finally:
