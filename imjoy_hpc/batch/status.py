@@ -140,7 +140,13 @@ def add_accounting(record: dict, status: dict) -> None:
         return
 
     async def ask() -> list[dict]:
-        return await asyncio.gather(*(cls.accounting(job_id) for _, job_id in wanted.values()))
+        gate = asyncio.Semaphore(8)  # an array's tasks: a few scheduler commands at a time
+
+        async def one(job_id: str) -> dict:
+            async with gate:
+                return await cls.accounting(job_id)
+
+        return await asyncio.gather(*(one(job_id) for _, job_id in wanted.values()))
 
     for (key, (directory, _)), figures in zip(wanted.items(), asyncio.run(ask())):
         task = status["tasks"][key]
