@@ -63,6 +63,8 @@ def test_openpbs_history_figures():
     assert job_accounting("12.pbshost", job) == {
         "scheduler": "pbs", "job_id": "12.pbshost", "source": "qstat -x", "state": "COMPLETED", "elapsed": 21.0,
         "cpu_seconds": 3.0, "max_rss": 153600 * 1024, "cores": 2, "nodes": 1, "core_hours": round(42 / 3600, 4)}
+    short = job_accounting("14.pbshost", {**job, "resources_used.cput": "00:00:00", "resources_used.mem": "0kb"})
+    assert short["cpu_seconds"] == 0 and short["max_rss"] == 0 and "PBS counted no CPU time or memory" in short["note"]
     running = job_accounting("13.pbshost", {**job, "job_state": "R"})
     assert running["retry"] and "has not ended (RUNNING)" in running["note"]
 

@@ -46,6 +46,18 @@ def test_submit_one_job_and_an_array_of_three_to_pbs(batch):
     summary = json.loads((one / "summary.json").read_text())
     assert summary["job"] == {"scheduler": "pbs", "id": one_id, "array_job_id": None, "array_index": None}
     assert "Image Filter plugin is ready" in (one / "logs" / "job.err").read_text()
+    # PBS's own figures (qstat -x: the job history's resources_used) beside what the plugin used, kept
+    detail = batch.cli("jobs", one_id)
+    assert detail.returncode == 0, detail.stderr
+    assert "PBS (qstat -x): " in detail.stdout and " 1 core on 1 node" in detail.stdout, detail.stdout
+    resources = json.loads((one / "summary.json").read_text())["resources"]
+    acct, used = resources["scheduler"], resources["used"]
+    assert acct["job_id"] == one_id and acct["state"] == "COMPLETED" and acct["cores"] == 1, acct
+    assert acct["elapsed"] >= used["elapsed"] - 1 and acct["core_hours"] == round(acct["elapsed"] / 3600, 4)
+    if acct["cpu_seconds"] or acct["max_rss"]:  # the job's Python processes, when MOM sampled them
+        assert acct["cpu_seconds"] >= 1 and acct["max_rss"] > 50 * 2**20, acct
+    else:  # MOM measured nothing (here even for a 25 s job): PBS's zeros, said in words
+        assert "PBS counted no CPU time or memory for this job" in acct["note"], acct
     job = batch.wait_ended(many_id)
     assert job["state"] == "COMPLETED" and job["counts"] == {"COMPLETED": 3}, job
     for i, (w, h) in enumerate(sizes):
@@ -55,6 +67,9 @@ def test_submit_one_job_and_an_array_of_three_to_pbs(batch):
         assert summary["job"]["id"] == many_id.replace("[]", f"[{i}]")
     row = next(line for line in batch.cli("jobs").stdout.splitlines() if line.startswith(many_id + " "))
     assert row.split()[:3] == [many_id, "COMPLETED", "3/3"]
+    batch.cli("jobs", many_id)  # each subjob's own record
+    acct = json.loads((many / "2" / "summary.json").read_text())["resources"]["scheduler"]
+    assert acct["job_id"] == many_id.replace("[]", "[2]") and acct["state"] == "COMPLETED", acct
 
 
 def test_a_failing_plugin_makes_a_failed_pbs_job(batch):

@@ -186,10 +186,14 @@ def job_accounting(job_id: str, job: dict[str, str]) -> dict:
         value = (job.get(key) or "").strip()
         return int(value) if value.isdigit() else None
 
+    cpu, rss = clock_seconds(job.get("resources_used.cput")), memory_bytes(job.get("resources_used.mem"), 1024)
+    # MOM measures a job's use only when it polls the job ($min_check_poll..$max_check_poll s): on the test
+    # OpenPBS even a 25 s job shows 00:00:00 and 0kb. Zeros are said to be PBS's, not taken for an idle job.
+    unsampled = "" if cpu or rss else ("PBS counted no CPU time or memory for this job (its MOM measures a job's "
+                                       "use only when it polls it)")
     return accounting_record(
         "pbs", job_id, source="qstat -x", state=state, elapsed=clock_seconds(job.get("resources_used.walltime")),
-        cpu_seconds=clock_seconds(job.get("resources_used.cput")),
-        max_rss=memory_bytes(job.get("resources_used.mem"), 1024),
+        cpu_seconds=cpu, max_rss=rss, note=unsampled or None,
         cores=number("Resource_List.ncpus") or number("resources_used.ncpus"), nodes=number("Resource_List.nodect"))
 
 
