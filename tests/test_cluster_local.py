@@ -234,7 +234,7 @@ def test_a_start_goes_to_the_worker_with_room_counting_starts_placed_there():
     assert pool.free_worker() == "w1"
     place("d", "w1")
     assert pool.free_worker() is None          # every slot taken: the start waits unrestricted (e.g. for a job)
-    pool.tasks["c"].released = True
+    pool.tasks["c"].move("released")
     assert pool.free_worker() == "w2"
 
 
@@ -280,3 +280,20 @@ def test_a_slow_prediction_never_holds_up_the_scheduler_poll():
         pool.closed = True
 
     run(body())
+
+
+def test_a_task_changes_state_only_as_the_table_says():
+    from types import SimpleNamespace
+
+    from imjoy_hpc.cluster.events import TaskState
+    from imjoy_hpc.cluster.pool import Task
+
+    pending = SimpleNamespace(done=lambda: False)
+    t = Task(key="k", profile=None, dask_key="d", future=pending)
+    assert t.active and t.state == TaskState.QUEUED
+    assert t.move("started") and t.state == TaskState.RUNNING
+    assert not t.move("started") and t.state == TaskState.RUNNING  # not legal twice: nothing changes
+    assert t.move("finished") and t.state == TaskState.ENDED and t.finished and not t.active
+    assert t.move("released") and t.released and t.finished  # released after it finished: both are known
+    lost = Task(key="l", profile=None, dask_key="e", future=pending)
+    assert lost.move("lost") and lost.lost and not lost.released and not lost.move("started")

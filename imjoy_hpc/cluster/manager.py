@@ -165,8 +165,7 @@ class ClusterManager:
         pool = self._pool_of.get(key)
         if t is None or pool is None or t.released:
             return
-        t.released = True
-        t.state = TaskState.ENDED
+        t.move("released")
         if not t.future.done():
             try:
                 await asyncio.wait_for(pool.client.cancel([t.future], force=True), 10)

@@ -38,6 +38,20 @@ _REASONS = {
 RELEASED_KEPT = 200  # released tasks whose last events are still taken
 
 
+_ANY = frozenset(TaskState)
+# A plugin task's state changes, the one table: event -> (states it may come in, the state it leads to). The events
+# that end a task are kept in `Task.ends` (a task may be finished and then released, or lost and then released).
+TASK_MOVES: dict[str, tuple[frozenset, TaskState]] = {
+    "started": (frozenset({TaskState.QUEUED}), TaskState.RUNNING),  # its function began on its worker
+    "finished": (_ANY, TaskState.ENDED),   # its function returned (the result is in the worker's memory)
+    "erred": (_ANY, TaskState.ENDED),      # its function raised (e.g. KilledWorker)
+    "forgotten": (_ANY, TaskState.ENDED),  # Dask dropped it
+    "lost": (_ANY, TaskState.ENDED),       # its worker or job went away, or its job could not be submitted
+    "released": (_ANY, TaskState.ENDED),   # the manager freed its slot (the plugin ended)
+}
+_DASK_ENDS = {"memory": "finished", "erred": "erred", "forgotten": "forgotten"}  # Dask's final task states
+
+
 @dataclass
 class Task:
     key: str
@@ -47,13 +61,33 @@ class Task:
     job: str | None = None  # job (spec name) this task runs on or waits for
     worker: str | None = None
     worker_name: str | None = None
-    state: TaskState = TaskState.QUEUED  # queued | running | ended
-    released: bool = False
-    lost: bool = False
-    finished: bool = False  # fn returned (the task's result is in memory)
+    state: TaskState = TaskState.QUEUED  # queued | running | ended: changed by move() only
+    ends: set = field(default_factory=set)  # the TASK_MOVES events that ended it
     warned: bool = False
     launched: float = field(default_factory=time.monotonic)
     reported: TaskStatus | None = None  # the status last pushed to the manager's listener
+
+    def move(self, event: str) -> bool:
+        """Apply `event` as TASK_MOVES says; False (and nothing changes) when it is not legal in this state."""
+        allowed, new = TASK_MOVES[event]
+        if self.state not in allowed:
+            return False
+        self.state = new
+        if new == TaskState.ENDED:
+            self.ends.add(event)
+        return True
+
+    @property
+    def released(self) -> bool:
+        return "released" in self.ends
+
+    @property
+    def lost(self) -> bool:
+        return "lost" in self.ends
+
+    @property
+    def finished(self) -> bool:
+        return "finished" in self.ends
 
     @property
     def active(self) -> bool:
@@ -91,8 +125,7 @@ class _Watcher(SchedulerPlugin):
         if topic != STARTED_TOPIC or not isinstance(msg, dict):
             return
         t = self.pool.by_dask_key.get(msg.get("key"))
-        if t is not None and t.state == TaskState.QUEUED:
-            t.state = TaskState.RUNNING
+        if t is not None and t.move("started"):
             t.worker = msg.get("worker") or t.worker
             self.pool.report()
 
@@ -113,9 +146,8 @@ class _Watcher(SchedulerPlugin):
                 t.worker, t.worker_name = ws.address, str(ws.name)
                 t.job = self.pool.backend.job_of_worker(str(ws.name)) or t.job
             self.pool.report()
-        elif finish in ("memory", "erred", "forgotten"):
-            t.state = TaskState.ENDED
-            t.finished = t.finished or finish == "memory"
+        elif finish in _DASK_ENDS:
+            t.move(_DASK_ENDS[finish])
             self.pool.report()
 
 
@@ -293,8 +325,7 @@ class Pool:
             await self.backend.remove_jobs(names)
         for name, why in failures.items():
             for t in self._without_a_slot(name):
-                t.lost = True
-                t.state = TaskState.ENDED
+                t.move("lost")
                 self.manager.emit(SubmitFailed(t.key, job_id=None, profile=t.profile.name,
                                                reason=f"the job could not be submitted: {why}"))
                 try:
@@ -396,8 +427,7 @@ class Pool:
             affected = [t for t in self.tasks.values()
                         if t.worker == address and not (t.released or t.lost or t.finished)]
             for t in affected:
-                t.lost = True
-                t.state = TaskState.ENDED
+                t.move("lost")
                 self.manager.emit(WorkerLost(t.key, job_id=None, profile=t.profile.name, worker=address,
                                              scheduler_state=None, exit_code=None, stderr_tail="",
                                              reason=f"worker process {worker_name or address} ended"))
@@ -436,8 +466,7 @@ class Pool:
             reason += f"; scheduler reason: {final.reason}"
         stderr = tail(self.backend.stderr_path(jid)) if jid else ""
         for t in affected:
-            t.lost = True
-            t.state = TaskState.ENDED
+            t.move("lost")
             self.manager.emit(WorkerLost(t.key, job_id=jid, profile=t.profile.name, worker=t.worker,
                                          scheduler_state=final.state, reason=reason, exit_code=final.exit_code,
                                          stderr_tail=stderr))
