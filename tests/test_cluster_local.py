@@ -265,7 +265,7 @@ def test_a_slow_prediction_never_holds_up_the_scheduler_poll():
         backend = SimpleNamespace(submit_failures={}, job_names=lambda: ["job-1"], job_id=lambda name: "101",
                                   query=query, has_jobs=True)
         profile = SimpleNamespace(walltime_warning=60, warm=0, processes=1, idle_timeout=3600, name="p")
-        pool = Pool(manager=SimpleNamespace(on_status=None), profile=profile, backend=backend)
+        pool = Pool(manager=SimpleNamespace(status_events=False), profile=profile, backend=backend)
         pool.predictor = SlowPredictor()
         reported = []
         pool.report = lambda: reported.append(True)

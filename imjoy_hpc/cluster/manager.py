@@ -13,7 +13,7 @@ from typing import Any, Callable
 from imjoy_hpc.cluster import sessions
 from imjoy_hpc.backends import backend_class
 from imjoy_hpc.backends.base import SLOT_RESOURCE, TERMINAL_STATES
-from imjoy_hpc.cluster.events import ClusterEvent, StatusChanged, TaskState
+from imjoy_hpc.cluster.events import ClusterEvent, StatusChanged
 from imjoy_hpc.cluster.pool import MAX_ENDED_RECORDS, Ended, Pool, Task
 from imjoy_hpc.cluster.predictions import before_submitting
 from imjoy_hpc.cluster.profiles import Profile, resolve
@@ -25,18 +25,18 @@ logger = logging.getLogger(__name__)
 class ClusterManager:
     """Owns one Dask cluster per profile shape; places plugin tasks in plugin slots; reports job facts.
 
-    Listeners: `on_event` hears what happens to tasks (installing, installed, walltime-warning, worker-lost,
-    submit-failed: typed ClusterEvents); `on_status` hears each change of a task's facts (StatusChanged).
+    One listener, `on_event`, hears what happens to tasks (installing, installed, walltime-warning, worker-lost,
+    submit-failed, usage: typed ClusterEvents) and, with `status_events`, each change of a task's facts
+    (StatusChanged: worked out only for a listener that wants them).
     """
 
     def __init__(self, settings: Settings | dict, *, session: str, log_dir: Path,
-                 on_event: Callable[[ClusterEvent], None] | None = None,
-                 on_status: Callable[[StatusChanged], None] | None = None) -> None:
+                 on_event: Callable[[ClusterEvent], None] | None = None, status_events: bool = False) -> None:
         self.settings = Settings.of(settings)
         self.session = session
         self.log_dir = Path(log_dir)
         self.on_event = on_event
-        self.on_status = on_status
+        self.status_events = status_events and on_event is not None
         self.job_name = sessions.job_name(session)
         self.closing = False
         self._pools: dict[str, Pool] = {}
@@ -69,8 +69,9 @@ class ClusterManager:
         self._tell(self.on_event, event)
 
     def status_changed(self, event: StatusChanged) -> None:
-        """Tell `on_status`."""
-        self._tell(self.on_status, event)
+        """Tell `on_event` of a change of a task's facts (when it wants them)."""
+        if self.status_events:
+            self._tell(self.on_event, event)
 
     @staticmethod
     def _tell(listener: Callable[[Any], None] | None, event: ClusterEvent) -> None:

@@ -531,7 +531,7 @@ class Pool:
 
     def report(self) -> None:
         """Push the status of every task whose facts changed since it was last pushed."""
-        if self.closed or self.manager.on_status is None:
+        if self.closed or not self.manager.status_events:
             return
         busy = self._busy()
         for t in list(self.tasks.values()):

@@ -253,7 +253,7 @@ class Gateway:
         dask.config.set(DASK_SETTINGS)  # local workers inherit them; batch jobs export them (see cluster_kwargs)
         self.cluster = ClusterManager(self.settings.with_state_dir(self.state_dir), session=self.session_id,
                                       log_dir=self.log_dir, on_event=lambda e: self.instances.on_cluster_event(e),
-                                      on_status=lambda e: self.instances.on_cluster_event(e))
+                                      status_events=True)
         count_library_logs(self.door.causes)
         door_app = tornado.web.Application(
             [self.door.handler(),
