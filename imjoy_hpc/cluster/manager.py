@@ -144,8 +144,7 @@ class ClusterManager:
                                         resources={SLOT_RESOURCE: 1}, workers=[worker] if worker else None,
                                         allow_other_workers=bool(worker))
             t = Task(key=key, profile=profile, dask_key=dask_key, future=future, worker=worker)
-            pool.tasks[key] = t
-            pool.by_dask_key[dask_key] = t
+            pool.add(t)
             self._tasks[key] = t
             self._pool_of[key] = pool
             pool.rebalance()
@@ -156,9 +155,7 @@ class ClusterManager:
         t = self._tasks.pop(key, None)
         pool = self._pool_of.pop(key, None)
         if t is not None and pool is not None:
-            if pool.tasks.get(key) is t:
-                pool.tasks.pop(key, None)
-            pool.by_dask_key.pop(t.dask_key, None)
+            pool.drop(t)
 
     async def release(self, key: str) -> None:
         """The plugin `key` ended: free its slot (idle jobs go after idle-timeout)."""
@@ -172,9 +169,7 @@ class ClusterManager:
                 await asyncio.wait_for(pool.client.cancel([t.future], force=True), 10)
             except Exception:
                 logger.exception("cancelling the task of plugin %s", key)
-        pool.tasks.pop(key, None)
-        pool.by_dask_key.pop(t.dask_key, None)
-        pool.remember_released(t.dask_key, key)
+        pool.drop(t, released=True)
         t.future = Ended(t.future.status)  # our reference no longer pins the result in worker memory
         self._ended.append(key)
         while len(self._ended) > MAX_ENDED_RECORDS:

@@ -8,14 +8,14 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from distributed.diagnostics.plugin import SchedulerPlugin
 
 from imjoy_hpc.backends.base import SLOT_RESOURCE, TERMINAL_STATES, Backend, JobState
 from imjoy_hpc.cluster.predictions import Predictor
-from imjoy_hpc.cluster.events import (StatusChanged, SubmitFailed, TaskState, TaskStatus, WalltimeWarning,
-                                      WorkerLost, progress_event)
+from imjoy_hpc.cluster.events import (ClusterEvent, StatusChanged, SubmitFailed, TaskState, TaskStatus,
+                                      WalltimeWarning, WorkerLost, progress_event)
 from imjoy_hpc.cluster.profiles import Profile
 from imjoy_hpc.cluster.tasks import PROGRESS_TOPIC, STARTED_TOPIC, take_no_new_plugins
 from imjoy_hpc.files import tail
@@ -50,6 +50,17 @@ TASK_MOVES: dict[str, tuple[frozenset, TaskState]] = {
     "released": (_ANY, TaskState.ENDED),   # the manager freed its slot (the plugin ended)
 }
 _DASK_ENDS = {"memory": "finished", "erred": "erred", "forgotten": "forgotten"}  # Dask's final task states
+
+
+class PoolOwner(Protocol):
+    """What a pool tells its cluster manager (cluster/manager.py): events, and statuses when they are wanted."""
+
+    closing: bool
+    status_events: bool
+
+    def emit(self, event: ClusterEvent) -> None: ...
+
+    def status_changed(self, event: StatusChanged) -> None: ...
 
 
 @dataclass
@@ -154,7 +165,7 @@ class _Watcher(SchedulerPlugin):
 class Pool:
     """One cluster (one profile shape) and the plugin tasks placed on it."""
 
-    def __init__(self, manager: Any, profile: Profile, backend: Backend) -> None:
+    def __init__(self, manager: "PoolOwner", profile: Profile, backend: Backend) -> None:
         self.manager = manager
         self.profile = profile
         self.backend = backend
@@ -176,6 +187,19 @@ class Pool:
         self.ending: set[str] = set()  # jobs within walltime-warning of their end
         self.closed = False
         self.predictor = Predictor(backend, profile)
+
+    def add(self, t: Task) -> None:
+        """A task launched on this pool's cluster."""
+        self.tasks[t.key] = t
+        self.by_dask_key[t.dask_key] = t
+
+    def drop(self, t: Task, released: bool = False) -> None:
+        """A task this pool no longer follows (`released`: its plugin ended; its last words are still heard)."""
+        if self.tasks.get(t.key) is t:
+            self.tasks.pop(t.key, None)
+        self.by_dask_key.pop(t.dask_key, None)
+        if released:
+            self.remember_released(t.dask_key, t.key)
 
     def remember_released(self, dask_key: str, key: str) -> None:
         """Keep a released task's key a while: its last word (its usage summary) comes after its release."""
