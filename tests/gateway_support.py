@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 import yaml
@@ -110,11 +111,8 @@ async def disconnect(server, goodbye: float = 0.0) -> None:
             break
 
 
-async def walltime_expiry(gateway: RunningGateway, source: str) -> tuple[list[str], dict]:
-    """Load `source` on a gateway whose profile has a short walltime; (the messages the plugin's owner was shown,
-    the first `failed` status), once the job has ended at its walltime."""
-    from slurm_support import async_wait_for
-
+async def recording_client(gateway: RunningGateway) -> tuple[Any, list[str], list[dict]]:
+    """A connected client that records what it is shown: (client, its showMessage texts, its onPluginStatus infos)."""
     messages: list[str] = []
     statuses: list[dict] = []
 
@@ -125,6 +123,15 @@ async def walltime_expiry(gateway: RunningGateway, source: str) -> tuple[list[st
         statuses.append(info)
 
     client = await connect(gateway, api={"showMessage": show_message, "onPluginStatus": on_status})
+    return client, messages, statuses
+
+
+async def walltime_expiry(gateway: RunningGateway, source: str) -> tuple[list[str], dict]:
+    """Load `source` on a gateway whose profile has a short walltime; (the messages the plugin's owner was shown,
+    the first `failed` status), once the job has ended at its walltime."""
+    from slurm_support import async_wait_for
+
+    client, messages, statuses = await recording_client(gateway)
     try:
         await client.load_plugin(source)
         await async_wait_for(lambda: messages, 60, what="the walltime warning")

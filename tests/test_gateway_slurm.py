@@ -7,8 +7,8 @@ import time
 
 import numpy as np
 import pytest
-from gateway_support import (connect, disconnect, killed_during_a_call, queued_then_running, start_gateway,
-                             walltime_expiry)
+from gateway_support import (connect, disconnect, killed_during_a_call, queued_then_running, recording_client,
+                             start_gateway, walltime_expiry)
 from slurm_support import async_wait_for, job_state, require_slurm, sbatch_sleep, scancel
 
 pytestmark = [pytest.mark.slurm, pytest.mark.timeout(300)]
@@ -209,16 +209,7 @@ async def test_a_renewable_plugin_moves_into_a_new_job_before_the_walltime_keepi
     require_slurm()
     profile = {**SLURM_PROFILE, "walltime": "00:02:00", "walltime-warning": 90}
     gw = start_gateway(tmp_path, {"default-profile": "slurm", "profiles": {"slurm": profile}})
-    messages: list[str] = []
-    statuses: list[dict] = []
-
-    async def show_message(text):
-        messages.append(text)
-
-    async def on_status(info):
-        statuses.append(info)
-
-    client = await connect(gw, api={"showMessage": show_message, "onPluginStatus": on_status})
+    client, messages, statuses = await recording_client(gw)
     try:
         counter = await client.load_plugin(COUNTER)
         sleeper = await client.load_plugin(SLEEPER)
