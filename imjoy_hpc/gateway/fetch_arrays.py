@@ -26,7 +26,7 @@ from typing import Any, Callable
 import tornado.web
 from tornado.iostream import StreamClosedError
 
-from imjoy_hpc.gateway.http import GuardedMixin
+from imjoy_hpc.gateway.http import CapabilityRoute, GuardedMixin
 from imjoy_hpc.rpc.ndarray import WireArray
 from imjoy_hpc.rpc.spool import Spool, SpooledArray
 
@@ -160,7 +160,7 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
 
 
 @tornado.web.stream_request_body
-class FetchArrayHandler(GuardedMixin, tornado.web.RequestHandler):
+class FetchArrayHandler(CapabilityRoute, GuardedMixin, tornado.web.RequestHandler):
     """GET/HEAD `/ndarray/<capability>` with the session's key: the array's bytes (Range supported)."""
 
     def initialize(self, host_allowed: Callable[[str], bool], origin_allowed: Callable[[str | None, dict], bool],
@@ -169,17 +169,6 @@ class FetchArrayHandler(GuardedMixin, tornado.web.RequestHandler):
         self.origin_allowed = origin_allowed
         self.arrays = arrays
         self.entry: FetchableArray | None = None
-
-    def set_default_headers(self) -> None:
-        self.set_header("X-Content-Type-Options", "nosniff")
-        self.set_header("Referrer-Policy", "no-referrer")
-        self.set_header("Cache-Control", "no-store")
-        self.set_header("Vary", "Origin")
-
-    def _refuse(self, status: int, detail: str) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json")
-        self.finish({"success": False, "detail": detail})
 
     def prepare(self) -> None:
         super().prepare()  # no body; Host

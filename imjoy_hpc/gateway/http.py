@@ -42,6 +42,21 @@ class GuardedMixin(BodyLimit):
             raise tornado.web.HTTPError(403, reason="Host not allowed")
 
 
+class CapabilityRoute:
+    """Mixin for routes that serve data to whoever holds a capability (zarr stores, arrays to fetch): never cached,
+    never sniffed, no referrer, varying by Origin; refusals as `{success: false, detail}` in words."""
+
+    def set_default_headers(self) -> None:
+        for name, value in (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "no-referrer"),
+                            ("Cache-Control", "no-store"), ("Vary", "Origin")):
+            self.set_header(name, value)  # type: ignore[attr-defined]
+
+    def _refuse(self, status: int, detail: str) -> None:
+        self.set_status(status)  # type: ignore[attr-defined]
+        self.set_header("Content-Type", "application/json")  # type: ignore[attr-defined]
+        self.finish(json.dumps({"success": False, "detail": detail}))  # type: ignore[attr-defined]
+
+
 def frame_origin(scheme: str, host_header: str) -> str:
     """Where plugin iframes live for a workspace opened at `host_header`: the same port under the other loopback
     name (127.0.0.1 <-> localhost), a different origin that reaches the same door through the same tunnel."""

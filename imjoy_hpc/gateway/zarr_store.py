@@ -32,6 +32,7 @@ from tornado.iostream import StreamClosedError
 
 from imjoy_hpc.gateway.auth import bearer
 from imjoy_hpc.gateway.bodies import BodyLimit
+from imjoy_hpc.gateway.http import CapabilityRoute
 from imjoy_hpc.rpc.spool import SpooledArray
 
 ZARR_PATH = r"/zarr/([A-Za-z0-9_-]{8,64})(?:/(.*))?"
@@ -226,7 +227,7 @@ class ZarrArrays:
 
 
 @tornado.web.stream_request_body
-class ZarrHandler(BodyLimit, tornado.web.RequestHandler):
+class ZarrHandler(CapabilityRoute, BodyLimit, tornado.web.RequestHandler):
     """GET/HEAD `/zarr/<capability or id>/<key>`: metadata documents and chunks of a served array."""
 
     def initialize(self, host_allowed: Callable[[str], bool], accepts: Callable[[object], bool], arrays: ZarrArrays,
@@ -236,17 +237,6 @@ class ZarrHandler(BodyLimit, tornado.web.RequestHandler):
         self.arrays = arrays
         self.origins = set(origins)
         self.served: ServedArray | None = None
-
-    def set_default_headers(self) -> None:
-        self.set_header("X-Content-Type-Options", "nosniff")
-        self.set_header("Referrer-Policy", "no-referrer")
-        self.set_header("Cache-Control", "no-store")
-        self.set_header("Vary", "Origin")
-
-    def _refuse(self, status: int, detail: str) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps({"success": False, "detail": detail}))
 
     def prepare(self) -> None:
         if not self.limit_body(0, "a zarr store"):  # no body, before and after authentication
