@@ -270,3 +270,30 @@ async def test_when_a_plugin_would_start_is_asked_before_anything_is_submitted(s
     finally:
         scancel(filler)
         await disconnect(client)
+
+
+async def test_an_ended_plugins_usage_has_the_schedulers_accounting_beside_ours(slurm_gateway):
+    """When the plugin's job has ended, its usage summary carries the scheduler's own figures, or SLURM's words when
+    it keeps none (this test SLURM runs no slurmdbd)."""
+    client = await connect(slurm_gateway)
+    try:
+        plugin = await client.load_plugin(SLEEPER)
+        job = await plugin.job()
+        await client.kill_plugin(plugin.id)
+        await async_wait_for(lambda: job not in squeue_ids(), 60, what="the idle job to be released")
+
+        async def accounted():
+            info = next(i for i in await client.list_instances() if i["id"] == plugin.id)
+            return (info.get("usage") or {}).get("scheduler")
+
+        deadline = time.monotonic() + 60
+        scheduler = await accounted()
+        while scheduler is None and time.monotonic() < deadline:
+            await asyncio.sleep(1)
+            scheduler = await accounted()
+        assert scheduler is not None, "no accounting beside the plugin's usage summary"
+        assert scheduler["job_id"] == job and scheduler["scheduler"] == "slurm", scheduler
+        # SLURM's own figures where slurmdbd runs, else its words saying it keeps none
+        assert "elapsed" in scheduler or scheduler["note"].startswith("SLURM keeps no accounting here"), scheduler
+    finally:
+        await disconnect(client)

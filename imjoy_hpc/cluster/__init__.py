@@ -1,14 +1,14 @@
 """Cluster layer, scheduler-independent: profiles and limits, one Dask cluster per profile (its backend from
 imjoy_hpc.backends), job lifecycle facts, sessions."""
 
-from imjoy_hpc.cluster.events import (ClusterEvent, Installed, Installing, StatusChanged, SubmitFailed, TaskState,
-                                      TaskStatus, Usage, WalltimeWarning, Warned, WorkerLost)
+from imjoy_hpc.cluster.events import (ClusterEvent, Installed, Installing, JobAccounted, StatusChanged, SubmitFailed,
+                                      TaskState, TaskStatus, Usage, WalltimeWarning, Warned, WorkerLost)
 from imjoy_hpc.cluster.manager import ClusterManager
 from imjoy_hpc.cluster.profiles import Limits, Profile, ResourceLimitError, parse_walltime, refine, resolve
 from imjoy_hpc.cluster.sessions import cancel_orphans, job_name
 
 __all__ = [
-    "ClusterEvent", "ClusterManager", "Installed", "Installing", "Limits", "Profile", "ResourceLimitError",
+    "ClusterEvent", "ClusterManager", "Installed", "Installing", "JobAccounted", "Limits", "Profile", "ResourceLimitError",
     "StatusChanged", "SubmitFailed", "TaskState", "TaskStatus", "Usage", "WalltimeWarning", "Warned", "WorkerLost",
     "cancel_orphans", "job_name", "parse_walltime", "refine", "resolve",
 ]

@@ -143,6 +143,16 @@ class SubmitFailed(ClusterEvent):
     type: ClassVar[str] = "submit-failed"
 
 
+@dataclass(frozen=True)
+class JobAccounted(ClusterEvent):
+    """The scheduler's own figures for a job that ended (its `accounting`, or why it keeps none); `key` is empty:
+    the job may have run several plugins."""
+
+    job_id: str
+    figures: dict
+    type: ClassVar[str] = "job-accounting"
+
+
 def progress_event(key: str, message: dict) -> ClusterEvent | None:
     """The event a running task sent through its TaskLink (tasks.TaskLink.emit), or None if it is not one."""
     kind = message.get("type")

@@ -14,8 +14,8 @@ from distributed.diagnostics.plugin import SchedulerPlugin
 
 from imjoy_hpc.backends.base import SLOT_RESOURCE, TERMINAL_STATES, Backend, JobState
 from imjoy_hpc.cluster.predictions import Predictor
-from imjoy_hpc.cluster.events import (ClusterEvent, StatusChanged, SubmitFailed, TaskState, TaskStatus,
-                                      WalltimeWarning, WorkerLost, progress_event)
+from imjoy_hpc.cluster.events import (ClusterEvent, JobAccounted, StatusChanged, SubmitFailed, TaskState,
+                                      TaskStatus, WalltimeWarning, WorkerLost, progress_event)
 from imjoy_hpc.cluster.profiles import Profile
 from imjoy_hpc.cluster.tasks import PROGRESS_TOPIC, STARTED_TOPIC, take_no_new_plugins
 from imjoy_hpc.files import tail
@@ -320,6 +320,23 @@ class Pool:
                 self.idle_since.pop(j, None)
         logger.info("releasing idle job(s) %s of profile %r", victims, self.profile.name)
         await self.backend.remove_jobs(victims)
+        self.spawn(self.account([jid for jid in map(self.backend.job_id, victims) if jid]))
+
+    async def account(self, job_ids: list[str]) -> None:
+        """The scheduler's own figures for jobs that ended, once it has written them (JobAccounted events)."""
+        await asyncio.sleep(ACCOUNTING_DELAY)
+        for jid in job_ids:
+            figures: dict = {}
+            for _ in range(ACCOUNTING_TRIES):
+                try:
+                    figures = await self.backend.accounting(jid)
+                except Exception as exc:  # noqa: BLE001 - figures are a nicety
+                    figures = {"note": f"asking for job {jid}'s accounting failed: {exc}"}
+                if not figures.get("retry") or self.closed:
+                    break
+                await asyncio.sleep(ACCOUNTING_DELAY)
+            if not self.closed:
+                self.manager.emit(JobAccounted("", job_id=jid, figures=figures))
 
     # --- scheduler facts ---------------------------------------------------------------------------------
     async def poll_loop(self) -> None:
@@ -481,6 +498,8 @@ class Pool:
             await self.backend.remove_jobs([job])
         except Exception:
             logger.exception("dropping lost job %s", job)
+        if jid:
+            self.spawn(self.account([jid]))
         reason = _REASONS.get(final.state, f"the job ended in state {final.state}")
         if final.state == "TIMEOUT" and self.profile.walltime:
             reason += f" ({self.profile.walltime})"
@@ -611,6 +630,7 @@ class Pool:
 
 
 MAX_ENDED_RECORDS = 1000
+ACCOUNTING_DELAY, ACCOUNTING_TRIES = 3.0, 4  # seconds before (and between) asking for an ended job's accounting
 
 
 class Ended:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from imjoy_hpc.cluster import ClusterEvent, Installed, Installing, Usage, WalltimeWarning, Warned
+from imjoy_hpc.cluster import ClusterEvent, Installed, Installing, JobAccounted, Usage, WalltimeWarning, Warned
 from imjoy_hpc.gateway.lifecycle import (ACTIVE, Event, Failed, Placed, Ready, Registered, State, Stopped, Waiting,
                                          ended_reason, from_cluster, next_state)
 from imjoy_hpc.gateway.auth import tokens_match
@@ -86,6 +86,7 @@ class PluginInstance:
     task_key: str = ""  # its process's task in the cluster manager: its id, then each renewal's key
     renewal: Renewal | None = field(default=None, repr=False)  # the replacement process, while being renewed
     renewals: int = 0
+    accounting: dict | None = None  # the scheduler's own figures for its job, once the job has ended
 
     def __post_init__(self) -> None:
         self.task_key = self.task_key or self.id
@@ -111,7 +112,8 @@ class PluginInstance:
             "scheduler_state": self.job.get("scheduler_state"), "walltime_left": self.job.get("walltime_left"),
             "error": self.error, "installing": self.installing, "ended_reason": self.ended_reason,
             "ended_at": self.ended_at, "flags": sorted(self.spec.flags), "owner": self.owner.name if self.owner else None,
-            "created": self.created, "warnings": list(self.warnings), "asked": self.asked(), "usage": self.usage,
+            "created": self.created, "warnings": list(self.warnings), "asked": self.asked(),
+            "usage": {**self.usage, "scheduler": self.accounting} if self.usage and self.accounting else self.usage,
             "renewable": self.renewable, "renewals": self.renewals,
             "renewing": {"job_id": self.renewal.job.get("job_id"), "scheduler_state": self.renewal.job.get(
                 "scheduler_state"), "reason": self.renewal.job.get("reason")} if self.renewal else None,
@@ -395,6 +397,11 @@ class InstanceManager:
 
     def on_cluster_event(self, event: ClusterEvent) -> None:
         """What the cluster reports about a plugin's task (its facts, its environment build, its job's end)."""
+        if isinstance(event, JobAccounted):
+            for instance in self.instances.values():
+                if instance.job.get("job_id") == event.job_id and not instance.state.active:
+                    instance.accounting = dict(event.figures)
+            return
         instance = self.instances.get(event.key) or self.renewal_keys.get(event.key)
         if instance is None:
             return
