@@ -5,8 +5,6 @@ its spool is freed once read or when the session ends. Clients that do not annou
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Iterator
 
 import gateway_support
@@ -14,6 +12,7 @@ import numpy as np
 import pytest
 from imjoy_host_support import imjoy_host
 from imjoy_plugins import WINDOW_PLUGIN, python_plugin
+from test_array_memory import spool_descriptors, wait_until
 from test_workspace import RUN_MS, frame_with, load_source, open_workspace
 
 pytest_plugins = ["browser_support"]
@@ -88,28 +87,6 @@ def shown(array: np.ndarray, i: int) -> str:
     if array.dtype.kind == "f":
         return repr(float(value)).removesuffix(".0") if float(value).is_integer() else repr(float(value))
     return str(int(value))
-
-
-def spool_descriptors(pid: int) -> list[str]:
-    """The gateway's open descriptors on spooled arrays."""
-    found = []
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            target = os.readlink(f"/proc/{pid}/fd/{fd}")
-        except OSError:
-            continue
-        if "imjoy-hpc-spool-" in target:
-            found.append(target)
-    return found
-
-
-def wait_until(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 @pytest.fixture(scope="module")
