@@ -233,13 +233,14 @@ async def test_a_renewable_plugin_moves_into_a_new_job_before_the_walltime_keepi
         assert len(set(jobs)) == 2 and jobs[-1] != first["job"], (jobs, counts, messages)  # it moved into a new job...
         assert counts == list(range(1, len(counts) + 1)), counts  # ...with its state: no count lost or restarted
         assert sleeper_failed(), "the ordinary plugin did not end with its job"
-        after = await counter.add()  # the old job has ended: the renewed plugin still answers
-        assert after == {"count": counts[-1] + 1, "job": jobs[-1]}, after
+        after = await counter.add()  # the old job has ended: the renewed plugin still answers, its count going on
+        assert after["count"] == counts[-1] + 1 and after["job"] != first["job"], after
         said = "\n".join(messages)
         assert f"renewed into job {jobs[-1]}" in said, said
         assert "Plugin Sleeper" in said and "SLURM lets users lower a job's time limit, not raise it" in said, said
+        # (the new job reaches its own warning too, so a second renewal may follow: at least one happened)
         listed = next(i for i in await client.list_instances() if i["name"] == "Counter" and i["state"] == "running")
-        assert listed["renewals"] == 1 and listed["job_id"] == jobs[-1], listed
+        assert listed["renewals"] >= 1 and listed["job_id"] != first["job"], listed
     finally:
         await disconnect(client)
         gw.stop()
