@@ -450,16 +450,14 @@ class Pool:
             self.rebalance()
 
     def warn_walltime(self) -> None:
-        lead = self.profile.walltime_warning
+        """Warn the running tasks of jobs found ending (note_ending, which closed them to new plugins first)."""
         for t in list(self.tasks.values()):
-            if not t.active or t.warned or t.state != TaskState.RUNNING or not t.job:
+            if not t.active or t.warned or t.state != TaskState.RUNNING or t.job not in self.ending:
                 continue
             jid = self.backend.job_id(t.job)
-            st = self.job_states.get(jid or "")
-            left = st.seconds_left if st else None
-            if st is not None and st.state == "RUNNING" and left is not None and left <= lead:
-                t.warned = True
-                self.manager.emit(WalltimeWarning(t.key, job_id=jid, profile=t.profile.name, seconds_left=int(left)))
+            left = self.job_states[jid].seconds_left if jid in self.job_states else None
+            t.warned = True
+            self.manager.emit(WalltimeWarning(t.key, job_id=jid, profile=t.profile.name, seconds_left=int(left or 0)))
 
     async def worker_removed(self, address: str, worker_name: str | None) -> None:
         if self.closed or self.manager.closing:

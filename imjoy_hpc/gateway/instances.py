@@ -186,7 +186,7 @@ class InstanceManager:
             renewable=spec.renew or any(_truthy(options.get(k)) for k in RENEW_OPTIONS),
         )
         self.instances[instance_id] = instance
-        self._notify(instance)
+        self.notify(instance)
         try:
             await self.cluster.client(profile)
             payload = self.payload(instance)
@@ -439,7 +439,7 @@ class InstanceManager:
             before = dict(renewal.job)
             renewal.job.update(change.job)
             if renewal.job != before:
-                self._notify(instance, renewing=True)
+                self.notify(instance, renewing=True)
         elif isinstance(change, Failed) and not renewal.ready.done():
             renewal.ready.set_exception(RuntimeError(change.error.splitlines()[0]))
 
@@ -500,7 +500,7 @@ class InstanceManager:
         elif isinstance(event, (Stopped, Failed)):
             self._record_end(instance, event)
         if notify:
-            self._notify(instance, **extra)
+            self.notify(instance, **extra)
         if not new.active:
             self._forget_old()
             instance.releasing = self._spawn(self._release(instance))
@@ -605,7 +605,7 @@ class InstanceManager:
         for instance in self.instances.values():
             if instance.owner is old and instance.state.active:
                 instance.owner = new
-                self._notify(instance, reattached=True)
+                self.notify(instance, reattached=True)
 
     def attach(self, instance: PluginInstance, session: Session) -> None:
         """A client takes a detached plugin (get_plugin by id or name)."""
@@ -641,7 +641,7 @@ class InstanceManager:
         instance.logs.append(f"warning: {text}")
         logger.info("plugin %s: warning: %s", instance.id, text)
         self._tell_owner(instance, "showStatus", f"{instance.spec.name}: warning: {text}")
-        self._notify(instance, warning=text)
+        self.notify(instance, warning=text)
 
     def say(self, instance: PluginInstance, text: str) -> None:
         """A message to the plugin's client (ImJoy's showMessage) and the plugin's log."""
@@ -650,9 +650,6 @@ class InstanceManager:
 
     def notify(self, instance: PluginInstance, **extra: Any) -> None:
         """The instance's status (with `extra`) to its client's onPluginStatus."""
-        self._notify(instance, **extra)
-
-    def _notify(self, instance: PluginInstance, **extra: Any) -> None:
         info = {**instance.info(), **extra}
         for name in ("onPluginStatus", "on_plugin_status"):
             if self._tell_owner(instance, name, info):

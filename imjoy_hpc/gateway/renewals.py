@@ -43,7 +43,6 @@ class Renewal:
 
     key: str  # its task's key in the cluster manager
     secret: str | None  # its one-time registration secret
-    number: int
     future: Any = None  # its Dask task
     session: "Session | None" = None  # its link, once registered
     job: dict = field(default_factory=dict)  # its job's facts
@@ -69,16 +68,7 @@ class CurrentFunction(Relayed):
         return self._now()(*args, **kwargs)
 
     def relay(self, args: list, kwargs: dict, settle: Callable[[bool, Any], None]) -> bool:
-        fn = self._now()
-        if isinstance(fn, Relayed):
-            return fn.relay(args, kwargs, settle)
-        result = fn(*args, **kwargs)  # a local function (tests): settle when it is done
-        future = asyncio.ensure_future(result) if asyncio.iscoroutine(result) else None
-        if future is None:
-            settle(True, result)
-            return True
-        future.add_done_callback(lambda f: settle(f.exception() is None, f.exception() or f.result()))
-        return True
+        return self._now().relay(args, kwargs, settle)  # a plugin's functions are its peer's RemoteFunctions
 
 
 def stable_api(instance: "PluginInstance") -> dict:
@@ -100,7 +90,7 @@ async def renew(manager: "InstanceManager", instance: "PluginInstance", seconds_
                               f"({instance.profile.walltime}) would end within the walltime-warning ({lead:.0f} s)")
         return
     number = instance.renewals + 1
-    renewal = Renewal(key=f"{instance.id}.renewal-{number}", secret=secrets.token_urlsafe(32), number=number)
+    renewal = Renewal(key=f"{instance.id}.renewal-{number}", secret=secrets.token_urlsafe(32))
     instance.renewal = renewal
     manager.renewal_keys[renewal.key] = instance
     name, old_job = instance.spec.name, instance.job.get("job_id")
