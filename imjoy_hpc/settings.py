@@ -2,7 +2,9 @@
 
 Every default lives in imjoy-hpc.yaml: a section given here is laid over those defaults, then each key is checked
 against its field's type. A wrong value is a ConfigError naming the layer (file or variable) and the key; an
-unknown key is a warning. Profiles and limits stay mappings: cluster/profiles.py parses them into `Profile`s.
+unknown key is a warning. Profiles and limits stay mappings until one is used: `Settings.profile(name)` parses it
+into a `Profile` (over `profile-defaults` and dask-jobqueue's own `jobqueue.<backend>` section) and a profile's
+mistakes are errors then, naming the profile. This module and config.py are the only readers of configuration.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
+import hashlib
+import json
 import logging
 import os
 import types
@@ -18,8 +22,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import dask.config
+
 from imjoy_hpc import config
+from imjoy_hpc.backends import backend_names
 from imjoy_hpc.config import ConfigError
+from imjoy_hpc.resources import format_walltime, memory_amount, parse_walltime, whole_number
 
 logger = logging.getLogger(__name__)
 Origin = Callable[[str], "str | None"]  # dotted key -> the layer that set it (None: not known)
@@ -103,6 +111,116 @@ class BatchSettings:
     pbs_array_option: str
 
 
+def _checked(check: Callable[[Any], Any], **options: Any) -> Any:
+    """A field whose value `check` converts (ValueError: the value is wrong, in words naming the key)."""
+    return field(metadata={"check": check}, **options)
+
+
+def _walltime(value: Any) -> str:
+    seconds = parse_walltime(value)
+    return str(value) if isinstance(value, str) else format_walltime(seconds)
+
+
+def _queues(value: Any) -> tuple[str, ...]:
+    return tuple(str(q) for q in (value if isinstance(value, (list, tuple)) else [value]))
+
+
+def _positive(what: str) -> Callable[[Any], float]:
+    def check(value: Any) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{what} must be a number, got {value!r}") from None
+        if number <= 0:
+            raise ValueError(f"{what} must be positive, got {value!r}")
+        return number
+    return check
+
+
+def _count(what: str, *, zero: bool = False) -> Callable[[Any], int]:
+    return lambda value: whole_number(value, what, zero=zero)
+
+
+def _memory(what: str) -> Callable[[Any], str]:
+    return lambda value: memory_amount(value, what)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a plugin request may ask for (None: no limit)."""
+
+    max_walltime: str | None = _checked(_walltime, default=None)
+    allowed_queues: tuple[str, ...] | None = _checked(_queues, default=None)
+    max_cores: int | None = _checked(_count("max-cores"), default=None)
+    max_memory: str | None = _checked(_memory("max-memory"), default=None)
+    max_gpus: int | None = _checked(_count("max-gpus", zero=True), default=None)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A profile as configured (`imjoy-hpc.profiles.<name>`, keys in imjoy-hpc.yaml): everything needed to start
+    (or reuse) one cluster. Every value comes from the configuration: see `Settings.profile`."""
+
+    name: str = field(metadata=_NOT_SETTING)
+    backend: str
+    queue: str | None
+    account: str | None
+    cores: int = _checked(_count("cores"))
+    memory: str | None = _checked(_memory("memory"))
+    processes: int = _checked(_count("processes"))
+    walltime: str | None = _checked(_walltime)
+    gpus: int = _checked(_count("gpus", zero=True))
+    job_extra_directives: tuple[str, ...]
+    job_script_prologue: tuple[str, ...]
+    worker_extra_args: tuple[str, ...]
+    interface: str | None
+    scheduler_options: dict = field(hash=False)
+    plugin_slots: int = _checked(_count("plugin-slots"))
+    max_jobs: int = _checked(_count("max-jobs"))
+    warm: int = _checked(_count("warm", zero=True))
+    idle_timeout: float
+    walltime_warning: float
+    poll_interval: float = _checked(_positive("poll-interval"))
+    nanny: bool
+    tls: bool
+    jobqueue_config: str | None
+    parallel_environment: str | None  # Grid Engine: `-pe <name> <cores>`
+    memory_resource: str | None  # Grid Engine: complex carrying memory per slot (mem_free, h_vmem, ...)
+    limits: Limits = field(metadata=_NOT_SETTING)
+
+    @property
+    def slots_per_job(self) -> int:
+        """Plugin instances one job can hold (every worker process of the job has plugin-slots)."""
+        return self.plugin_slots * self.processes
+
+    @property
+    def walltime_seconds(self) -> int | None:
+        return None if self.walltime is None else parse_walltime(self.walltime)
+
+    def cluster_key(self) -> str:
+        """Identity of the cluster this profile runs on: profiles differing only in limits share a cluster."""
+        data = dataclasses.asdict(self)
+        data.pop("limits")
+        blob = json.dumps(data, sort_keys=True, default=str)
+        return f"{self.name}-{hashlib.sha1(blob.encode()).hexdigest()[:8]}"
+
+
+# Keys dask-jobqueue itself reads from `jobqueue.<config-name>.<key>`; a profile's own key overrides them.
+JOBQUEUE_KEYS = ("queue", "account", "cores", "memory", "processes", "walltime", "job-extra-directives",
+                 "job-script-prologue", "interface", "worker-extra-args", "scheduler-options")
+_NULL_MEANS_NONE = ("walltime", "memory", "queue")  # a profile's `walltime: null` is no walltime, not the default
+
+
+def jobqueue_section(config_name: str) -> dict[str, Any]:
+    """The keys of dask-jobqueue's `jobqueue.<config_name>` section a profile takes, as dask-jobqueue reads them
+    (its own defaults included); empty values are left out."""
+    import dask_jobqueue  # noqa: F401  (registers its defaults on import)
+
+    section = dask.config.get(f"jobqueue.{config_name}", default=None) or {}
+    values = {_yaml_name(str(k)): v for k, v in section.items()}
+    return {k: values[k] for k in JOBQUEUE_KEYS if values.get(k) not in (None, [], {})}
+
+
 @dataclass(frozen=True)
 class Settings:
     """The whole `imjoy-hpc` section."""
@@ -112,11 +230,10 @@ class Settings:
     sessions: SessionSettings
     plugins: PluginSettings
     default_profile: str
+    profile_defaults: dict[str, Any]
     profiles: dict[str, Any]
     limits: dict[str, Any]
     batch: BatchSettings
-    # The section as given (before the defaults were laid under it), for the cluster layer's own parsing.
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False, metadata=_NOT_SETTING)
     warnings: tuple[str, ...] = field(default=(), repr=False, compare=False, metadata=_NOT_SETTING)
 
     @classmethod
@@ -124,11 +241,10 @@ class Settings:
         """Check `section` (laid over the built-in defaults); `origin` names the layer of a key in errors."""
         if section is not None and not isinstance(section, Mapping):
             raise ConfigError(_message(origin, config.NAMESPACE, f"expected a mapping, got {_show(section)}"))
-        raw = copy.deepcopy(dict(section or {}))
         parser = _Parser(origin)
-        merged = _merge(config.defaults()[config.NAMESPACE], raw)
+        merged = _merge(config.defaults()[config.NAMESPACE], section or {})
         parsed = parser.section(cls, merged, config.NAMESPACE)
-        return dataclasses.replace(parsed, raw=raw, warnings=tuple(parser.warnings))
+        return dataclasses.replace(parsed, warnings=tuple(parser.warnings))
 
     @classmethod
     def load(cls, extra: str | os.PathLike | None = None) -> "Settings":
@@ -148,7 +264,34 @@ class Settings:
 
     def with_state_dir(self, path: str | os.PathLike) -> "Settings":
         """The same settings with another state directory."""
-        return dataclasses.replace(self, state_dir=str(path), raw={**self.raw, "state-dir": str(path)})
+        return dataclasses.replace(self, state_dir=str(path))
+
+    def profile(self, name: str) -> "Profile":
+        """Profile `name` as configured: its own keys over the `jobqueue.<backend>` section (a scheduler's profile)
+        over `profile-defaults`; its own limits over the site's. ValueError for an unknown name, ConfigError naming
+        the profile and the key for a wrong value."""
+        if name not in self.profiles:
+            known = ", ".join(sorted(self.profiles)) or "none configured"
+            raise ValueError(f"unknown profile {name!r} (known profiles: {known})")
+        where = f"profile {name!r}"
+        given = self.profiles[name] or {}
+        if not isinstance(given, Mapping):
+            raise ConfigError(f"{where}: must be a mapping, got {given!r}")
+        given = {_yaml_name(str(k)): v for k, v in given.items()}
+        own_limits = given.pop("limits", None)
+        backend = given.get("backend", "local")
+        if backend not in backend_names():
+            raise ConfigError(f"{where}: unknown backend {backend!r} (known: {', '.join(backend_names())})")
+        layers = dict(self.profile_defaults)
+        if backend == "local":
+            layers.update(walltime=None, memory=None)  # the embedded cluster: no limits unless the profile sets one
+        else:
+            layers.update(jobqueue_section(str(given.get("jobqueue-config") or backend)))
+        layers.update({k: v for k, v in given.items() if v is not None or k in _NULL_MEANS_NONE})
+        profile = _ProfileParser(where, "key").section(Profile, layers, "", name=name, limits=Limits())
+        site = _ProfileParser("imjoy-hpc.limits", "limit").limits(self.limits)
+        own = _ProfileParser(f"{where} limits", "limit").limits(own_limits)
+        return dataclasses.replace(profile, limits=Limits(**{**site, **own}))
 
     def profile_backends(self) -> list[str]:
         """The backends the configured profiles use (local when a profile names none)."""
@@ -218,7 +361,8 @@ class _Parser:
     def error(self, key: str, problem: str) -> ConfigError:
         return ConfigError(_message(self.origin, key, problem))
 
-    def section(self, cls: type, data: Any, key: str) -> Any:
+    def section(self, cls: type, data: Any, key: str, **fixed: Any) -> Any:
+        """`data` as a `cls`; `fixed` gives the fields that are not settings."""
         if not isinstance(data, Mapping):
             raise self.error(key, f"expected a mapping of settings, got {_show(data)}")
         hints = typing.get_type_hints(cls)
@@ -226,15 +370,30 @@ class _Parser:
         given = {_yaml_name(str(k)): v for k, v in data.items()}
         for name in given:
             if name not in names:
-                close = difflib.get_close_matches(name, names, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(names)})"
-                self.warnings.append(_message(self.origin, f"{key}.{name}", f"unknown key, ignored{hint}"))
-        values = {}
+                self.unknown(f"{key}.{name}".lstrip("."), name, list(names))
+        values = dict(fixed)
         for name, f in names.items():
+            where = f"{key}.{name}".lstrip(".")
             if name not in given:  # the built-in defaults hold every key: only a layer setting null loses some
-                raise self.error(f"{key}.{name}", "missing")
-            values[f.name] = self.value(hints[f.name], given[name], f"{key}.{name}")
+                raise self.error(where, "missing")
+            check = f.metadata.get("check")
+            if check is not None and given[name] is not None:
+                try:
+                    values[f.name] = check(given[name])
+                except ValueError as exc:
+                    raise self.wrong(where, str(exc)) from None
+            else:
+                values[f.name] = self.value(hints[f.name], given[name], where)
         return cls(**values)
+
+    def unknown(self, key: str, name: str, names: list[str]) -> None:
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(names)})"
+        self.warnings.append(_message(self.origin, key, f"unknown key, ignored{hint}"))
+
+    def wrong(self, key: str, words: str) -> ConfigError:
+        """A value its field's check refused; `words` name the key already."""
+        return ConfigError(_message(self.origin, key, words))
 
     def value(self, tp: Any, value: Any, key: str) -> Any:
         origin, args = typing.get_origin(tp), typing.get_args(tp)
@@ -297,3 +456,31 @@ class _Parser:
                 raise self.error(key, f"expected {what}, got {_show(value)}")
             return int(number)
         return number
+
+
+class _ProfileParser(_Parser):
+    """Parses one profile or one set of limits: an unknown key is an error, and every message starts with `where`
+    (the profile), as a profile is parsed when it is used, not when the settings are loaded."""
+
+    def __init__(self, where: str, noun: str) -> None:
+        super().__init__(None)
+        self.where, self.noun = where, noun
+
+    def error(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.where}: {key}: {problem}")
+
+    def wrong(self, key: str, words: str) -> ConfigError:
+        return ConfigError(f"{self.where}: {words}")
+
+    def unknown(self, key: str, name: str, names: list[str]) -> None:
+        raise ConfigError(f"{self.where}: unknown {self.noun} {name!r} (known: {', '.join(names)})")
+
+    def limits(self, given: Any) -> dict[str, Any]:
+        """The limits `given` sets (a mapping of LIMIT keys), as Limits fields."""
+        if given is None:
+            return {}
+        if not isinstance(given, Mapping):
+            raise ConfigError(f"{self.where}: limits must be a mapping, got {given!r}")
+        full = {_yaml_name(f.name): None for f in dataclasses.fields(Limits)}
+        parsed = self.section(Limits, {**full, **given}, "")
+        return {k: v for k, v in dataclasses.asdict(parsed).items() if v is not None}

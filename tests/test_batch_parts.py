@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import subprocess
 
 import numpy as np
@@ -17,6 +18,7 @@ from imjoy_hpc.batch.runner import run_settings
 from imjoy_hpc.backends.slurm import array_indices as _indices
 from imjoy_hpc.batch.status import SchedulerView, job_status
 from imjoy_hpc.cluster.profiles import Limits, Profile
+from imjoy_hpc.settings import Settings
 
 
 # ---------------------------------------------------------------- arguments
@@ -178,7 +180,7 @@ def _profile(**kw) -> Profile:
                 walltime="1-02:00:00", gpus=1, job_extra_directives=("--exclusive",),
                 job_script_prologue=("module load cuda",), limits=Limits())
     base.update(kw)
-    return Profile(**base)
+    return replace(Settings.of({"profiles": {"cpu": {"backend": "slurm"}}}).profile("cpu"), **base)
 
 
 def test_slurm_script_carries_the_profile(tmp_path):

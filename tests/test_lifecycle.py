@@ -129,7 +129,7 @@ async def started(tmp_path: Path):
     manager = InstanceManager(cluster, door_url="http://127.0.0.1:1", settings=Settings.parse({}).plugins,
                               log_dir=tmp_path, env_cache=tmp_path / "envs", chunk_bytes=1 << 20)
     owner = HeadlessClient("test", {"onPluginStatus": on_status})
-    instance = PluginInstance(id="demo-1", spec=parse_plugin(PLUGIN), profile=Profile(name="local", backend="local"),
+    instance = PluginInstance(id="demo-1", spec=parse_plugin(PLUGIN), profile=Settings.parse({}).profile("local"),
                               owner=owner, secret="s", log_file=tmp_path / "demo.log")
     manager.instances[instance.id] = instance
     return manager, instance, heard, cluster

@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import dask.config
+import dask_jobqueue  # noqa: F401  (its defaults registered before a test's config is saved and restored)
 import pytest
 import yaml
 
@@ -48,14 +49,26 @@ def test_the_built_in_yaml_holds_every_default():
     assert settings.batch.call_timeout is None and settings.sessions.detach_idle_limit is None
 
 
-def test_a_partial_section_is_laid_over_the_defaults_and_kept_as_given():
+def test_a_profile_takes_its_keys_over_the_jobqueue_section_over_profile_defaults():
+    defaults = yaml.safe_load(config.DEFAULTS_FILE.read_text())["imjoy-hpc"]["profile-defaults"]
+    settings = Settings.parse({"profile-defaults": {"plugin-slots": 2},
+                               "profiles": {"s": {"backend": "slurm", "cores": "3", "walltime": None},
+                                            "l": {"backend": "local"}}})
+    with dask.config.set({"jobqueue.slurm.account": "lab42", "jobqueue.slurm.cores": 8}):
+        s = settings.profile("s")
+    assert (s.cores, s.account, s.walltime, s.plugin_slots) == (3, "lab42", None, 2)
+    assert s.idle_timeout == defaults["idle-timeout"] and s.tls is defaults["tls"]
+    local = settings.profile("l")
+    assert (local.walltime, local.memory, local.cores) == (None, None, defaults["cores"])
+
+
+def test_a_partial_section_is_laid_over_the_defaults():
     section = {"server": {"port": "9600", "tcp": "no"}, "plugins": {"conda": {"channels": ["file:///mirror"]}}}
     settings = Settings.parse(section)
     assert settings.server.port == 9600 and settings.server.tcp is False
     assert settings.server.host == "127.0.0.1"
     assert settings.plugins.conda == CondaSettings(channels=("file:///mirror",), plugin_channels=False,
                                                    channel_alias=None, command=None, old_python="raise")
-    assert settings.raw == section  # what the cluster layer parses itself (profiles, limits)
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.server.port = 1  # type: ignore[misc]
 

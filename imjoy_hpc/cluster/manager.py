@@ -49,7 +49,7 @@ class ClusterManager:
 
     def resolve(self, profile: str | None, request: dict | None = None) -> Profile:
         """The profile (default: the default-profile setting) refined by a plugin's resource request."""
-        return resolve(self.settings.raw, profile, request)
+        return resolve(self.settings, profile, request)
 
     async def predict_start(self, profile: Profile) -> dict:
         """When a plugin of `profile` would start if loaded now (nothing is submitted): {"predicted_start",

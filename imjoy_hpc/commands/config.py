@@ -55,7 +55,7 @@ def check_profiles(settings: "Settings", rows: list[dict[str, Any]]) -> list[str
     errors = []
     for name in sorted(settings.profiles):
         try:
-            profile_from_settings(settings.raw, name)
+            profile_from_settings(settings, name)
         except ValueError as exc:
             where = sorted({r["source"] for r in rows if r["key"].startswith(f"imjoy-hpc.profiles.{name}.")})
             errors.append(f"{exc} (set in: {'; '.join(where) or 'unknown'})")
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             from dataclasses import asdict
 
-            resolved = asdict(profile_from_settings(settings.raw, args.profile))
+            resolved = asdict(profile_from_settings(settings, args.profile))
         except ValueError as exc:
             print(f"imjoy-hpc: {exc}", file=sys.stderr)
             return 1

@@ -67,7 +67,7 @@ def door_address(settings: Settings | dict) -> str:
     network its workers reach the Dask scheduler on; 127.0.0.1 when no interface is set (local, one node)."""
     settings = Settings.of(settings)
     # the profile as its workers get it: an interface set in the jobqueue.<backend> section counts too
-    interface = profile_from_settings(settings.raw, settings.default_profile).interface
+    interface = profile_from_settings(settings, settings.default_profile).interface
     if not interface:
         return "127.0.0.1"
     address = interface_address(interface)
