@@ -70,12 +70,6 @@ def get(key: str | None = None, default: Any = None) -> Any:
     return dask.config.get(full, default=default)
 
 
-def state_dir() -> Path:
-    """The user's private imjoy-hpc directory (created 0700)."""
-    path = Path(os.path.expanduser(get("state-dir"))).resolve()
-    path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
-    return path
 
 
 # ---------------------------------------------------------------------------------------------- where values came from

@@ -20,6 +20,7 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import dask.config
@@ -261,6 +262,22 @@ class Settings:
         for warning in settings.warnings:
             logger.warning("%s", warning)
         return settings
+
+    @classmethod
+    def current(cls) -> "Settings":
+        """The settings of this process's dask config as it stands (no file read again)."""
+        return cls.of(config.get())
+
+    def state_path(self) -> Path:
+        """The user's private imjoy-hpc directory (created 0700)."""
+        path = Path(os.path.expanduser(self.state_dir)).resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        os.chmod(path, 0o700)
+        return path
+
+    def with_profile(self, name: str, profile: Mapping) -> "Settings":
+        """The same settings with profile `name` configured as `profile` (a mapping of profile keys)."""
+        return dataclasses.replace(self, profiles={**self.profiles, name: dict(profile)})
 
     def with_state_dir(self, path: str | os.PathLike) -> "Settings":
         """The same settings with another state directory."""

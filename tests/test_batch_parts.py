@@ -165,11 +165,11 @@ def test_allocation_sizes_the_local_profile(monkeypatch):
     for name in ("SLURM_CPUS_ON_NODE", "SLURM_CPUS_PER_TASK", "NCPUS", "PBS_NCPUS", "PBS_NUM_PPN", "PBS_NP"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SLURM_CPUS_ON_NODE", "48")
-    settings = {"profiles": {"local": {"backend": "local", "processes": 2, "plugin-slots": 3}},
-                "limits": {"max-cores": 32}}
+    settings = Settings.parse({"profiles": {"local": {"backend": "local", "processes": 2, "plugin-slots": 3}},
+                               "limits": {"max-cores": 32}})
     out, name = run_settings(settings, None)
-    assert name == "local" and out["default-profile"] == "local"
-    assert out["profiles"]["local"] == {"backend": "local", "processes": 1, "plugin-slots": 3, "cores": 32}
+    assert name == "local" and out.default_profile == "local"
+    assert out.profiles["local"] == {"backend": "local", "processes": 1, "plugin-slots": 3, "cores": 32}
     with pytest.raises(BatchError, match="unknown profile 'gpu'"):
         run_settings(settings, "gpu")
 

@@ -27,6 +27,7 @@ from imjoy_hpc.files import private_dir
 if TYPE_CHECKING:
     from imjoy_hpc.batch.jobscript import JobScript
     from imjoy_hpc.cluster.profiles import Profile
+    from imjoy_hpc.settings import BatchSettings
 
 logger = logging.getLogger(__name__)
 
@@ -350,7 +351,7 @@ class Backend(abc.ABC):
         raise ValueError(f"backend {cls.name!r} runs no batch jobs (use `imjoy-hpc run` to run here)")
 
     @classmethod
-    def submit_batch(cls, script: Path, job: JobScript, options: dict) -> tuple[list[str], str]:
+    def submit_batch(cls, script: Path, job: JobScript, options: BatchSettings) -> tuple[list[str], str]:
         """Submit the written script (from DIR/logs); (the command run, the job id). SubmitError if refused."""
         raise NotImplementedError
 

@@ -35,6 +35,7 @@ from imjoy_hpc.resources import format_walltime, parse_walltime
 if TYPE_CHECKING:
     from imjoy_hpc.batch.jobscript import JobScript
     from imjoy_hpc.cluster.profiles import Profile
+    from imjoy_hpc.settings import BatchSettings
 
 NAME_MAX = 15  # some PBS flavours cut job names at 15 characters
 # "12", "12.server", "12[].server" (an array), "12[3].server" (one of its subjobs)
@@ -361,13 +362,13 @@ class PBSBackend(JobQueueBackend):
         return f"ib-{slug[:NAME_MAX - 10].strip('-')}-{token}"
 
     @classmethod
-    def submit_batch(cls, script: Path, job: JobScript, options: dict) -> tuple[list[str], str]:
+    def submit_batch(cls, script: Path, job: JobScript, options: BatchSettings) -> tuple[list[str], str]:
         # -o/-e on the command line (some qsub flavours ignore `#PBS -o dir/`; the script itself logs to
         # DIR/logs per task). Paths relative to qsub's working directory DIR/logs: Slurm's qsub wrapper
         # passes them through a shell, so blanks in DIR would break absolute ones.
         argv = ["qsub", "-o", "scheduler.out", "-e", "scheduler.err"]
         if job.array_size is not None:
-            option = str(options.get("pbs-array-option") or "-J")
+            option = options.pbs_array_option
             # PBS refuses "-J 0-0": a one-task array is the range 0-1 in steps of 2.
             argv += [option, "0-1:2" if option == "-J" and job.array_size == 1 else f"0-{job.array_size - 1}"]
         argv.append(os.path.relpath(script, job.log_dir))

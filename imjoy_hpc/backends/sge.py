@@ -33,6 +33,7 @@ from imjoy_hpc.resources import format_walltime, parse_walltime
 if TYPE_CHECKING:
     from imjoy_hpc.batch.jobscript import JobScript
     from imjoy_hpc.cluster.profiles import Profile
+    from imjoy_hpc.settings import BatchSettings
 
 COMMANDS = ("qsub", "qstat", "qdel", "qacct")
 SEPARATOR = re.compile(r"^={20,}\s*$", re.M)
@@ -320,7 +321,7 @@ class SGEBackend(JobQueueBackend):
 
     # --- batch jobs ------------------------------------------------------------------------------------
     @classmethod
-    def submit_batch(cls, script: Path, job: JobScript, options: dict) -> tuple[list[str], str]:
+    def submit_batch(cls, script: Path, job: JobScript, options: BatchSettings) -> tuple[list[str], str]:
         # The header's -cwd makes DIR/logs the job's directory: the scheduler's own output lands there.
         argv = [command("qsub"), "-terse", "-o", "scheduler.out"]
         if job.array_size is not None:

@@ -20,6 +20,7 @@ from imjoy_hpc.resources import format_walltime, parse_walltime
 if TYPE_CHECKING:
     from imjoy_hpc.batch.jobscript import JobScript
     from imjoy_hpc.cluster.profiles import Profile
+    from imjoy_hpc.settings import BatchSettings
 
 SQUEUE_FORMAT = "%i|%T|%r|%N|%L|%S"
 SACCT_FIELDS = "JobID,State,ElapsedRaw,TotalCPU,MaxRSS,AllocCPUS,NNodes"
@@ -274,7 +275,7 @@ class SlurmBackend(JobQueueBackend):
         return out + [f"--output={_directive_path(out_file)}", f"--error={_directive_path(err_file)}"]
 
     @classmethod
-    def submit_batch(cls, script: Path, job: JobScript, options: dict) -> tuple[list[str], str]:
+    def submit_batch(cls, script: Path, job: JobScript, options: BatchSettings) -> tuple[list[str], str]:
         argv = ["sbatch", "--parsable", str(script)]
         rc, out, err = run_command_sync(argv, cwd=job.log_dir, timeout=60)
         if rc != 0:

@@ -9,7 +9,6 @@ that profile places plugins (e.g. in a job of its own, through dask-jobqueue).
 from __future__ import annotations
 
 import asyncio
-import copy
 import dataclasses
 import datetime
 import os
@@ -22,6 +21,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from imjoy_hpc import __version__
@@ -31,25 +31,25 @@ from imjoy_hpc.batch.args import NO_ARGS, call_arguments, resolve_refs
 from imjoy_hpc.batch.progress import Reporter
 from imjoy_hpc.batch.results import PLUGIN_LOG, RESULT, OutputDir
 from imjoy_hpc.plugins.parser import PluginSpec
+from imjoy_hpc.settings import Settings
 
 LOCAL_PROFILE = "local"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
-def find_spec(name_or_path: str, settings: dict, tag: str | None = None) -> PluginSpec:
+def find_spec(name_or_path: str, settings: Settings, tag: str | None = None) -> PluginSpec:
     """The parsed plugin for a path or a catalog name (the examples and `plugins.directories`)."""
     from imjoy_hpc.plugins.catalog import find_plugin
     from imjoy_hpc.plugins.parser import PluginError, parse_plugin
 
-    dirs = (settings.get("plugins") or {}).get("directories") or []
     try:
-        return parse_plugin(find_plugin(name_or_path, dirs), tag=tag)
+        return parse_plugin(find_plugin(name_or_path, list(settings.plugins.directories)), tag=tag)
     except PluginError as exc:
         raise BatchError(str(exc)) from None
 
 
-def run_settings(settings: dict, profile: str | None) -> tuple[dict, str]:
+def run_settings(settings: Settings, profile: str | None) -> tuple[Settings, str]:
     """Settings for the embedded gateway of a batch run and the profile it uses.
 
     Without `profile`: the local profile (the configured one's options, one worker process) sized to the
@@ -57,22 +57,16 @@ def run_settings(settings: dict, profile: str | None) -> tuple[dict, str]:
     """
     from imjoy_hpc.cluster.profiles import resolve
 
-    out = copy.deepcopy(settings)
-    profiles = out.setdefault("profiles", {}) or {}
-    out["profiles"] = profiles
-    if profile is None:
-        base = profiles.get(LOCAL_PROFILE) or {}
-        local = dict(base) if isinstance(base, dict) and base.get("backend", "local") == "local" else {}
-        cores = allocation_cores() or local.get("cores") or machine_cores()
-        limits = [(out.get("limits") or {}).get("max-cores"), (local.get("limits") or {}).get("max-cores")]
-        for limit in limits:
-            if str(limit).isdigit() and int(limit) > 0:
-                cores = min(int(cores), int(limit))
-        local.update({"backend": "local", "processes": 1, "cores": int(cores)})
-        profiles[LOCAL_PROFILE] = local
-        profile = LOCAL_PROFILE
-    out["default-profile"] = profile
     try:
+        if profile is None:
+            base = settings.profiles.get(LOCAL_PROFILE) or {}
+            local = dict(base) if isinstance(base, Mapping) and base.get("backend", "local") == "local" else {}
+            local.update({"backend": "local", "processes": 1})
+            limit = settings.with_profile(LOCAL_PROFILE, local).profile(LOCAL_PROFILE).limits.max_cores
+            cores = int(allocation_cores() or local.get("cores") or machine_cores())
+            local["cores"] = min(cores, limit) if limit else cores
+            settings, profile = settings.with_profile(LOCAL_PROFILE, local), LOCAL_PROFILE
+        out = dataclasses.replace(settings, default_profile=profile)
         resolve(out, profile)
     except ValueError as exc:  # unknown profile, invalid profile (ConfigError), over a limit
         raise BatchError(str(exc)) from None
@@ -243,17 +237,17 @@ def _finish(call: BatchCall, outcome: Outcome, reporter: Reporter, started: str,
     out.finish(_summary(call, outcome, started, t_start), complete=outcome.status == "completed")
 
 
-async def _run(settings: dict, call: BatchCall, reporter: Reporter, outcome: Outcome,
+async def _run(settings: Settings, call: BatchCall, reporter: Reporter, outcome: Outcome,
                interrupted: dict[str, int]) -> None:
-    from imjoy_hpc import config
     from imjoy_hpc.gateway.embedded import embedded_gateway
     from imjoy_hpc.rpc import RemoteError
 
     gw_settings, outcome.profile = run_settings(settings, call.profile)
     local = call.profile is None
-    user_state = config.state_dir()
-    plugins = gw_settings.setdefault("plugins", {})
-    plugins["env-cache"] = str(Path(os.path.expanduser(plugins.get("env-cache") or user_state / "envs")))
+    user_state = settings.state_path()
+    env_cache = Path(os.path.expanduser(gw_settings.plugins.env_cache or user_state / "envs"))
+    gw_settings = dataclasses.replace(gw_settings, plugins=dataclasses.replace(gw_settings.plugins,
+                                                                               env_cache=str(env_cache)))
     # A local run keeps its gateway's session files in a private temporary directory (node-local in a job);
     # a run through a batch profile needs the shared state directory, which its workers' jobs can reach.
     state_dir = Path(tempfile.mkdtemp(prefix="imjoy-hpc-run-")) if local else user_state
@@ -297,7 +291,7 @@ def _interrupted(outcome: Outcome, interrupted: dict[str, int]) -> None:
     outcome.fail(f"interrupted by {signal.Signals(sig).name}{why}", status="cancelled", exit_code=SIGNAL_EXIT[sig])
 
 
-def run_call(settings: dict, call: BatchCall, reporter: Reporter) -> int:
+def run_call(settings: Settings, call: BatchCall, reporter: Reporter) -> int:
     """Run `call` to the end (SIGINT/SIGTERM end it as "cancelled"); the exit status for the command."""
     outcome = Outcome()
     got: dict[str, int] = {}

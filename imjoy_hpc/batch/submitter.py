@@ -29,6 +29,7 @@ from imjoy_hpc.batch.records import save as save_record
 from imjoy_hpc.batch.results import SUBMIT_RECORD, check_target
 from imjoy_hpc.batch.runner import find_spec
 from imjoy_hpc.config import SITE_CONFIG_ENV
+from imjoy_hpc.settings import Settings
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "plugin"
@@ -39,27 +40,26 @@ def job_name(backend: str, plugin_name: str, token: str) -> str:
     return backend_class(backend).batch_job_name(_slug(plugin_name), token)
 
 
-def submit(settings: dict, *, plugin: str, function: str = "run", args_text: str | None = None,
+def submit(settings: Settings, *, plugin: str, function: str = "run", args_text: str | None = None,
            args_file: str | None = None, array_file: str | None = None, profile: str | None = None,
            output: str, force: bool = False, tag: str | None = None, config_file: str | None = None,
            request: dict | None = None, state_dir: Path) -> dict:
     """Submit one batch job (or one array job); its record (id, backend, output, ...)."""
     from imjoy_hpc.cluster.profiles import resolve
 
-    batch = settings.get("batch") or {}
     spec = find_spec(plugin, settings, tag)
     array: list | None = None
     if array_file is not None:
         if args_text is not None or args_file is not None:
             raise BatchError("--array holds the argument sets: leave out --args/--args-file")
-        array = load_array(array_file, int(batch.get("max-array-size") or 1000))
+        array = load_array(array_file, settings.batch.max_array_size)
         args_value: Any = [absolute_refs(item, Path(array_file).expanduser().resolve().parent) for item in array]
     else:
         value, base = load_args(args_text, args_file)
         args_value = NO_ARGS if value is NO_ARGS else absolute_refs(value, base)
 
     hpc = dict(spec.hpc or {})
-    wanted = profile or hpc.pop("profile", None) or settings.get("default-profile")
+    wanted = profile or hpc.pop("profile", None) or settings.default_profile
     hpc.pop("profile", None)
     try:
         prof = resolve(settings, wanted, {**hpc, **{k: v for k, v in (request or {}).items() if v is not None}})
@@ -92,11 +92,10 @@ def submit(settings: dict, *, plugin: str, function: str = "run", args_text: str
         raise
 
 
-def _submit_into(settings: dict, target: Path, *, spec: Any, function: str, args_value: Any, array: list | None,
+def _submit_into(settings: Settings, target: Path, *, spec: Any, function: str, args_value: Any, array: list | None,
                  prof: Any, tag: str | None, config_file: str | None, state_dir: Path,
                  submitted: dict[str, Any]) -> dict:
     backend = prof.backend
-    batch = settings.get("batch") or {}
     (target / LOG_DIR).mkdir()
     token = uuid.uuid4().hex[:6]
     name = job_name(backend, spec.name, token)
@@ -125,7 +124,7 @@ def _submit_into(settings: dict, target: Path, *, spec: Any, function: str, args
     script.chmod(0o755)
 
     try:
-        argv, job_id = backend_class(backend).submit_batch(script, job, batch)
+        argv, job_id = backend_class(backend).submit_batch(script, job, settings.batch)
     except SubmitError as exc:
         raise BatchError(f"{exc.command} refused the job of profile {prof.name!r}: {exc.words}") from None
     except (RuntimeError, OSError) as exc:

@@ -9,17 +9,17 @@ if TYPE_CHECKING:
     from imjoy_hpc.settings import Settings
 
 
-def load_settings(extra_file: str | None) -> "Settings | None":
+def load_settings(extra_file: str | None, command: str = "imjoy-hpc") -> "Settings | None":
     """The effective `imjoy-hpc` settings (warnings about unknown keys printed), or None after telling the user
-    why the configuration is invalid."""
+    why the configuration is invalid; messages start with `command`. Every command loads its settings here."""
     from imjoy_hpc.config import ConfigError
     from imjoy_hpc.settings import Settings
 
     try:
         settings = Settings.load(extra_file)
     except ConfigError as exc:
-        print(f"imjoy-hpc: {exc}", file=sys.stderr)
+        print(f"{command}: {exc}", file=sys.stderr)
         return None
     for warning in settings.warnings:
-        print(f"imjoy-hpc: warning: {warning}", file=sys.stderr)
+        print(f"{command}: warning: {warning}", file=sys.stderr)
     return settings

@@ -81,11 +81,14 @@ def run(args: argparse.Namespace) -> int:
 
     from imjoy_hpc import config
     from imjoy_hpc.batch import BatchError, records
+    from imjoy_hpc.commands import load_settings
     from imjoy_hpc.batch.status import SchedulerView, add_accounting, cancel, job_status, query, remember_ends
 
+    settings = load_settings(args.config, "imjoy-hpc jobs")
+    if settings is None:
+        return 2
     try:
-        config.load(args.config)
-        state_dir = config.state_dir()
+        state_dir = settings.state_path()
         if args.cancel:
             record = cancel(state_dir, records.find(state_dir, args.cancel))
             print(f"cancelled job {record['id']} ({record['plugin']} {record['call']}, output {record['output']})")

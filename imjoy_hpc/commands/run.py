@@ -68,19 +68,18 @@ def run(args: argparse.Namespace) -> int:
     from imjoy_hpc.batch.progress import Reporter
     from imjoy_hpc.batch.results import OutputDir, check_target
     from imjoy_hpc.batch.runner import EXIT_USAGE, BatchCall, find_spec, run_call, run_settings
-    from imjoy_hpc.settings import Settings
+    from imjoy_hpc.commands import load_settings
 
+    settings = load_settings(args.config, "imjoy-hpc run")
+    if settings is None:
+        return EXIT_USAGE
     try:
-        typed = Settings.load(args.config)
-        settings = typed.raw
-        for warning in typed.warnings:
-            print(f"imjoy-hpc run: warning: {warning}", file=sys.stderr)
         value, base = load_args(args.args, args.args_file, args.args_index)
         spec = find_spec(args.plugin, settings, args.tag)
         run_settings(settings, args.profile)
         output = OutputDir(args.output, force=args.force, in_place=args.in_place)
         check_target(output.target, force=args.force, in_place=args.in_place)
-        timeout = args.timeout if args.timeout is not None else typed.batch.call_timeout
+        timeout = args.timeout if args.timeout is not None else settings.batch.call_timeout
         if timeout is not None and float(timeout) <= 0:
             raise BatchError(f"--timeout must be positive, got {timeout}")
         output.open()

@@ -71,7 +71,6 @@ def _given_token(args: argparse.Namespace, env_token: str | None, settings: "Set
 
 
 def run(args: argparse.Namespace) -> int:
-    from imjoy_hpc import config
     from imjoy_hpc.gateway import daemon
     from imjoy_hpc.gateway.auth import TokenError
 
@@ -82,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     if settings is None:
         return 2
-    state_dir = config.state_dir()
+    state_dir = settings.state_path()
     if args.info or args.stop:
         try:
             info = daemon.stop(state_dir) if args.stop else daemon.read_state(state_dir)

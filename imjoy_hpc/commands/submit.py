@@ -47,15 +47,18 @@ def run(args: argparse.Namespace) -> int:
     from imjoy_hpc import config
     from imjoy_hpc.batch import BatchError
     from imjoy_hpc.batch.submitter import submit
+    from imjoy_hpc.commands import load_settings
 
+    settings = load_settings(args.config, "imjoy-hpc submit")
+    if settings is None:
+        return 2
     try:
-        settings = config.load(args.config)
         record = submit(settings, plugin=args.plugin, function=args.call, args_text=args.args,
                         args_file=args.args_file, array_file=args.array, profile=args.profile, output=args.output,
                         force=args.force, tag=args.tag, config_file=args.config,
                         request={"cores": args.cores, "memory": args.memory, "walltime": args.walltime,
                                  "gpus": args.gpus, "queue": args.queue},
-                        state_dir=config.state_dir())
+                        state_dir=settings.state_path())
     except (BatchError, config.ConfigError) as exc:
         print(f"imjoy-hpc submit: {exc}", file=sys.stderr)
         return 2

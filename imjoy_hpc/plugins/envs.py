@@ -56,7 +56,6 @@ MARKER = ".imjoy-hpc-env.json"
 PARENT_PTH = "_imjoy_hpc_parent_site.pth"
 SITE_CONFIG_KEY = "imjoy-hpc.plugins.install-requirements"
 COMMANDS_CONFIG_KEY = "imjoy-hpc.plugins.allow-requirement-commands"
-CONDA_CONFIG_KEY = "imjoy-hpc.plugins.conda"
 WORK_DIR = "work"
 UV_CACHE = ".uv-cache"  # uv's cache, beside the environments it fills (same file system: installs are hardlinks)
 
@@ -557,14 +556,10 @@ def _info(env_dir: Path, key: str, reqs: Requirements, created: bool, probe: dic
 
 
 def _conda_settings(conda: "CondaSettings | dict | None") -> "CondaSettings":
-    """The site's conda settings: those given, else the ones of this process's dask config."""
-    from imjoy_hpc.settings import CondaSettings
+    """The site's conda settings: those given, else the ones of this process's configuration."""
+    from imjoy_hpc.settings import CondaSettings, Settings
 
-    if not conda:
-        import dask.config
-
-        conda = dask.config.get(CONDA_CONFIG_KEY, default=None)
-    return CondaSettings.of(conda)
+    return CondaSettings.of(conda) if conda else Settings.current().plugins.conda
 
 
 def ensure_environment(requirements: Requirements | list[str] | str | None, *, cache_dir: Path,
