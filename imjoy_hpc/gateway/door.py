@@ -254,7 +254,9 @@ class Door:
         old = self._same_session(session)
         if old is not None:
             await self._take_over(old, session)
-        reply = {"success": True, "plugin_id": f"plugin-{sid}", "session_id": session_id}
+        # chunk_bytes: the largest array chunk this door takes in one message (our clients send in chunks of it)
+        reply = {"success": True, "plugin_id": f"plugin-{sid}", "session_id": session_id,
+                 "chunk_bytes": self.chunk_bytes}
         if self.uploads is not None:  # arrays larger than one chunk come as HTTP uploads into spool files
             session.uploads = self.uploads.open_box(config.get(UPLOAD_KEY_FIELD))
             reply.update(upload_key=session.uploads.key, upload_path=UPLOAD_PATH)

@@ -37,8 +37,10 @@ class PeerConnection:
 
     ATTEMPT_ERRORS: tuple[type[BaseException], ...] = (asyncio.TimeoutError, OSError)
 
-    def __init__(self, url: str, registration: dict, *, config: dict | None = None, chunk_bytes: int = 4_000_000,
+    def __init__(self, url: str, registration: dict, *, config: dict | None = None, chunk_bytes: int | None = None,
                  sync_in_thread: bool = False) -> None:
+        """`chunk_bytes`: the largest array chunk to send in one message (None: what the server's registration
+        reply states)."""
         self.url = url
         self.registration = registration
         self.config = config or {"name": registration.get("name", "imjoy-hpc client")}
@@ -123,6 +125,13 @@ class PeerConnection:
             await asyncio.sleep(pause)
             await self._drop_attempt()
             self.closed = asyncio.Event()  # the refused connection's end is not this one's
+        if self.chunk_bytes is None:
+            stated = reply.get("chunk_bytes")
+            if not isinstance(stated, int) or isinstance(stated, bool) or stated <= 0:
+                await self._close()
+                raise RegistrationError("the server did not state the array chunk size it accepts (chunk_bytes): "
+                                        "is it an imjoy-hpc gateway of this version?")
+            self.chunk_bytes = stated
         self.peer = RPCPeer(self._send, config=self.config, chunk_bytes=self.chunk_bytes,
                             sync_in_thread=self.sync_in_thread)
         if isinstance(reply.get("upload_key"), str) and isinstance(reply.get("upload_path"), str):
