@@ -127,7 +127,8 @@ async def started(tmp_path: Path):
 
     cluster = FakeCluster()
     manager = InstanceManager(cluster, door_url="http://127.0.0.1:1", settings=Settings.parse({}).plugins,
-                              log_dir=tmp_path, env_cache=tmp_path / "envs", chunk_bytes=1 << 20)
+                              log_dir=tmp_path, env_cache=tmp_path / "envs", chunk_bytes=1 << 20,
+                              ping=(25, 20))
     owner = HeadlessClient("test", {"onPluginStatus": on_status})
     instance = PluginInstance(id="demo-1", spec=parse_plugin(PLUGIN), profile=Settings.parse({}).profile("local"),
                               owner=owner, secret="s", log_file=tmp_path / "demo.log")

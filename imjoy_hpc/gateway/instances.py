@@ -139,7 +139,8 @@ class InstanceManager:
     """Starts plugins through the cluster manager and follows them until they end."""
 
     def __init__(self, cluster: "ClusterManager", *, door_url: str, settings: "PluginSettings", log_dir: Path,
-                 env_cache: Path, chunk_bytes: int, work_root: Path | None = None) -> None:
+                 env_cache: Path, chunk_bytes: int, ping: tuple[float, float],
+                 work_root: Path | None = None) -> None:
         self.cluster = cluster
         self.work_root = work_root  # plugins given as source text work in <work_root>/<plugin name>
         self.door_url = door_url
@@ -147,6 +148,7 @@ class InstanceManager:
         self.log_dir = log_dir
         self.env_cache = env_cache
         self.chunk_bytes = chunk_bytes
+        self.ping = ping  # the plugin link's ping interval and timeout (server.ping-*)
         self.engine_url: str | None = None  # the front door's URL, as plugins read it in api.ENGINE_URL
         self.instances: dict[str, PluginInstance] = {}
         self.renewal_keys: dict[str, PluginInstance] = {}  # task keys of renewals -> their instance
@@ -227,6 +229,7 @@ class InstanceManager:
             filename=str(spec.source_path or spec.filename), chunk_bytes=self.chunk_bytes,
             script_line=spec.script_line, attachments=spec.attachments, engine_url=self.engine_url,
             export_timeout=plugins.export_timeout, start_timeout=plugins.start_timeout,
+            ping_interval=self.ping[0], ping_timeout=self.ping[1],
         )
         return LaunchRequest(
             instance_id=instance.id, name=spec.name, log_file=str(instance.log_file),

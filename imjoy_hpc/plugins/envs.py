@@ -565,7 +565,7 @@ def _conda_settings(conda: "CondaSettings | dict | None") -> "CondaSettings":
 def ensure_environment(requirements: Requirements | list[str] | str | None, *, cache_dir: Path,
                        python: str = sys.executable, allow_install: bool = True, log: Log = print,
                        name: str = "plugin", env: Any = None, allow_commands: bool = True,
-                       timeout: float = 1800.0, stop: threading.Event | None = None, progress: Log | None = None,
+                       timeout: float = float("inf"), stop: threading.Event | None = None, progress: Log | None = None,
                        conda: "CondaSettings | dict | None" = None, work_dir: Path | None = None,
                        warn: Log | None = None, resolve_as_of: str | None = None) -> EnvInfo:
     """Return a Python (and environment variables) that satisfy `requirements` and the conda `env`, building and
@@ -578,7 +578,8 @@ def ensure_environment(requirements: Requirements | list[str] | str | None, *, c
     abandons a build (its processes are killed); `conda` is the site's conda settings (channels, tool);
     `work_dir` is where an `env` entry's files (environment.yml) are; `warn` hears what was left out or changed
     (default: the log). Raises EnvRefused when the requirements
-    are not allowed or not supported, EnvBuildError when building fails or takes longer than `timeout` seconds.
+    are not allowed or not supported, EnvBuildError when building fails or takes longer than `timeout` seconds
+    (the gateway passes plugins.install-timeout; default: no limit).
     """
     from imjoy_hpc.plugins.conda import CondaEnvError, parse_env, site_channels
 

@@ -35,7 +35,7 @@ class PluginProcess:
             {"name": boot.name, "instance_id": boot.instance_id, "secret": boot.secret,
              "pid": os.getpid(), "hostname": socket.gethostname(), "job_id": job_id()},
             config={"name": boot.name, "type": "rpc-worker"},
-            chunk_bytes=boot.chunk_bytes, sync_in_thread=True,
+            chunk_bytes=boot.chunk_bytes, sync_in_thread=True, ping=(boot.ping_interval, boot.ping_timeout),
         )
 
     async def run(self) -> int:

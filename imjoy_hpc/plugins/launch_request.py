@@ -3,7 +3,7 @@ what the task hands the plugin process on its stdin (`Bootstrap`, as JSON: the o
 command line or in an environment).
 
 One typed object per boundary, built in one place (gateway/instances.py `payload`) and read as attributes on the
-other side (plugins/launcher.py, plugins/host.py). Values that are settings (timeouts, chunk size) have no default
+other side (plugins/launcher.py, plugins/host.py). Values that are settings (timeouts, chunk size, pings) have no default
 here: they come from the settings, whose defaults live in imjoy-hpc.yaml. Kept to Python 3.9 (the plugin process
 may run another Python than the gateway's)."""
 
@@ -27,6 +27,8 @@ class Bootstrap:
     chunk_bytes: int
     export_timeout: float  # seconds the script has to call api.export(...)
     start_timeout: float   # seconds registration may be retried (a refused one is tried again)
+    ping_interval: float   # the link's websocket pings (server.ping-interval, server.ping-timeout): a gateway
+    ping_timeout: float    # that stops answering ends the plugin
     tag: Optional[str] = None
     config: dict = field(default_factory=dict)
     filename: Optional[str] = None

@@ -19,7 +19,6 @@ __all__ = ["LINK_PATH", "LinkPeer", "RegistrationError", "UnreachableError"]
 logger = logging.getLogger("imjoy_hpc.rpc")
 LINK_PATH = "/link"
 MAX_MESSAGE_BYTES = 1 << 30  # what the gateway sends is bounded by its own limits
-PING_INTERVAL, PING_TIMEOUT = 25.0, 20.0  # a gateway that stops answering ends the plugin
 
 
 def link_url(door_url: str) -> str:
@@ -34,8 +33,12 @@ class LinkPeer(PeerConnection):
 
     ATTEMPT_ERRORS = (TimeoutError, OSError, tornado.websocket.WebSocketError, tornado.httpclient.HTTPClientError)
 
-    def __init__(self, url: str, registration: dict, **options: Any) -> None:
+    def __init__(self, url: str, registration: dict, *, ping: tuple[float, float] | None = None,
+                 **options: Any) -> None:
+        """`ping`: the websocket's ping interval and timeout, so that a gateway that stops answering ends the
+        plugin (plugin processes pass the gateway's server.ping-*; None: no pings)."""
         super().__init__(url, registration, **options)
+        self.ping_interval, self.ping_timeout = ping or (None, None)
         self._ws: tornado.websocket.WebSocketClientConnection | None = None
         self._sender: LinkSender | None = None
         self._decoder = FrameDecoder(self._on_frame)
@@ -54,8 +57,8 @@ class LinkPeer(PeerConnection):
             if attempt == self._attempt:
                 self._on_websocket_message(data)
         self._ws = await websocket_connect(
-            request, on_message_callback=on_message, ping_interval=PING_INTERVAL,
-            ping_timeout=PING_TIMEOUT, max_message_size=MAX_MESSAGE_BYTES)
+            request, on_message_callback=on_message, ping_interval=self.ping_interval,
+            ping_timeout=self.ping_timeout, max_message_size=MAX_MESSAGE_BYTES)
         self._ws.stream.set_nodelay(True)  # small replies must not wait for a delayed ACK
         self._sender = LinkSender(self._write_websocket, self._send_failed)
 
