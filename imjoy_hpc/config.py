@@ -43,6 +43,12 @@ def defaults() -> dict:
     return copy.deepcopy(_defaults())
 
 
+def site_exports() -> dict[str, str]:
+    """The environment a job needs to read the same site config file as this process ($IMJOY_HPC_CONFIG)."""
+    site = os.environ.get(SITE_CONFIG_ENV)
+    return {SITE_CONFIG_ENV: str(Path(site).expanduser().resolve())} if site else {}
+
+
 def config_files(extra: str | os.PathLike | None = None) -> list[Path]:
     """Files layered over dask's own search path, lowest priority first."""
     files = []
@@ -151,3 +157,10 @@ def origin(key: str, extra: str | os.PathLike | None = None) -> str | None:
         if any(k == key or k.startswith(key + ".") for k in values):
             found = name
     return found
+
+
+def effective_values(extra: str | os.PathLike | None = None) -> list[tuple[str, Any, str]]:
+    """Every effective leaf under imjoy-hpc and jobqueue: (dotted key, value, the layer that set it)."""
+    origin = {key: name for name, values in layers(extra) for key in values}  # later layers win
+    return [(key, value, origin.get(key, "dask default")) for top in (NAMESPACE, "jobqueue")
+            for key, value in sorted(flatten(dask.config.get(top, default={}), top).items())]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import re
 import shlex
 import shutil
@@ -28,8 +27,9 @@ from imjoy_hpc.batch.jobscript import LOG_DIR, JobScript, render
 from imjoy_hpc.batch.records import save as save_record
 from imjoy_hpc.batch.results import SUBMIT_RECORD, check_target
 from imjoy_hpc.batch.runner import find_spec
-from imjoy_hpc.config import SITE_CONFIG_ENV
+from imjoy_hpc.config import site_exports
 from imjoy_hpc.settings import Settings
+
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "plugin"
@@ -109,10 +109,7 @@ def _submit_into(settings: Settings, target: Path, *, spec: Any, function: str, 
     if args_value is not NO_ARGS:
         args_path.write_text(json.dumps(args_value, indent=2) + "\n")
         run_command += ["--args-file", str(args_path)]
-    environment = {}
-    site = os.environ.get(SITE_CONFIG_ENV)
-    if site:
-        environment[SITE_CONFIG_ENV] = str(Path(site).expanduser().resolve())
+    environment = site_exports()
     job = JobScript(backend=backend, job_name=name, profile=prof, output=target, run_command=run_command,
                     workdir=Path.cwd(), array_size=None if array is None else len(array), environment=environment)
     try:

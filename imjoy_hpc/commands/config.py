@@ -28,23 +28,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def effective(extra: str | None, show_all: bool = False) -> list[dict[str, Any]]:
     """Every effective leaf under imjoy-hpc (and jobqueue) with the layer that set it."""
-    import dask.config
+    from imjoy_hpc.config import effective_values
 
-    from imjoy_hpc.config import flatten, layers
-
-    origin: dict[str, str] = {}
-    for name, values in layers(extra):
-        for key in values:
-            origin[key] = name
     rows = []
-    for top in ("imjoy-hpc", "jobqueue"):
-        for key, value in sorted(flatten(dask.config.get(top, default={}), top).items()):
-            src = origin.get(key, "dask default")
-            if top == "jobqueue" and not show_all and src.startswith("dask-jobqueue default"):
-                continue
-            if any(word in key.rsplit(".", 1)[-1].lower() for word in SECRET_WORDS) and value:
-                value = "*** (hidden)"
-            rows.append({"key": key, "value": value, "source": src})
+    for key, value, src in effective_values(extra):
+        if key.startswith("jobqueue.") and not show_all and src.startswith("dask-jobqueue default"):
+            continue
+        if any(word in key.rsplit(".", 1)[-1].lower() for word in SECRET_WORDS) and value:
+            value = "*** (hidden)"
+        rows.append({"key": key, "value": value, "source": src})
     return rows
 
 
