@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from imjoy_hpc.cluster import cancel_orphans, job_name
-from imjoy_hpc.cluster.sessions import record_session
+from imjoy_hpc.cluster.gateway_records import record_gateway
 from slurm_support import async_wait_for, new_session, wait_for
 
 Listed = Callable[[str], list[str]]  # ids of the jobs whose name contains the given part
@@ -45,10 +45,10 @@ def orphan_sessions(state: Path, session: str) -> tuple[str, str, Path]:
     dead, live = f"{session}dead", session
     proc = subprocess.Popen(["true"])
     proc.wait(timeout=10)
-    record_session(state, dead)
+    record_gateway(state, dead)
     rec = state / "sessions" / f"{dead}.json"
     rec.write_text(rec.read_text().replace(f'"pid": {os.getpid()}', f'"pid": {proc.pid}'))
-    record_session(state, live)
+    record_gateway(state, live)
     return dead, live, rec
 
 

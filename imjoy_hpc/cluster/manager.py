@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable
 
-from imjoy_hpc.cluster import sessions
+from imjoy_hpc.cluster import gateway_records
 from imjoy_hpc.backends import backend_class
 from imjoy_hpc.backends.base import SLOT_RESOURCE, TERMINAL_STATES
 from imjoy_hpc.cluster.events import ClusterEvent, StatusChanged
@@ -37,7 +37,7 @@ class ClusterManager:
         self.log_dir = Path(log_dir)
         self.on_event = on_event
         self.status_events = status_events and on_event is not None
-        self.job_name = sessions.job_name(session)
+        self.job_name = gateway_records.job_name(session)
         self.closing = False
         self._pools: dict[str, Pool] = {}
         self._tasks: dict[str, Task] = {}
@@ -45,7 +45,7 @@ class ClusterManager:
         self._ended: list[str] = []  # released keys, oldest first (status() answers "ended" for a while)
         self._pools_lock: asyncio.Lock | None = None
         self.state_dir = Path(self.settings.state_dir).expanduser()
-        sessions.record_session(self.state_dir, session)
+        gateway_records.record_gateway(self.state_dir, session)
 
     def resolve(self, profile: str | None, request: dict | None = None) -> Profile:
         """The profile (default: the default-profile setting) refined by a plugin's resource request."""
@@ -228,4 +228,4 @@ class ClusterManager:
             else:
                 if ids:
                     logger.error("jobs %s still listed by the scheduler %.0f s after close", sorted(ids), timeout)
-        sessions.remove_session(self.state_dir, self.session)
+        gateway_records.remove_record(self.state_dir, self.session)

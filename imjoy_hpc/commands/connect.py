@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from imjoy_hpc.ssh.errors import SSHError
     from imjoy_hpc.ssh.forward import LocalForwarder, bind_local, serve_until_interrupted
     from imjoy_hpc.ssh.options import connector_from_args, stderr_notice
-    from imjoy_hpc.ssh.session import Session
+    from imjoy_hpc.ssh.keepalive import KeptConnection
 
     notify = stderr_notice(PROG)
     if args.local_port is not None and not 0 <= args.local_port < 65536:
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
                     notify(f"the gateway moved; forwarding to {target} now")
             state["info"], state["target"] = info, target
 
-        session = Session(connector, notify=notify, on_reconnect=refresh)
+        session = KeptConnection(connector, notify=notify, on_reconnect=refresh)
         conn = session.start()
         pinned = conn.pin_final_address()
         info, target = find(conn)

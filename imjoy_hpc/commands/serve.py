@@ -178,7 +178,7 @@ def _serve(args: argparse.Namespace, settings: "Settings", state_dir, given_toke
         socket_path = str(gateway.socket_path) if gateway.socket_path else None
         daemon.write_state(state_dir, {"pid": os.getpid(), "host": gateway.host if gateway.tcp else None,
                                        "port": gateway.port if gateway.tcp else None, "socket": socket_path,
-                                       "url": gateway.url, "token": token, "session": gateway.session_id,
+                                       "url": gateway.url, "token": token, "session": gateway.run_id,
                                        "plugin_door": f"{gateway.plugin_host}:{gateway.door_port}"})
         login, user = socket.getfqdn(), os.environ.get("USER", "you")
         print(f"imjoy-hpc gateway ready at {gateway.url}" + ("" if gateway.tcp else f" (Unix socket {socket_path})"),

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from imjoy_hpc.ssh.errors import SSHError
     from imjoy_hpc.ssh.forward import LocalForwarder, bind_local, serve_until_interrupted
     from imjoy_hpc.ssh.options import connector_from_args, stderr_notice
-    from imjoy_hpc.ssh.session import Session
+    from imjoy_hpc.ssh.keepalive import KeptConnection
 
     notify = stderr_notice(PROG)
     try:
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         listener = bind_local(local_port)  # before logging in: a busy port fails before any prompt
         connector = connector_from_args(args)
-        session = Session(connector, notify=notify)
+        session = KeptConnection(connector, notify=notify)
         session.start()
     except SSHError as exc:
         if listener is not None:

@@ -30,7 +30,7 @@ from imjoy_hpc.gateway.bodies import NotFoundHandler
 from imjoy_hpc.gateway.causes import count_library_logs
 from imjoy_hpc.gateway.challenge import CHALLENGE_PATH, ChallengeHandler
 from imjoy_hpc.gateway.limits import OTHER_USER, CappedHTTPServer, connection_cap, raise_descriptor_limit
-from imjoy_hpc.gateway.door import Registration, RegistrationRefused, Session
+from imjoy_hpc.gateway.door import Connection, Registration, RegistrationRefused
 from imjoy_hpc.gateway.link import LinkDoor
 from imjoy_hpc.gateway.sockets import SocketDoor
 from imjoy_hpc.gateway.uploads import UPLOAD_PATH, ArrayUploadHandler, Uploads
@@ -99,9 +99,9 @@ class Gateway:
         self.allowed_origins = set(server.allowed_origins)
         self.allowed_hosts = {h.lower() for h in server.allowed_hosts}
         self.plugin_host = server.plugin_host or door_address(settings)
-        self.session_id = f"{socket.gethostname().split('.')[0]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        self.log_dir = state_dir / "logs" / self.session_id
-        private_dir(self.log_dir)  # logs/ and its sessions: 0700, as everything under the state directory
+        self.run_id = f"{socket.gethostname().split('.')[0]}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.log_dir = state_dir / "logs" / self.run_id
+        private_dir(self.log_dir)  # logs/ and its runs: 0700, as everything under the state directory
         self.catalog = Catalog(tuple(Path(os.path.expanduser(d)) for d in settings.plugins.directories))
         self.workspaces = WorkspaceStore(state_dir / "workspaces")
         self.zarr = zarr_store.ZarrArrays(lambda: self.url, owner_of=self._plugin_serving)
@@ -185,13 +185,13 @@ class Gateway:
             raise RegistrationRefused(wrong)
         name = str(config.get("name") or "client")[:80]
 
-        def on_close(session: Session, reason: str) -> None:
+        def on_close(session: Connection, reason: str) -> None:
             if not session.replaced:  # a session re-attached on a new connection keeps its zarr URLs
                 self.zarr.end_session(session.session_id)
                 self.fetch_arrays.end_session(session.session_id)
             self.instances.client_gone(session, reason)
 
-        def api(session: Session) -> dict:
+        def api(session: Connection) -> dict:
             # a plugin's remote array on its way to this client gets a zarr URL bound to this session
             session.peer.codec.relayed_object = lambda value: self.zarr.offer(value, session.session_id)
             key = fetch_arrays.session_key(session.config)  # a page that fetches large arrays over HTTP
@@ -207,22 +207,22 @@ class Gateway:
         """(instance id, alive()) of the plugin whose remote function `fn` is (a zarr store lives as long)."""
         peer = getattr(fn, "_peer", None)
         for instance in (self.instances.instances.values() if self.instances else []):
-            if instance.session is not None and instance.session.peer is peer and peer is not None:
+            if instance.connection is not None and instance.connection.peer is peer and peer is not None:
                 return instance.id, lambda: instance.state.active and not peer.closed
         return None, lambda: peer is not None and not peer.closed
 
     async def _register_plugin(self, config: dict, sid: str) -> Registration:
         instance, renewal = self.instances.claim(config)  # renewal: the replacement process of a renewal
 
-        def api(session: Session) -> dict:
-            self.instances.plugin_connected(instance, session, renewal)
+        def api(connection: Connection) -> dict:
+            self.instances.plugin_connected(instance, connection, renewal)
             return PluginHostAPI(self.instances, self.catalog, instance, zarr=self.zarr).exported()
 
-        def on_ready(session: Session, remote_api: Any) -> None:
+        def on_ready(connection: Connection, remote_api: Any) -> None:
             asyncio.ensure_future(self.instances.plugin_ready(instance, remote_api, renewal))
 
-        def on_close(session: Session, reason: str) -> None:
-            self.instances.plugin_disconnected(instance, reason, session)
+        def on_close(connection: Connection, reason: str) -> None:
+            self.instances.plugin_disconnected(instance, reason, connection)
 
         return Registration(kind="plugin", name=f"plugin {instance.spec.name} ({instance.id})", api=api,
                             on_ready=on_ready, on_close=on_close, defer_peer_close=True)
@@ -236,10 +236,10 @@ class Gateway:
 
     def info(self) -> dict:
         return {
-            "session": self.session_id,
+            "session": self.run_id,
             "instances": self.instances.list() if self.instances else [],
             "jobs": self.cluster.list_jobs() if self.cluster else [],
-            "clients": [s.name for s in self.front.sessions.values()],
+            "clients": [c.name for c in self.front.connections.values()],
         }
 
     async def start(self, front: bool = True) -> None:
@@ -251,7 +251,7 @@ class Gateway:
         except Exception:  # noqa: BLE001
             logger.exception("looking for jobs left by dead gateways")
         dask.config.set(DASK_SETTINGS)  # local workers inherit them; batch jobs export them (see cluster_kwargs)
-        self.cluster = ClusterManager(self.settings.with_state_dir(self.state_dir), session=self.session_id,
+        self.cluster = ClusterManager(self.settings.with_state_dir(self.state_dir), session=self.run_id,
                                       log_dir=self.log_dir, on_event=lambda e: self.instances.on_cluster_event(e),
                                       status_events=True)
         count_library_logs(self.door.causes)

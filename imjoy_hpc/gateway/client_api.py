@@ -17,7 +17,7 @@ from imjoy_hpc.plugins.shim import IMJOY_APP_FUNCTIONS
 
 if TYPE_CHECKING:
     from imjoy_hpc.gateway.instances import InstanceManager, PluginInstance
-    from imjoy_hpc.gateway.door import Session
+    from imjoy_hpc.gateway.door import Connection
     from imjoy_hpc.gateway.workspaces import WorkspaceStore
     from imjoy_hpc.gateway.zarr_store import ZarrArrays
     from imjoy_hpc.plugins.catalog import Catalog
@@ -36,7 +36,7 @@ def plugin_api_for(instance: "PluginInstance") -> dict:
 class ClientAPI:
     """Functions of the gateway, bound to one client session; snake_case and camelCase names."""
 
-    def __init__(self, instances: "InstanceManager", catalog: "Catalog", session: "Session",
+    def __init__(self, instances: "InstanceManager", catalog: "Catalog", session: "Connection",
                  workspaces: "WorkspaceStore | None" = None, zarr: "ZarrArrays | None" = None) -> None:
         self.instances = instances
         self.catalog = catalog

@@ -1,5 +1,5 @@
 """What every door of the gateway does whatever its transport: admit connections, register them (rate, pending and
-size limits before that), one RPC peer per session, sessions that outlive a dropped connection, take-over on
+size limits before that), one RPC peer per connection, sessions that outlive a dropped connection, take-over on
 re-attach. The transports are `sockets.SocketDoor` (socket.io: browsers and scripts on the front door) and
 `link.LinkDoor` (the plugin link: plugin processes on the plugin door)."""
 
@@ -36,7 +36,7 @@ class RegistrationRefused(Exception):
 
 
 class Channel(Protocol):
-    """One connection of a door, as its sessions use it."""
+    """The transport under one connection of a door, as its `Connection` uses it."""
 
     def send(self, message: dict) -> None:
         """Queue one RPC message, in order (dropped when the connection is gone)."""
@@ -51,17 +51,19 @@ class Registration:
 
     kind: str                                  # "client" or "plugin"
     name: str
-    api: Callable[["Session"], Any]            # builds the host API exported to this session
-    on_ready: Callable[["Session", Any], Any] = lambda s, remote_api: None  # the session exported its API
-    on_close: Callable[["Session", str], Any] = lambda s, reason: None
-    defer_peer_close: bool = False             # the owner closes the peer once it knows why the session ended
-    # A client re-attaching its session on a new connection: (old session, new session) before the old one closes.
-    on_takeover: Callable[["Session", "Session"], Any] = lambda old, new: None
+    api: Callable[["Connection"], Any]         # builds the host API exported to this connection
+    on_ready: Callable[["Connection", Any], Any] = lambda s, remote_api: None  # the connection exported its API
+    on_close: Callable[["Connection", str], Any] = lambda s, reason: None
+    defer_peer_close: bool = False             # the owner closes the peer once it knows why the connection ended
+    # A client re-attaching its session on a new connection: (old connection, new one) before the old one closes.
+    on_takeover: Callable[["Connection", "Connection"], Any] = lambda old, new: None
 
 
 @dataclass
-class Session:
-    """One registered connection and its RPC peer."""
+class Connection:
+    """One registered connection of a door and its RPC peer. A client's session (`session_id`, the ImJoy meaning:
+    kept across connections) outlives a dropped Connection for the door's grace period (the Connection is then
+    suspended), and moves to the new Connection that re-attaches it."""
 
     door: "Door"
     sid: str                                   # the connection's id on its door
@@ -74,7 +76,7 @@ class Session:
     session_id: str = ""                       # the client's session, kept across connections
     suspended_at: float | None = None          # its connection dropped; its client may re-attach within the grace
     replaced: bool = False                     # re-attached on a newer connection: this one just closes
-    uploads: Any = None                        # arrays this session's plugin streamed to the door (UploadBox)
+    uploads: Any = None                        # arrays this connection's plugin streamed to the door (UploadBox)
     _expiry: Any = None
 
     @property
@@ -91,14 +93,14 @@ class Session:
         return self.peer is not None and not self.closed and self.suspended_at is None
 
     def function(self, name: str) -> Callable[..., Any] | None:
-        """A function this session's client exported (showProgress, onPluginStatus...), None if it has none or
+        """A function this connection's client exported (showProgress, onPluginStatus...), None if it has none or
         is not connected."""
         remote = self.peer.remote if self.connected else None
         fn = remote.get(name) if remote else None
         return fn if callable(fn) else None
 
     def close_peer(self, reason: str) -> None:
-        """Fail the calls still waiting on this session's client with `reason`."""
+        """Fail the calls still waiting on this connection's client with `reason`."""
         if self.peer is not None and not self.peer.closed:
             self.peer.close(reason)
 
@@ -109,8 +111,8 @@ class Session:
         message["peer_id"] = self.peer_id
         self.channel.send(message)
 
-    def suspend(self, grace: float, expire: Callable[["Session"], Any]) -> None:
-        """The connection dropped: keep the session's plugins for `grace` seconds, for its client to re-attach."""
+    def suspend(self, grace: float, expire: Callable[["Connection"], Any]) -> None:
+        """The connection dropped: keep its session's plugins for `grace` seconds, for its client to re-attach."""
         self.suspended_at = time.time()
         self._expiry = asyncio.get_running_loop().call_later(grace, expire, self)
         if self.uploads is not None:  # arrays it uploaded (or was uploading) are for messages that will not come
@@ -159,7 +161,7 @@ class Door:
         self.register_timeout = register_timeout
         self.uploads = uploads                 # large arrays arrive as HTTP uploads into spool files
         self.grace = grace                     # seconds a dropped client session waits for its client
-        self.suspended: dict[str, Session] = {}  # by session_id
+        self.suspended: dict[str, Connection] = {}  # by session_id
         self.closing = False
         self.max_message_bytes = max_message_bytes
         self.preauth_max_bytes = min(preauth_max_bytes, max_message_bytes)
@@ -171,10 +173,10 @@ class Door:
         self.relay_arrays = relay_arrays
         self.register = register
         self.chunk_bytes = chunk_bytes
-        self.sessions: dict[str, Session] = {}
+        self.connections: dict[str, Connection] = {}
 
     # ------------------------------------------------------------------ what a transport may change
-    def _registered(self, session: Session) -> None:
+    def _registered(self, connection: Connection) -> None:
         """The connection registered: lift its pre-registration limits."""
 
     def _refused(self, sid: str, channel: Channel) -> None:
@@ -204,7 +206,7 @@ class Door:
 
     def _drop_unregistered(self, sid: str, channel: Channel) -> None:
         self._unpend(sid)
-        if sid not in self.sessions and not self._kept_refused(sid):
+        if sid not in self.connections and not self._kept_refused(sid):
             self.causes.note(f"{self.name} door: connections that did not register in time closed", "",
                              logging.INFO)
             asyncio.ensure_future(channel.close())
@@ -225,7 +227,7 @@ class Door:
     # ------------------------------------------------------------------ registration
     async def register_connection(self, sid: str, config: Any, channel: Channel) -> dict:
         """The reply to a connection's registration (`{success: true, ...}` or `{success: false, detail}`)."""
-        if sid in self.sessions:
+        if sid in self.connections:
             return {"success": False, "detail": "this connection is already registered"}
         if not isinstance(config, dict):
             return {"success": False, "detail": "register_plugin needs a config object"}
@@ -247,28 +249,29 @@ class Door:
             return {"success": False, "detail": str(exc)}
         wanted = config.get("session_id")
         session_id = wanted if isinstance(wanted, str) and 8 <= len(wanted) <= 128 else uuid.uuid4().hex
-        session = Session(self, sid, registration, config, channel, session_id=session_id)
-        self.sessions[sid] = session
+        connection = Connection(self, sid, registration, config, channel, session_id=session_id)
+        self.connections[sid] = connection
         self._unpend(sid)
-        self._registered(session)
-        old = self._same_session(session)
+        self._registered(connection)
+        old = self._same_session(connection)
         if old is not None:
-            await self._take_over(old, session)
+            await self._take_over(old, connection)
         # chunk_bytes: the largest array chunk this door takes in one message (our clients send in chunks of it)
         reply = {"success": True, "plugin_id": f"plugin-{sid}", "session_id": session_id,
                  "chunk_bytes": self.chunk_bytes}
         if self.uploads is not None:  # arrays larger than one chunk come as HTTP uploads into spool files
-            session.uploads = self.uploads.open_box(config.get(UPLOAD_KEY_FIELD))
-            reply.update(upload_key=session.uploads.key, upload_path=UPLOAD_PATH)
+            connection.uploads = self.uploads.open_box(config.get(UPLOAD_KEY_FIELD))
+            reply.update(upload_key=connection.uploads.key, upload_path=UPLOAD_PATH)
         return reply
 
-    def _same_session(self, session: Session) -> Session | None:
-        for other in [*self.sessions.values(), *self.suspended.values()]:
-            if other is not session and other.session_id == session.session_id and other.kind == session.kind:
+    def _same_session(self, connection: Connection) -> Connection | None:
+        for other in [*self.connections.values(), *self.suspended.values()]:
+            if other is not connection and other.session_id == connection.session_id \
+                    and other.kind == connection.kind:
                 return other
         return None
 
-    async def _take_over(self, old: Session, new: Session) -> None:
+    async def _take_over(self, old: Connection, new: Connection) -> None:
         """A client re-attaches its session on a new connection: its plugins move to it, the old one closes."""
         try:
             new.registration.on_takeover(old, new)
@@ -281,83 +284,83 @@ class Door:
         else:
             await old.disconnect()
 
-    def _expire(self, session: Session) -> None:
-        if self.suspended.get(session.session_id) is session:
-            del self.suspended[session.session_id]
-        session.close(f"its connection did not come back within the grace period ({_duration(self.grace)})")
+    def _expire(self, connection: Connection) -> None:
+        if self.suspended.get(connection.session_id) is connection:
+            del self.suspended[connection.session_id]
+        connection.close(f"its connection did not come back within the grace period ({_duration(self.grace)})")
 
     # ------------------------------------------------------------------ messages
     def handle_message(self, sid: str, message: Any) -> dict:
         """One RPC message from a connection; the ack (`{success: false, detail}` for what was refused)."""
-        session = self.sessions.get(sid)
-        if session is None or session.closed:
+        connection = self.connections.get(sid)
+        if connection is None or connection.closed:
             return {"success": False, "detail": "not registered: send register_plugin with a valid token first"}
         if not isinstance(message, dict):
             return {"success": False, "detail": f"a plugin_message must be an object, got {type(message).__name__}"}
         try:
-            if session.peer is None:
-                self._start_peer(session, message)
-            session.peer.handle_message(message)
+            if connection.peer is None:
+                self._start_peer(connection, message)
+            connection.peer.handle_message(message)
         except ProtocolError as exc:
-            self.causes.note(f"malformed messages from {session.name}", str(exc), logging.INFO)
+            self.causes.note(f"malformed messages from {connection.name}", str(exc), logging.INFO)
             return {"success": False, "detail": str(exc)}
         except RecursionError:
-            self.causes.note(f"too deeply nested messages from {session.name}")
+            self.causes.note(f"too deeply nested messages from {connection.name}")
             return {"success": False, "detail": "the message is nested too deeply"}
         except Exception as exc:  # noqa: BLE001 - one bad message must not hurt the others
-            self.causes.note(f"messages from {session.name} that failed", f"{type(exc).__name__}: {exc}")
+            self.causes.note(f"messages from {connection.name} that failed", f"{type(exc).__name__}: {exc}")
             return {"success": False, "detail": f"{type(exc).__name__}: {exc}"}
         return {"success": True}
 
-    def _start_peer(self, session: Session, message: dict) -> None:
+    def _start_peer(self, connection: Connection, message: dict) -> None:
         if message.get("type") != "imjoyRPCReady":
             raise ProtocolError("the first message must be imjoyRPCReady")
         peer_id = message.get("peer_id")
         if not isinstance(peer_id, str) or not peer_id:
             raise ProtocolError("imjoyRPCReady needs a peer_id string")
-        session.peer_id = peer_id
+        connection.peer_id = peer_id
         # A relaying gateway keeps arrays in their wire chunks (no join, no re-split, one copy in memory);
         # a gateway whose own Python code uses the results (headless runs) decodes them as numpy arrays.
-        peer = RPCPeer(session.send, peer_id=peer_id, config={"name": "imjoy-hpc"},
-                       chunk_bytes=receiver_chunk_bytes(session.config, self.chunk_bytes),
+        peer = RPCPeer(connection.send, peer_id=peer_id, config={"name": "imjoy-hpc"},
+                       chunk_bytes=receiver_chunk_bytes(connection.config, self.chunk_bytes),
                        lazy_arrays=self.relay_arrays)
-        if session.uploads is not None:
-            peer.codec.streams = session.uploads.take
-        peer.on_log = lambda text: logger.info("[%s] %s", session.name, text)
-        peer.on_error = lambda text: logger.warning("[%s] %s", session.name, text)
-        peer.on_remote = lambda api: session.registration.on_ready(session, api)
-        peer.on_close = lambda reason: asyncio.ensure_future(session.disconnect())
-        session.peer = peer
-        peer.set_interface(session.registration.api(session))
+        if connection.uploads is not None:
+            peer.codec.streams = connection.uploads.take
+        peer.on_log = lambda text: logger.info("[%s] %s", connection.name, text)
+        peer.on_error = lambda text: logger.warning("[%s] %s", connection.name, text)
+        peer.on_remote = lambda api: connection.registration.on_ready(connection, api)
+        peer.on_close = lambda reason: asyncio.ensure_future(connection.disconnect())
+        connection.peer = peer
+        peer.set_interface(connection.registration.api(connection))
 
     # ------------------------------------------------------------------ ends
     def connection_ended(self, sid: str, reason: str, intended: bool) -> None:
         """A connection ended (`intended`: closed on purpose by its client or by the gateway)."""
         self._unpend(sid)
-        session = self.sessions.pop(sid, None)
-        if session is None:
+        connection = self.connections.pop(sid, None)
+        if connection is None:
             return
         # A connection that dropped (transport closed, pings unanswered) waits for its client; one the client
         # closed on purpose or the gateway closed ends its session at once.
         # (A client that said goodbye over RPC, imjoy-rpc's dispose(), has a closed peer.)
-        if self.grace > 0 and not intended and not self.closing and not session.replaced and session.peer is not None \
-                and not session.peer.closed and session.kind == "client":
-            self.suspended[session.session_id] = session
-            session.suspend(self.grace, self._expire)
-            logger.info("%s lost its connection (%s); its session is kept for %s", session.name, reason,
+        if self.grace > 0 and not intended and not self.closing and not connection.replaced \
+                and connection.peer is not None and not connection.peer.closed and connection.kind == "client":
+            self.suspended[connection.session_id] = connection
+            connection.suspend(self.grace, self._expire)
+            logger.info("%s lost its connection (%s); its session is kept for %s", connection.name, reason,
                         _duration(self.grace))
             return
-        session.close("replaced by a new connection" if session.replaced else "disconnected")
+        connection.close("replaced by a new connection" if connection.replaced else "disconnected")
 
     async def close(self) -> None:
         self.closing = True
-        for session in list(self.suspended.values()):
-            session.close("the gateway is stopping")
+        for connection in list(self.suspended.values()):
+            connection.close("the gateway is stopping")
         self.suspended.clear()
-        for session in list(self.sessions.values()):
+        for connection in list(self.connections.values()):
             try:
-                await session.disconnect()
+                await connection.disconnect()
             except Exception:  # noqa: BLE001
                 pass
-            self.sessions.pop(session.sid, None)
-            session.close("the gateway is stopping")  # a no-op if its disconnect already ended it
+            self.connections.pop(connection.sid, None)
+            connection.close("the gateway is stopping")  # a no-op if its disconnect already ended it

@@ -23,7 +23,7 @@ class HeadlessClient:
         self.handlers = dict(handlers)
 
     def function(self, name: str) -> Callable[..., Awaitable[Any]] | None:
-        """The handler of api.<name>, as Session.function answers for a browser's exports."""
+        """The handler of api.<name>, as door.Connection.function answers for a browser's exports."""
         fn = self.handlers.get(name)
         return fn if callable(fn) else None
 

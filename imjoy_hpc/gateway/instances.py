@@ -18,7 +18,7 @@ from imjoy_hpc.cluster import ClusterEvent, Installed, Installing, JobAccounted,
 from imjoy_hpc.gateway.lifecycle import (ACTIVE, Event, Failed, Placed, Ready, Registered, State, Stopped, Waiting,
                                          ended_reason, from_cluster, next_state)
 from imjoy_hpc.gateway.auth import tokens_match
-from imjoy_hpc.gateway.door import RegistrationRefused, Session
+from imjoy_hpc.gateway.door import Connection, RegistrationRefused
 from imjoy_hpc.gateway.renewals import RENEW_OPTIONS, Renewal, abandon, renew
 from imjoy_hpc.plugins.envs import EnvError
 from imjoy_hpc.plugins.launch_request import Bootstrap, LaunchRequest
@@ -56,13 +56,13 @@ class PluginInstance:
     id: str
     spec: PluginSpec
     profile: "Profile"
-    owner: Session | None
+    owner: Connection | None  # its client, whose session it belongs to (None: detached)
     secret: str | None
     log_file: Path
     state: State = State.QUEUED
     job: dict = field(default_factory=dict)
     error: str | None = None
-    session: Session | None = None
+    connection: Connection | None = None  # its process's plugin link, once registered
     api: Any = None
     future: Any = None
     created: float = field(default_factory=time.time)
@@ -171,7 +171,7 @@ class InstanceManager:
         return self.cluster.list_jobs()
 
     # ------------------------------------------------------------------ start
-    async def load(self, spec: PluginSpec, owner: Session | None, options: dict | None = None, *,
+    async def load(self, spec: PluginSpec, owner: Connection | None, options: dict | None = None, *,
                    interface: Any = None) -> PluginInstance:
         """Start `spec` (or share a running single-instance one) and return it once its API is ready;
         `interface` (ImJoy's API for the plugin, from an engine) serves the plugin's `api.*` calls."""
@@ -300,11 +300,12 @@ class InstanceManager:
         self.apply(instance, Registered(job))
         return instance, None
 
-    def plugin_connected(self, instance: PluginInstance, session: Session, renewal: Renewal | None = None) -> None:
+    def plugin_connected(self, instance: PluginInstance, connection: Connection,
+                         renewal: Renewal | None = None) -> None:
         if renewal is not None:
-            renewal.session = session
+            renewal.connection = connection
         else:
-            instance.session = session
+            instance.connection = connection
 
     async def plugin_ready(self, instance: PluginInstance, api: Any, renewal: Renewal | None = None) -> None:
         """The plugin exported its API: run its setup() and mark it running (a renewal's: it is ready to take
@@ -339,10 +340,10 @@ class InstanceManager:
         if not renewal.ready.done():
             renewal.ready.set_result(api)
 
-    def plugin_disconnected(self, instance: PluginInstance, reason: str, session: Session | None = None) -> None:
-        if session is not None and instance.session is not None and session is not instance.session:
+    def plugin_disconnected(self, instance: PluginInstance, reason: str, connection: Connection | None = None) -> None:
+        if connection is not None and instance.connection is not None and connection is not instance.connection:
             renewal = instance.renewal  # a replacement that went away, or the process it replaced
-            if renewal is not None and session is renewal.session and not renewal.ready.done():
+            if renewal is not None and connection is renewal.connection and not renewal.ready.done():
                 renewal.ready.set_exception(RuntimeError(f"the replacement process disconnected: {reason}"))
             return
         if instance.state.active:
@@ -522,8 +523,8 @@ class InstanceManager:
             instance.ready.set_exception(PluginStartError(event.error or f"plugin {instance.spec.name!r} "
                                                                          f"{instance.state}"))
             instance.ready.exception()
-        if instance.session is not None and not instance.session.closed:
-            self._spawn(instance.session.disconnect())
+        if instance.connection is not None and not instance.connection.closed:
+            self._spawn(instance.connection.disconnect())
         self._close_peer(instance)
         instance.ended.set()
 
@@ -550,9 +551,9 @@ class InstanceManager:
         instance.stopping = not failed
         if failed:
             instance.error = reason  # what the task's end reports, should it come first
-        if instance.session is not None:
+        if instance.connection is not None:
             try:
-                await asyncio.wait_for(instance.session.disconnect(), 5)
+                await asyncio.wait_for(instance.connection.disconnect(), 5)
             except Exception:  # noqa: BLE001
                 pass
         await self._end(instance, Failed(reason) if failed else Stopped(reason=reason))
@@ -568,11 +569,11 @@ class InstanceManager:
     @staticmethod
     def _close_peer(instance: PluginInstance) -> None:
         """Fail calls still waiting on the plugin with the reason it ended."""
-        if instance.session is not None:
-            instance.session.close_peer(instance.error or f"plugin {instance.spec.name!r} {instance.state}")
+        if instance.connection is not None:
+            instance.connection.close_peer(instance.error or f"plugin {instance.spec.name!r} {instance.state}")
 
     # ------------------------------------------------------------------ ownership
-    def take_over(self, name: str, session: Session) -> PluginInstance | None:
+    def take_over(self, name: str, session: Connection) -> PluginInstance | None:
         """The running plugin with this id, or with this name and started for `session` (or detached), now owned
         by `session`; None when no plugin has this name. A plugin known by this id that is not running is a
         PluginError saying why."""
@@ -592,7 +593,7 @@ class InstanceManager:
                               f"{known.ended_reason or known.error or 'no reason recorded'}")
         return None
 
-    def client_gone(self, session: Session, reason: str = "disconnected") -> None:
+    def client_gone(self, session: Connection, reason: str = "disconnected") -> None:
         """A client session ended (its grace period is over, or it had none): its plugins end, unless they allow
         detaching."""
         for instance in list(self.instances.values()):
@@ -603,14 +604,14 @@ class InstanceManager:
                 else:
                     self._spawn(self.kill(instance, f"its client's session ended: {reason}"))
 
-    def transfer(self, old: Session, new: Session) -> None:
+    def transfer(self, old: Connection, new: Connection) -> None:
         """A client re-attached its session on a new connection: its plugins are its own again."""
         for instance in self.instances.values():
             if instance.owner is old and instance.state.active:
                 instance.owner = new
                 self.notify(instance, reattached=True)
 
-    def attach(self, instance: PluginInstance, session: Session) -> None:
+    def attach(self, instance: PluginInstance, session: Connection) -> None:
         """A client takes a detached plugin (get_plugin by id or name)."""
         instance.owner = session
         instance.detached_since = None

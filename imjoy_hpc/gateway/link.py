@@ -32,7 +32,7 @@ _ids = itertools.count(1)
 
 
 class LinkChannel:
-    """One plugin link, as its session sends on it."""
+    """One plugin link, as its `door.Connection` sends on it."""
 
     def __init__(self, handler: "LinkHandler") -> None:
         self.handler = handler

@@ -24,7 +24,7 @@ from imjoy_hpc.resources import parse_walltime
 from imjoy_hpc.rpc import Relayed, RemoteError
 
 if TYPE_CHECKING:
-    from imjoy_hpc.gateway.door import Session
+    from imjoy_hpc.gateway.door import Connection
     from imjoy_hpc.gateway.instances import InstanceManager, PluginInstance
 
 logger = logging.getLogger("imjoy_hpc.gateway")
@@ -44,7 +44,7 @@ class Renewal:
     key: str  # its task's key in the cluster manager
     secret: str | None  # its one-time registration secret
     future: Any = None  # its Dask task
-    session: "Session | None" = None  # its link, once registered
+    connection: "Connection | None" = None  # its link, once registered
     job: dict = field(default_factory=dict)  # its job's facts
     ready: asyncio.Future = field(default_factory=_future)  # its API, once setup() has run
 
@@ -116,9 +116,9 @@ async def renew(manager: "InstanceManager", instance: "PluginInstance", seconds_
                               f"it ends with job {old_job}")
         manager.notify(instance, renewal_failed=why)
         return
-    old_key, old_session = instance.task_key, instance.session
-    instance.task_key, instance.session, instance.api, instance.future = (renewal.key, renewal.session, api,
-                                                                          renewal.future)
+    old_key, old_connection = instance.task_key, instance.connection
+    instance.task_key, instance.connection, instance.api, instance.future = (renewal.key, renewal.connection, api,
+                                                                             renewal.future)
     instance.job = dict(renewal.job)
     instance.renewal, instance.renewals = None, number
     instance.logs.append(f"renewed into job {instance.job.get('job_id')} (was job {old_job})")
@@ -126,8 +126,8 @@ async def renew(manager: "InstanceManager", instance: "PluginInstance", seconds_
     manager.follow(instance)
     manager.say(instance, f"Plugin {name}: renewed into job {instance.job.get('job_id')}")
     manager.notify(instance, renewed=True)
-    await _calls_finished(old_session, min(HANDOVER_SECONDS, max(0.0, deadline + MARGIN_SECONDS - time.monotonic())))
-    await _stop_old(manager, old_key, old_session)
+    await _calls_finished(old_connection, min(HANDOVER_SECONDS, max(0.0, deadline + MARGIN_SECONDS - time.monotonic())))
+    await _stop_old(manager, old_key, old_connection)
 
 
 async def _ready_in_time(renewal: Renewal, deadline: float) -> Any:
@@ -163,11 +163,11 @@ async def _hand_over_state(old_api: Any, new_api: Any) -> None:
         await asyncio.wait_for(set_state(state), HANDOVER_SECONDS)
 
 
-async def _calls_finished(session: "Session | None", timeout: float) -> None:
+async def _calls_finished(connection: "Connection | None", timeout: float) -> None:
     """Until the calls that went to the old process before the handover have their results (new calls go to the
     new one), for at most `timeout` seconds."""
     end = time.monotonic() + timeout
-    while session is not None and session.peer is not None and session.peer.calls_waiting \
+    while connection is not None and connection.peer is not None and connection.peer.calls_waiting \
             and time.monotonic() < end:
         await asyncio.sleep(0.1)
 
@@ -178,14 +178,14 @@ async def abandon(manager: "InstanceManager", instance: "PluginInstance", renewa
         instance.renewal = None
     if not renewal.ready.done():
         renewal.ready.cancel()
-    await _stop_old(manager, renewal.key, renewal.session)
+    await _stop_old(manager, renewal.key, renewal.connection)
 
 
-async def _stop_old(manager: "InstanceManager", key: str, session: "Session | None") -> None:
+async def _stop_old(manager: "InstanceManager", key: str, connection: "Connection | None") -> None:
     """Stop a process that no longer serves its instance and free its slot."""
-    if session is not None:
+    if connection is not None:
         try:
-            await asyncio.wait_for(session.disconnect(), 5)
+            await asyncio.wait_for(connection.disconnect(), 5)
         except Exception:  # noqa: BLE001 - gone already
             pass
     try:

@@ -1,5 +1,5 @@
 """The socket.io door (python-socketio AsyncServer on tornado): docs/PROTOCOL.md's `register_plugin` and
-`plugin_message` events for browsers and scripts; registration, sessions and messages are door.Door's."""
+`plugin_message` events for browsers and scripts; registration, connections, sessions and messages are door.Door's."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import tornado.web
 
 from imjoy_hpc.gateway.binary_send import queue_event, use_draining_writes, zero_copy_protocol
 from imjoy_hpc.gateway.bodies import BodyLimit
-from imjoy_hpc.gateway.door import Door, Session, close_later
+from imjoy_hpc.gateway.door import Connection, Door, close_later
 from imjoy_hpc.gateway.limits import OWN, stream_origin
 from imjoy_hpc.rpc.proof import MAX_NONCE, nonce
 from imjoy_hpc.gateway.eio_receive import receive_or_queue
@@ -26,7 +26,7 @@ NESTING_CHECK = 512  # a text packet with more brackets than this is decoded onc
 
 
 class SocketIOChannel:
-    """One socket.io connection, as a session sends on it."""
+    """One socket.io connection, as its `door.Connection` sends on it."""
 
     def __init__(self, sio: socketio.AsyncServer, sid: str) -> None:
         self.sio = sio
@@ -255,9 +255,9 @@ class SocketDoor(Door):
             config = {**config, "_nonces": self.challenges.pop(sid)}
         return await self.register_connection(sid, config, SocketIOChannel(self.sio, sid))
 
-    def _registered(self, session: Session) -> None:
+    def _registered(self, connection: Connection) -> None:
         """Lift the pre-registration size limit of this connection."""
-        sid = session.sid
+        sid = connection.sid
         try:
             eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
             if eio_sid is not None:

@@ -1,7 +1,7 @@
 """The local port forward: 127.0.0.1:L -> (through SSH) host:port or a Unix socket there, like `ssh -N -L`.
 
 One thread pair per forwarded connection, 1 MB reads, TCP_NODELAY on the local socket (the SSH socket has it
-too), big channel windows (client.py). A dropped SSH connection is replaced by the Session; new local connections
+too), big channel windows (client.py). A dropped SSH connection is replaced by the KeptConnection; new local connections
 wait for it, open ones end with EOF.
 """
 
@@ -18,7 +18,7 @@ import paramiko
 
 from imjoy_hpc.ssh.client import tune_socket
 from imjoy_hpc.ssh.errors import LocalPortBusy
-from imjoy_hpc.ssh.session import Session
+from imjoy_hpc.ssh.keepalive import KeptConnection
 from imjoy_hpc.ssh.target import Target
 
 log = logging.getLogger(__name__)
@@ -50,10 +50,10 @@ def bind_local(port: int, host: str = "127.0.0.1") -> socket.socket:
 class LocalForwarder:
     """Accepts local connections and forwards each over its own channel (direct-tcpip or direct-streamlocal)."""
 
-    def __init__(self, listener: socket.socket, session: Session, target: Target,
+    def __init__(self, listener: socket.socket, ssh: KeptConnection, target: Target,
                  notify: Callable[[str], None] = lambda message: None) -> None:
         self.listener = listener
-        self.session = session
+        self.ssh = ssh
         self.target = target
         self.notify = notify
         self._open: set[tuple[socket.socket, paramiko.Channel]] = set()
@@ -69,10 +69,10 @@ class LocalForwarder:
         self.target = target
 
     def serve_forever(self) -> None:
-        """Accept until stop() is called or the session ends."""
+        """Accept until stop() is called or the SSH connection is given up."""
         with selectors.DefaultSelector() as selector:
             selector.register(self.listener, selectors.EVENT_READ)
-            while not self.stopped.is_set() and not self.session.ended:
+            while not self.stopped.is_set() and not self.ssh.ended:
                 if not selector.select(0.25):
                     continue
                 try:
@@ -95,7 +95,7 @@ class LocalForwarder:
 
     def _open_channel(self, address: tuple[str, int]) -> paramiko.Channel | None:
         for _ in range(3):
-            conn = self.session.current(timeout=WAIT_FOR_CONNECTION)
+            conn = self.ssh.current(timeout=WAIT_FOR_CONNECTION)
             if conn is None:
                 self.notify("no SSH connection: closed a local connection")
                 return None
@@ -103,11 +103,11 @@ class LocalForwarder:
             try:
                 return target.open(conn, address, timeout=CHANNEL_TIMEOUT)
             except paramiko.ChannelException as exc:
-                self.notify(target.refused(self.session.connector.target.hostname, exc))
+                self.notify(target.refused(self.ssh.connector.target.hostname, exc))
                 return None
             except (paramiko.SSHException, EOFError, OSError) as exc:
                 log.debug("channel open failed (%s); asking for a reconnect", exc)
-                self.session.report_broken(conn)
+                self.ssh.report_broken(conn)
         return None
 
     def _handle(self, client: socket.socket, address: tuple[str, int]) -> None:
@@ -174,7 +174,7 @@ def _close(client: socket.socket | None, chan: paramiko.Channel | None) -> None:
 
 
 def serve_until_interrupted(forwarder: LocalForwarder) -> None:
-    """Serve until Ctrl-C, SIGTERM or the end of the session; then close the forwarder and the session."""
+    """Serve until Ctrl-C, SIGTERM or the end of the SSH connection; then close the forwarder and the connection."""
     import signal
 
     previous = None
@@ -186,6 +186,6 @@ def serve_until_interrupted(forwarder: LocalForwarder) -> None:
         pass
     finally:
         forwarder.stop()
-        forwarder.session.stop()
+        forwarder.ssh.stop()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

@@ -14,11 +14,11 @@ log = logging.getLogger(__name__)
 
 BACKOFF_FIRST = 0.5
 BACKOFF_MAX = 30.0
-GIVE_UP_AFTER = 600.0  # seconds of failed reconnects before the session ends
+GIVE_UP_AFTER = 600.0  # seconds of failed reconnects before the kept connection ends
 
 
-class Session:
-    """A self-healing connection. `current()` hands out a live Connection, waiting while it reconnects."""
+class KeptConnection:
+    """A self-healing SSH connection. `current()` hands out a live Connection, waiting while it reconnects."""
 
     def __init__(
         self,
@@ -31,7 +31,7 @@ class Session:
         self.notify = notify
         self.on_reconnect = on_reconnect
         self.give_up_after = give_up_after
-        self.failure: BaseException | None = None  # set when the session gave up
+        self.failure: BaseException | None = None  # set when reconnecting was given up
         self._conn: Connection | None = None
         self._cond = threading.Condition()
         self._stopped = threading.Event()
@@ -44,7 +44,7 @@ class Session:
         conn = self.connector.connect()
         with self._cond:
             self._conn = conn
-        self._thread = threading.Thread(target=self._watch, name="ssh-session", daemon=True)
+        self._thread = threading.Thread(target=self._watch, name="ssh-keepalive", daemon=True)
         self._thread.start()
         return conn
 

@@ -1,4 +1,8 @@
-"""Live gateway sessions on disk, and cancelling the jobs of sessions that died (no orphan jobs)."""
+"""Live gateway processes on disk (one record per run of a gateway, by its run id, `Gateway.run_id`), and
+cancelling the jobs of gateways that died (no orphan jobs).
+
+The records stay where earlier versions wrote them (`<state-dir>/sessions/<run id>.json`, field `session`), so
+that a gateway finds the jobs of an older one that died."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 JOB_PREFIX = "imjoy-hpc"
+RECORDS_DIR = "sessions"  # under the state directory (its name from when a gateway run was called a session)
 
 
 def _clean(text: str) -> str:
@@ -29,56 +34,56 @@ def current_user() -> str:
     return _clean(getpass.getuser())
 
 
-def job_name(session: str, user: str | None = None) -> str:
-    """Name of every batch job of a gateway session: identifies the user and the session."""
-    return f"{JOB_PREFIX}-{user or current_user()}-{_clean(session)}"
+def job_name(run_id: str, user: str | None = None) -> str:
+    """Name of every batch job of a gateway run: identifies the user and the gateway's run."""
+    return f"{JOB_PREFIX}-{user or current_user()}-{_clean(run_id)}"
 
 
-def session_of_job(name: str, user: str | None = None) -> str | None:
-    """The session a job name belongs to, if it is one of this user's imjoy-hpc jobs."""
+def run_of_job(name: str, user: str | None = None) -> str | None:
+    """The gateway run a job name belongs to, if it is one of this user's imjoy-hpc jobs."""
     prefix = f"{JOB_PREFIX}-{user or current_user()}-"
     return name[len(prefix):] if name.startswith(prefix) and len(name) > len(prefix) else None
 
 
-def sessions_dir(state_dir: str | os.PathLike) -> Path:
-    path = Path(state_dir).expanduser() / "sessions"
+def records_dir(state_dir: str | os.PathLike) -> Path:
+    path = Path(state_dir).expanduser() / RECORDS_DIR
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
 
 
-def record_session(state_dir: str | os.PathLike, session: str) -> Path:
-    """Write this process's live-session record (pid, host, start time)."""
-    path = sessions_dir(state_dir) / f"{_clean(session)}.json"
-    data = {"session": session, "pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
+def record_gateway(state_dir: str | os.PathLike, run_id: str) -> Path:
+    """Write this gateway process's live record (pid, host, start time)."""
+    path = records_dir(state_dir) / f"{_clean(run_id)}.json"
+    data = {"session": run_id, "pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
     write_record(path, data)
     return path
 
 
-def remove_session(state_dir: str | os.PathLike, session: str) -> None:
+def remove_record(state_dir: str | os.PathLike, run_id: str) -> None:
     try:
-        (sessions_dir(state_dir) / f"{_clean(session)}.json").unlink()
+        (records_dir(state_dir) / f"{_clean(run_id)}.json").unlink()
     except FileNotFoundError:
         pass
 
 
-def session_dead(state_dir: str | os.PathLike, session: str) -> bool:
-    """True only on evidence: the session's record is here, from this host, and its gateway process is gone.
+def gateway_dead(state_dir: str | os.PathLike, run_id: str) -> bool:
+    """True only on evidence: the gateway run's record is here, from this host, and its process is gone.
 
-    A session without a record (another state directory, another gateway's tests) or recorded on another
+    A run without a record (another state directory, another gateway's tests) or recorded on another
     host is never judged dead: its jobs are not ours to cancel.
     """
-    path = sessions_dir(state_dir) / f"{_clean(session)}.json"
+    path = records_dir(state_dir) / f"{_clean(run_id)}.json"
     data = read_record(path)
     if data is None:
         return False
     if data.get("host") != socket.gethostname():
         return False
-    return not pid_alive(int(data.get("pid", -1)), data.get("started"))  # a recycled pid is not the session's
+    return not pid_alive(int(data.get("pid", -1)), data.get("started"))  # a recycled pid is not the gateway's
 
 
 def cancel_orphans(state_dir: str | os.PathLike, backends: list[str] | None = None,
                    settings: "Settings | dict | None" = None) -> list[str]:
-    """Cancel this user's imjoy-hpc jobs whose gateway session died (recorded in `state_dir`); their ids.
+    """Cancel this user's imjoy-hpc jobs whose gateway died (recorded in `state_dir`); their ids.
 
     Run at gateway start. Backends asked: `backends`, else those of the profiles in `settings` (the imjoy-hpc
     section), else every batch backend whose commands are installed. A scheduler that does not answer is
@@ -106,20 +111,20 @@ def cancel_orphans(state_dir: str | os.PathLike, backends: list[str] | None = No
             continue
         orphans = []
         for job_id, jname in listed:
-            session = session_of_job(jname, user)
-            if session is None or job_id in cancelled:
+            run_id = run_of_job(jname, user)
+            if run_id is None or job_id in cancelled:
                 continue
-            if session in dead or session_dead(state_dir, session):
-                dead.add(session)
+            if run_id in dead or gateway_dead(state_dir, run_id):
+                dead.add(run_id)
                 orphans.append(job_id)
         if orphans:
-            logger.warning("cancelling %d job(s) left by dead imjoy-hpc sessions: %s", len(orphans), orphans)
+            logger.warning("cancelling %d job(s) left by dead imjoy-hpc gateways: %s", len(orphans), orphans)
             try:
                 cls.cancel_jobs(orphans)
             except (RuntimeError, OSError) as exc:
                 logger.warning("could not cancel orphan %s jobs %s: %s", name, orphans, exc)
                 continue
             cancelled += orphans
-    for session in dead:
-        remove_session(state_dir, session)
+    for run_id in dead:
+        remove_record(state_dir, run_id)
     return cancelled
