@@ -135,7 +135,7 @@ def test_the_upload_route_refuses_in_words(gateway):
 def test_only_an_array_s_bytes_may_come_as_a_spooled_message():
     from types import SimpleNamespace
 
-    from imjoy_hpc.gateway.spooled_messages import array_attachment
+    from imjoy_hpc.transport.spooled_messages import array_attachment
 
     data = ["plugin_message", {"type": "method", "args": [
         {"_rtype": "ndarray", "_rvalue": {"_placeholder": True, "num": 1}, "_rshape": [4], "_rdtype": "uint8"},

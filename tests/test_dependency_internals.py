@@ -23,30 +23,30 @@ def needs(owner: object, name: str, used_by: str) -> None:
 
 def test_socketio_server_handles_engineio_messages_in_one_method():
     needs(socketio.AsyncServer, "_handle_eio_message",
-          "gateway/sockets.py (SocketDoor._guard_decoding: a packet that cannot be decoded drops its connection)")
+          "transport/sockets.py (SocketDoor._guard_decoding: a packet that cannot be decoded drops its connection)")
     params = list(inspect.signature(socketio.AsyncServer._handle_eio_message).parameters)
     assert params[1:3] == ["eio_sid", "data"], f"_handle_eio_message now takes {params}"
 
 
 def test_socketio_manager_maps_sids_to_engineio_sids():
     needs(socketio.AsyncServer().manager, "eio_sid_from_sid",
-          "gateway/sockets.py and gateway/binary_send.py (finding a client's engine.io socket)")
+          "transport/sockets.py and transport/binary_send.py (finding a client's engine.io socket)")
 
 
 def test_engineio_server_keeps_sockets_and_its_websocket_class():
     server = engineio.AsyncServer(async_mode="tornado")
-    needs(server, "_get_socket", "gateway/binary_send.py (binary sends straight to a client's socket)")
-    needs(server, "_async", "gateway/binary_send.py (install_draining_websocket replaces the websocket class)")
+    needs(server, "_get_socket", "transport/binary_send.py (binary sends straight to a client's socket)")
+    needs(server, "_async", "transport/binary_send.py (install_draining_websocket replaces the websocket class)")
     assert "websocket" in server._async, "engine.io's async driver table has no 'websocket' entry any more"
 
 
 def test_engineio_tornado_driver_and_socket_receive():
     from engineio.async_drivers import tornado as eio_tornado
 
-    needs(eio_tornado, "WebSocket", "gateway/binary_send.py (DrainingWebSocket subclasses it)")
+    needs(eio_tornado, "WebSocket", "transport/binary_send.py (DrainingWebSocket subclasses it)")
     for name in ("receive", "upgraded", "closing", "closed"):
         assert name in inspect.getsource(eio_socket) or hasattr(eio_socket.Socket, name), (
-            f"engine.io's Socket has no {name!r} any more; gateway/eio_receive.py (InlineReceiver) relies on it")
+            f"engine.io's Socket has no {name!r} any more; transport/eio_receive.py (InlineReceiver) relies on it")
 
 
 @pytest.mark.parametrize("name", ["_consume", "_read_buffer_size", "_handle_read", "_add_io_state"])

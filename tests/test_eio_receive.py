@@ -1,11 +1,11 @@
-"""engine.io messages handled as read (gateway/eio_receive.py): at once when nothing is ahead of them, through
+"""engine.io messages handled as read (transport/eio_receive.py): at once when nothing is ahead of them, through
 engine.io's queue otherwise, so one connection's packets are handled in the order they came."""
 
 import asyncio
 
 from engineio import packet as eio_packet
 
-from imjoy_hpc.gateway.eio_receive import QUEUE, InlineReceiver, receive_or_queue
+from imjoy_hpc.transport.eio_receive import QUEUE, InlineReceiver, receive_or_queue
 
 
 class FakeSocket:

@@ -1,4 +1,4 @@
-"""The plugin link (rpc/link.py, gateway/link.py): frames, their precise errors, ordered sending, and what the real
+"""The plugin link (rpc/link.py, transport/link.py): frames, their precise errors, ordered sending, and what the real
 plugin door does with a connection that is not a plugin process."""
 
 import asyncio

@@ -20,7 +20,7 @@ import tornado.web
 from gateway_support import start_gateway
 from support import require
 
-from imjoy_hpc.gateway.uploads import ArrayUploadHandler, Uploads
+from imjoy_hpc.transport.uploads import ArrayUploadHandler, Uploads
 from imjoy_hpc.rpc.sioclient import connect_to_gateway
 from imjoy_hpc.rpc.upload import ArrayUploader, UploadError
 

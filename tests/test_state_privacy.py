@@ -178,7 +178,7 @@ def test_private_dir_makes_every_missing_directory_0700_and_leaves_those_there(t
 
 def test_the_spool_directory_made_under_the_state_directory_is_0700(tmp_path):
     """Arrays are spooled under $TMPDIR, or under the state directory's spool/ when that has no room."""
-    from imjoy_hpc.gateway.uploads import Uploads
+    from imjoy_hpc.transport.uploads import Uploads
 
     state = tmp_path / "state"
     state.mkdir(mode=0o700)

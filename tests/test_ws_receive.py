@@ -15,7 +15,7 @@ import tornado.web
 import tornado.websocket
 from tornado.httpclient import HTTPRequest
 
-from imjoy_hpc.gateway.binary_send import FrameWriter
+from imjoy_hpc.transport.binary_send import FrameWriter
 from imjoy_hpc.rpc.spool import Spool, SpoolSlice
 from imjoy_hpc.rpc.ws_receive import ClientConnection, websocket_connect
 

@@ -26,16 +26,11 @@ from imjoy_hpc.gateway.client_api import ClientAPI, PluginHostAPI
 from imjoy_hpc.gateway.workspaces import WorkspaceStore
 from imjoy_hpc.files import private_dir
 from imjoy_hpc.gateway.instances import InstanceManager
-from imjoy_hpc.gateway.bodies import NotFoundHandler
-from imjoy_hpc.gateway.causes import count_library_logs
 from imjoy_hpc.gateway.challenge import CHALLENGE_PATH, ChallengeHandler
-from imjoy_hpc.gateway.limits import OTHER_USER, CappedHTTPServer, connection_cap, raise_descriptor_limit
-from imjoy_hpc.gateway.door import Connection, Registration, RegistrationRefused
-from imjoy_hpc.gateway.link import LinkDoor
-from imjoy_hpc.gateway.sockets import SocketDoor
-from imjoy_hpc.gateway.uploads import UPLOAD_PATH, ArrayUploadHandler, Uploads
-from imjoy_hpc.gateway import client_uploads
 from imjoy_hpc.gateway import fetch_arrays, zarr_store
+from imjoy_hpc.transport import (OTHER_USER, UPLOAD_PATH, ArrayUploadHandler, CappedHTTPServer, Connection, LinkDoor,
+                                 NotFoundHandler, Registration, RegistrationRefused, SocketDoor, Uploads,
+                                 client_uploads, connection_cap, count_library_logs, raise_descriptor_limit)
 from imjoy_hpc.plugins.catalog import Catalog
 from imjoy_hpc.rpc.proof import CLIENT, SERVER, Tickets, proof, proof_matches
 from imjoy_hpc.settings import Settings

@@ -17,7 +17,7 @@ from imjoy_hpc.plugins.shim import IMJOY_APP_FUNCTIONS
 
 if TYPE_CHECKING:
     from imjoy_hpc.gateway.instances import InstanceManager, PluginInstance
-    from imjoy_hpc.gateway.door import Connection
+    from imjoy_hpc.transport import Connection
     from imjoy_hpc.gateway.workspaces import WorkspaceStore
     from imjoy_hpc.gateway.zarr_store import ZarrArrays
     from imjoy_hpc.plugins.catalog import Catalog

@@ -23,7 +23,7 @@ import tornado.escape
 import tornado.web
 
 from imjoy_hpc.gateway.auth import bearer
-from imjoy_hpc.gateway.bodies import answer_and_close, declared_size
+from imjoy_hpc.transport import answer_and_close, declared_size
 
 logger = logging.getLogger("imjoy_hpc.gateway")
 UPLOAD_PATH = r"/upload/([^/]+)"

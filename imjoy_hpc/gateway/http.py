@@ -10,7 +10,7 @@ import tornado.web
 
 from imjoy_hpc import __version__
 from imjoy_hpc.gateway.auth import bearer
-from imjoy_hpc.gateway.bodies import BodyLimit
+from imjoy_hpc.transport import BodyLimit
 from imjoy_hpc.gateway.file_uploads import UPLOAD_PATH, FileUploadHandler
 
 STATIC_DIR = Path(__file__).with_name("static")

@@ -18,7 +18,7 @@ from imjoy_hpc.cluster import ClusterEvent, Installed, Installing, JobAccounted,
 from imjoy_hpc.gateway.lifecycle import (ACTIVE, Event, Failed, Placed, Ready, Registered, State, Stopped, Waiting,
                                          ended_reason, from_cluster, next_state)
 from imjoy_hpc.gateway.auth import tokens_match
-from imjoy_hpc.gateway.door import Connection, RegistrationRefused
+from imjoy_hpc.transport import Connection, RegistrationRefused
 from imjoy_hpc.gateway.renewals import RENEW_OPTIONS, Renewal, abandon, renew
 from imjoy_hpc.plugins.envs import EnvError
 from imjoy_hpc.plugins.launch_request import Bootstrap, LaunchRequest

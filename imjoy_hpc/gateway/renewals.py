@@ -24,7 +24,7 @@ from imjoy_hpc.resources import parse_walltime
 from imjoy_hpc.rpc import Relayed, RemoteError
 
 if TYPE_CHECKING:
-    from imjoy_hpc.gateway.door import Connection
+    from imjoy_hpc.transport import Connection
     from imjoy_hpc.gateway.instances import InstanceManager, PluginInstance
 
 logger = logging.getLogger("imjoy_hpc.gateway")

@@ -31,7 +31,7 @@ import tornado.web
 from tornado.iostream import StreamClosedError
 
 from imjoy_hpc.gateway.auth import bearer
-from imjoy_hpc.gateway.bodies import BodyLimit
+from imjoy_hpc.transport import BodyLimit
 from imjoy_hpc.gateway.http import CapabilityRoute
 from imjoy_hpc.rpc.spool import SpooledArray
 

@@ -1,7 +1,7 @@
 """The plugin process's side of large-array streaming: `PUT <door>/array/<id>` with the array's own memory as body.
 
 The bytes go from the numpy buffer straight to the socket (`loop.sock_sendall` on a memoryview: no copy in this
-process), TCP's window paces them, and the gateway writes them to a spool file as they come (gateway/uploads.py).
+process), TCP's window paces them, and the gateway writes them to a spool file as they come (transport/uploads.py).
 One short-lived connection per array (arrays this large make its setup cost nothing).
 """
 

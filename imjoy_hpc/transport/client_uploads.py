@@ -1,5 +1,5 @@
 """Large arrays from clients of the front door: `PUT /array/<stream id>` into spool files, as plugin processes send
-theirs to the plugin door (gateway/uploads.py).
+theirs to the plugin door (transport/uploads.py).
 
 Every registered client session has an upload key (in its registration reply, or its own `upload_arrays_key` for
 a page, which cannot read the reply). A client that knows the form (the gateway's engine and pages, imjoy-hpc's
@@ -15,8 +15,8 @@ from typing import Any, Callable
 
 import tornado.web
 
-from imjoy_hpc.gateway.bodies import answer_and_close, declared_size
-from imjoy_hpc.gateway.uploads import UPLOAD_PATH, ArrayUploadHandler, Uploads
+from imjoy_hpc.transport.bodies import answer_and_close, declared_size
+from imjoy_hpc.transport.uploads import UPLOAD_PATH, ArrayUploadHandler, Uploads
 
 __all__ = ["ClientArrayUploadHandler", "handlers"]
 

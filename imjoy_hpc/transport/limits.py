@@ -16,7 +16,7 @@ import psutil
 import tornado.httpserver
 import tornado.ioloop
 
-from imjoy_hpc.gateway.causes import CauseLog
+from imjoy_hpc.transport.causes import CauseLog
 
 logger = logging.getLogger("imjoy_hpc.gateway")
 DESCRIPTOR_RESERVE = 256  # descriptors kept for the owner's sessions, plugins, jobs and logs

@@ -11,13 +11,13 @@ from typing import Any, Awaitable, Callable
 import socketio
 import tornado.web
 
-from imjoy_hpc.gateway.binary_send import queue_event, use_draining_writes, zero_copy_protocol
-from imjoy_hpc.gateway.bodies import BodyLimit
-from imjoy_hpc.gateway.door import Connection, Door, close_later
-from imjoy_hpc.gateway.limits import OWN, stream_origin
+from imjoy_hpc.transport.binary_send import queue_event, use_draining_writes, zero_copy_protocol
+from imjoy_hpc.transport.bodies import BodyLimit
+from imjoy_hpc.transport.door import Connection, Door, close_later
+from imjoy_hpc.transport.limits import OWN, stream_origin
 from imjoy_hpc.rpc.proof import MAX_NONCE, nonce
-from imjoy_hpc.gateway.eio_receive import receive_or_queue
-from imjoy_hpc.gateway.spooled_messages import array_attachment, spool_for
+from imjoy_hpc.transport.eio_receive import receive_or_queue
+from imjoy_hpc.transport.spooled_messages import array_attachment, spool_for
 from imjoy_hpc.rpc.spool import Spool, SpoolSlice
 
 __all__ = ["SocketDoor", "uncompressed_handler"]

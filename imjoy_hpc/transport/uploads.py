@@ -1,4 +1,4 @@
-"""Large arrays from plugin processes (and, through gateway/client_uploads.py, from front-door clients): streamed
+"""Large arrays from plugin processes (and, through transport/client_uploads.py, from front-door clients): streamed
 over HTTP into private spool files.
 
 A plugin process (ours, plugins/host.py) sends an array larger than one chunk as the raw body of
@@ -26,7 +26,7 @@ import tornado.web
 from tornado.iostream import IOStream, StreamClosedError
 
 from imjoy_hpc.files import private_dir
-from imjoy_hpc.gateway.bodies import answer_and_close
+from imjoy_hpc.transport.bodies import answer_and_close
 from imjoy_hpc.rpc.errors import DecodeError
 from imjoy_hpc.rpc.spool import Spool, make_spool_dir, remove_spool_dir
 

@@ -18,10 +18,10 @@ from typing import Any, Awaitable
 import tornado.web
 import tornado.websocket
 
-from imjoy_hpc.gateway.binary_send import zero_copy_protocol
-from imjoy_hpc.gateway.bodies import BodyLimit
-from imjoy_hpc.gateway.door import Door, close_later
-from imjoy_hpc.gateway.limits import stream_origin
+from imjoy_hpc.transport.binary_send import zero_copy_protocol
+from imjoy_hpc.transport.bodies import BodyLimit
+from imjoy_hpc.transport.door import Door, close_later
+from imjoy_hpc.transport.limits import stream_origin
 from imjoy_hpc.rpc.link import FrameDecoder, LinkError, LinkSender
 from imjoy_hpc.rpc.linkclient import LINK_PATH
 

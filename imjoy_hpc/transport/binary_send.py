@@ -31,7 +31,7 @@ from engineio import packet as eio_packet
 from engineio.async_drivers.tornado import WebSocket as TornadoWebSocket
 from tornado.iostream import StreamClosedError
 
-from imjoy_hpc.gateway.eio_receive import InlineReceiver
+from imjoy_hpc.transport.eio_receive import InlineReceiver
 from imjoy_hpc.rpc.spool import SpoolSlice
 from imjoy_hpc.rpc.ws_receive import ReadWhenReadable
 

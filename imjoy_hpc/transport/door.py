@@ -12,11 +12,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Protocol
 
-from imjoy_hpc.gateway.causes import CauseLog
-from imjoy_hpc.gateway.limits import OWN
-from imjoy_hpc.gateway.receivers import receiver_chunk_bytes
-from imjoy_hpc.gateway.uploads import KEY_FIELD as UPLOAD_KEY_FIELD
-from imjoy_hpc.gateway.uploads import UPLOAD_PATH, Uploads
+from imjoy_hpc.transport.causes import CauseLog
+from imjoy_hpc.transport.limits import OWN
+from imjoy_hpc.transport.receivers import receiver_chunk_bytes
+from imjoy_hpc.transport.uploads import KEY_FIELD as UPLOAD_KEY_FIELD
+from imjoy_hpc.transport.uploads import UPLOAD_PATH, Uploads
 from imjoy_hpc.rpc import ProtocolError, RPCPeer
 
 logger = logging.getLogger("imjoy_hpc.gateway")
