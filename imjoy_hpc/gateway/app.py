@@ -122,7 +122,8 @@ class Gateway:
                              uploads=Uploads(fallback=state_dir / "spool"), preauth_max_bytes=server.preauth_max_bytes,
                              max_pending=server.max_pending_connections,
                              registrations_per_second=server.registrations_per_second,
-                             credentials=self._secret_wrong, register_timeout=server.plugin_register_timeout)
+                             credentials=self._secret_wrong, register_timeout=server.plugin_register_timeout,
+                             ping_interval=server.ping_interval, ping_timeout=server.ping_timeout)
         # Large arrays to pages that fetch them over HTTP (GET /ndarray/...), served from the same spools.
         self.fetch_arrays = fetch_arrays.FetchArrays(server.fetch_array_bytes, self.door.uploads.place_for)
         self.front.uploads = self.door.uploads  # clients' large arrays are spooled as plugins' are (PUT /array/)

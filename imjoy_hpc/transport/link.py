@@ -27,7 +27,6 @@ from imjoy_hpc.rpc.linkclient import LINK_PATH
 
 __all__ = ["LINK_PATH", "LinkDoor"]
 logger = logging.getLogger("imjoy_hpc.gateway")
-PING_INTERVAL, PING_TIMEOUT = 25.0, 20.0  # a plugin process that stops answering is a lost one
 _ids = itertools.count(1)
 
 
@@ -74,12 +73,12 @@ class LinkHandler(BodyLimit, tornado.websocket.WebSocketHandler):
         return self.door.preauth_max_bytes
 
     @property
-    def ping_interval(self) -> float:
-        return PING_INTERVAL
+    def ping_interval(self) -> float:  # a plugin process that stops answering is a lost one
+        return self.door.ping_interval
 
     @property
     def ping_timeout(self) -> float:
-        return PING_TIMEOUT
+        return self.door.ping_timeout
 
     def check_origin(self, origin: str) -> bool:
         return False  # only reached with an Origin header: a browser, which has no business on the plugin door
@@ -155,6 +154,13 @@ class LinkHandler(BodyLimit, tornado.websocket.WebSocketHandler):
 
 class LinkDoor(Door):
     """The plugin door: plugin processes register with their one-time secret over the plugin link."""
+
+    def __init__(self, name: str, *, ping_interval: float, ping_timeout: float, **options: Any) -> None:
+        """`ping_interval`, `ping_timeout`: the link's websocket pings, in seconds (the gateway's
+        `server.ping-interval` and `server.ping-timeout`, which plugin processes are given too)."""
+        super().__init__(name, **options)
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
 
     def _refused(self, sid: str, channel: LinkChannel) -> None:
         """The link handler closes a refused link once its reply is written."""

@@ -107,8 +107,10 @@ def uncompressed_handler(sio: socketio.AsyncServer, allow: Callable[[str | None,
 class SocketDoor(Door):
     """A socket.io endpoint speaking docs/PROTOCOL.md's events (`register_plugin`, `plugin_message`)."""
 
-    def __init__(self, name: str, *, origin_allowed: Callable[[str | None, dict], bool], ping_interval: float = 25,
-                 ping_timeout: float = 20, prove: Callable[[str, str], str] | None = None, **options: Any) -> None:
+    def __init__(self, name: str, *, origin_allowed: Callable[[str | None, dict], bool], ping_interval: float,
+                 ping_timeout: float, prove: Callable[[str, str], str] | None = None, **options: Any) -> None:
+        """`ping_interval`, `ping_timeout`: engine.io's pings, in seconds (the gateway's `server.ping-interval` and
+        `server.ping-timeout`)."""
         super().__init__(name, **options)
         # `auth_challenge`: the gateway proves it knows the token (rpc/proof.py) before a client gives anything
         self.prove = prove
