@@ -55,7 +55,7 @@ async def ours_once(tmp: Path) -> tuple[float, float]:
     settings = {"state-dir": str(tmp / "state"), "default-profile": "bench",
                 "profiles": {"bench": {"backend": "slurm", "cores": 1, "memory": "1GB", "interface": "lo",
                                        "walltime": "00:10:00", "plugin-slots": 2, "poll-interval": 1}}}
-    m = ClusterManager(settings, session=f"bench{uuid.uuid4().hex[:6]}", log_dir=tmp / "logs")
+    m = ClusterManager(settings, run_id=f"bench{uuid.uuid4().hex[:6]}", log_dir=tmp / "logs")
     try:
         p = m.resolve(None)
         client = await m.client(p)  # the scheduler starts here; not part of a plugin's start in a live gateway

@@ -113,7 +113,7 @@ def with_manager(conf: dict, session: str, tmp_path: Path, scenario: Callable, *
     from imjoy_hpc.cluster import ClusterManager
 
     async def body():
-        m = ClusterManager(conf, session=session, log_dir=tmp_path / "logs", on_event=on_event)
+        m = ClusterManager(conf, run_id=session, log_dir=tmp_path / "logs", on_event=on_event)
         try:
             return await scenario(m, *args)
         finally:

@@ -39,7 +39,7 @@ def run(coro, timeout: float = 90):
 
 def test_two_plugins_share_one_worker_and_close_leaves_no_worker_process(tmp_path):
     async def body():
-        m = ClusterManager(settings(tmp_path, processes=1, slots=2), session=new_session(),
+        m = ClusterManager(settings(tmp_path, processes=1, slots=2), run_id=new_session(),
                            log_dir=tmp_path / "logs")
         try:
             p = m.resolve(None)
@@ -72,7 +72,7 @@ def test_two_plugins_share_one_worker_and_close_leaves_no_worker_process(tmp_pat
 
 def test_plugin_waits_for_a_free_slot_then_runs(tmp_path):
     async def body():
-        m = ClusterManager(settings(tmp_path, processes=1, slots=1), session=new_session(),
+        m = ClusterManager(settings(tmp_path, processes=1, slots=1), run_id=new_session(),
                            log_dir=tmp_path / "logs")
         try:
             p = m.resolve(None)
@@ -99,7 +99,7 @@ def test_killed_worker_process_is_reported_as_worker_lost(tmp_path):
     events: list[dict] = []
 
     async def body():
-        m = ClusterManager(settings(tmp_path, processes=1, slots=2), session=new_session(),
+        m = ClusterManager(settings(tmp_path, processes=1, slots=2), run_id=new_session(),
                            log_dir=tmp_path / "logs", on_event=events.append)
         marker = tmp_path / "pid"
         try:
@@ -142,7 +142,7 @@ def test_scheduler_only_accepts_holders_of_the_clusters_credentials(tmp_path):
     import sys
 
     async def body():
-        m = ClusterManager(settings(tmp_path), session=new_session(), log_dir=tmp_path / "logs")
+        m = ClusterManager(settings(tmp_path), run_id=new_session(), log_dir=tmp_path / "logs")
         try:
             p = m.resolve(None)
             await m.client(p)
@@ -178,7 +178,7 @@ def fan_out_from_a_child_process(address: str) -> str:
 
 def test_processes_a_plugin_starts_can_fan_out_to_its_scheduler(tmp_path):
     async def body():
-        m = ClusterManager(settings(tmp_path), session=new_session(), log_dir=tmp_path / "logs")
+        m = ClusterManager(settings(tmp_path), run_id=new_session(), log_dir=tmp_path / "logs")
         try:
             p = m.resolve(None)
             client = await m.client(p)
@@ -194,7 +194,7 @@ def test_every_slot_of_every_worker_is_used(tmp_path):
     """Dask's scheduler only checks a worker's total slots: starts must not queue behind a full worker while another
     has room (2 workers x 3 slots take 6 plugins at once, 3 on each)."""
     async def body():
-        m = ClusterManager(settings(tmp_path, processes=2, slots=3), session=new_session(),
+        m = ClusterManager(settings(tmp_path, processes=2, slots=3), run_id=new_session(),
                            log_dir=tmp_path / "logs")
         try:
             p = m.resolve(None)

@@ -87,7 +87,7 @@ def test_a_request_this_server_cannot_serve_fails_the_plugin_with_pbs_words(tmp_
     events: list[dict] = []
 
     async def body():
-        m = ClusterManager(pbs_settings(tmp_path, **request_), session=session, log_dir=tmp_path / "logs",
+        m = ClusterManager(pbs_settings(tmp_path, **request_), run_id=session, log_dir=tmp_path / "logs",
                            on_event=events.append)
         try:
             p = m.resolve("pbs")
@@ -130,7 +130,7 @@ def test_walltime_warning_then_the_walltime_end_is_reported(tmp_path, session):
     conf = pbs_settings(tmp_path, walltime="00:00:40", **{"walltime-warning": 30})
 
     async def body():
-        m = ClusterManager(conf, session=session, log_dir=tmp_path / "logs", on_event=events.append)
+        m = ClusterManager(conf, run_id=session, log_dir=tmp_path / "logs", on_event=events.append)
         try:
             p = m.resolve("pbs")
             await m.launch(p, sleeper, 600, key="long-plugin")

@@ -42,7 +42,7 @@ def test_plugins_run_in_a_slurm_job_and_share_one_warm_worker(tmp_path, session,
     conf = settings(tmp_path, slurm={"backend": "slurm", "plugin-slots": 2, "max-jobs": 2})
 
     async def body():
-        m = ClusterManager(conf, session=session, log_dir=tmp_path / "logs")
+        m = ClusterManager(conf, run_id=session, log_dir=tmp_path / "logs")
         try:
             p = m.resolve("slurm")
             f1 = await m.launch(p, job_env, 3.0, key="first")
@@ -83,7 +83,7 @@ def test_plugin_in_a_job_fans_work_out_to_its_scheduler_over_tls(tmp_path, sessi
     conf = settings(tmp_path, slurm={"backend": "slurm", "plugin-slots": 2})
 
     async def body():
-        m = ClusterManager(conf, session=session, log_dir=tmp_path / "logs")
+        m = ClusterManager(conf, run_id=session, log_dir=tmp_path / "logs")
         try:
             p = m.resolve("slurm")
             client = await m.client(p)
@@ -100,7 +100,7 @@ def test_plugin_in_a_job_fans_work_out_to_its_scheduler_over_tls(tmp_path, sessi
 
 def test_request_above_a_limit_is_refused_before_any_job(tmp_path, session):
     conf = settings(tmp_path, slurm={"backend": "slurm", "limits": {"max-walltime": "24:00:00", "max-cores": 2}})
-    m = ClusterManager(conf, session=session, log_dir=tmp_path / "logs")
+    m = ClusterManager(conf, run_id=session, log_dir=tmp_path / "logs")
     with pytest.raises(ResourceLimitError, match="walltime 48:00:00 exceeds the limit 24:00:00 of profile 'slurm'"):
         m.resolve("slurm", {"walltime": "48:00:00"})
     with pytest.raises(ResourceLimitError, match="cores 4 exceeds the limit 2 of profile 'slurm'"):
@@ -113,7 +113,7 @@ def test_partition_slurm_rejects_is_a_clear_error(tmp_path, session):
     conf = settings(tmp_path, bad={"backend": "slurm", "queue": "no-such-partition"})
 
     async def body():
-        m = ClusterManager(conf, session=session, log_dir=tmp_path / "logs")
+        m = ClusterManager(conf, run_id=session, log_dir=tmp_path / "logs")
         try:
             with pytest.raises(ValueError) as exc:
                 await m.launch(m.resolve("bad"), job_env, key="x")
@@ -134,7 +134,7 @@ def test_submission_refused_after_start_fails_the_waiting_plugin_with_slurms_wor
         conf = settings(tmp_path, closing={"backend": "slurm", "queue": part})
 
         async def body():
-            m = ClusterManager(conf, session=session, log_dir=tmp_path / "logs", on_event=events.append)
+            m = ClusterManager(conf, run_id=session, log_dir=tmp_path / "logs", on_event=events.append)
             try:
                 p = m.resolve("closing")
                 await m.client(p)
@@ -164,7 +164,7 @@ def test_job_pending_behind_a_full_partition_reports_queued_with_reason(tmp_path
         conf = settings(tmp_path, tiny={"backend": "slurm", "queue": "tiny"})
 
         async def body():
-            m = ClusterManager(conf, session=session, log_dir=tmp_path / "logs")
+            m = ClusterManager(conf, run_id=session, log_dir=tmp_path / "logs")
             try:
                 p = m.resolve("tiny")
                 fut = await m.launch(p, job_env, 2.0, key="waiting")
@@ -192,7 +192,7 @@ def test_scancel_of_the_worker_job_is_reported_promptly(tmp_path, session):
     conf = settings(tmp_path, slurm={"backend": "slurm"})
 
     async def body():
-        m = ClusterManager(conf, session=session, log_dir=tmp_path / "logs", on_event=events.append)
+        m = ClusterManager(conf, run_id=session, log_dir=tmp_path / "logs", on_event=events.append)
         try:
             p = m.resolve("slurm")
             fut = await m.launch(p, sleeper, 120, key="victim")
@@ -231,7 +231,7 @@ def test_idle_job_is_released_after_idle_timeout_and_warm_job_is_kept(tmp_path, 
                     warm={"backend": "slurm", "idle-timeout": 1, "warm": 1, "job-extra-directives": ["--comment=w"]})
 
     async def body():
-        m = ClusterManager(conf, session=session, log_dir=tmp_path / "logs")
+        m = ClusterManager(conf, run_id=session, log_dir=tmp_path / "logs")
         try:
             warm = m.resolve("warm")
             await m.client(warm)  # a warm job starts with the cluster, before any plugin
@@ -281,7 +281,7 @@ def test_walltime_warning_then_timeout_is_reported(tmp_path, session):
     conf = settings(tmp_path, short={"backend": "slurm", "walltime": "00:01:00", "walltime-warning": 50})
 
     async def body():
-        m = ClusterManager(conf, session=session, log_dir=tmp_path / "logs", on_event=events.append)
+        m = ClusterManager(conf, run_id=session, log_dir=tmp_path / "logs", on_event=events.append)
         try:
             p = m.resolve("short")
             await m.launch(p, sleeper, 600, key="long-plugin")
@@ -313,7 +313,7 @@ def test_job_that_dies_before_its_worker_starts_fails_the_waiting_plugin_with_it
                                                               "exit 3"]})
 
     async def body():
-        m = ClusterManager(conf, session=session, log_dir=tmp_path / "logs", on_event=events.append)
+        m = ClusterManager(conf, run_id=session, log_dir=tmp_path / "logs", on_event=events.append)
         try:
             fut = await m.launch(m.resolve("broken"), job_env, key="never")
             await async_wait_for(lambda: events, 30, what="the worker-lost event")

@@ -47,7 +47,7 @@ def test_plugin_runs_in_a_job_submitted_with_qsub_and_logs_land_in_log_dir(tmp_p
     conf = settings(tmp_path, pbs={"backend": "pbs", "plugin-slots": 2})
 
     async def body():
-        m = ClusterManager(conf, session=session, log_dir=tmp_path / "logs")
+        m = ClusterManager(conf, run_id=session, log_dir=tmp_path / "logs")
         try:
             p = m.resolve("pbs")
             f1 = await m.launch(p, job_env, 1.0, key="a")

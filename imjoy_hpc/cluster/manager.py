@@ -30,14 +30,14 @@ class ClusterManager:
     (StatusChanged: worked out only for a listener that wants them).
     """
 
-    def __init__(self, settings: Settings | dict, *, session: str, log_dir: Path,
+    def __init__(self, settings: Settings | dict, *, run_id: str, log_dir: Path,
                  on_event: Callable[[ClusterEvent], None] | None = None, status_events: bool = False) -> None:
         self.settings = Settings.of(settings)
-        self.session = session
+        self.run_id = run_id  # the gateway run's id: its jobs' names and its record say it
         self.log_dir = Path(log_dir)
         self.on_event = on_event
         self.status_events = status_events and on_event is not None
-        self.job_name = gateway_records.job_name(session)
+        self.job_name = gateway_records.job_name(run_id)
         self.closing = False
         self._pools: dict[str, Pool] = {}
         self._tasks: dict[str, Task] = {}
@@ -45,7 +45,7 @@ class ClusterManager:
         self._ended: list[str] = []  # released keys, oldest first (status() answers "ended" for a while)
         self._pools_lock: asyncio.Lock | None = None
         self.state_dir = Path(self.settings.state_dir).expanduser()
-        gateway_records.record_gateway(self.state_dir, session)
+        gateway_records.record_gateway(self.state_dir, run_id)
 
     def resolve(self, profile: str | None, request: dict | None = None) -> Profile:
         """The profile (default: the default-profile setting) refined by a plugin's resource request."""
@@ -228,4 +228,4 @@ class ClusterManager:
             else:
                 if ids:
                     logger.error("jobs %s still listed by the scheduler %.0f s after close", sorted(ids), timeout)
-        gateway_records.remove_record(self.state_dir, self.session)
+        gateway_records.remove_record(self.state_dir, self.run_id)

@@ -247,7 +247,7 @@ class Gateway:
         except Exception:  # noqa: BLE001
             logger.exception("looking for jobs left by dead gateways")
         dask.config.set(DASK_SETTINGS)  # local workers inherit them; batch jobs export them (see cluster_kwargs)
-        self.cluster = ClusterManager(self.settings.with_state_dir(self.state_dir), session=self.run_id,
+        self.cluster = ClusterManager(self.settings.with_state_dir(self.state_dir), run_id=self.run_id,
                                       log_dir=self.log_dir, on_event=lambda e: self.instances.on_cluster_event(e),
                                       status_events=True)
         count_library_logs(self.door.causes)

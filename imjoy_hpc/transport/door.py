@@ -21,9 +21,6 @@ from imjoy_hpc.rpc import ProtocolError, RPCPeer
 
 logger = logging.getLogger("imjoy_hpc.gateway")
 REGISTER_TIMEOUT = 15.0
-PREAUTH_MAX_BYTES = 64 * 1024  # largest message of a connection that has not registered yet
-MAX_PENDING = 128  # connections that have not registered yet
-REGISTRATIONS_PER_SECOND = 20.0
 CONNECTION_LOST = "connection lost during the call; the plugin is still running"
 
 
@@ -150,8 +147,7 @@ class Door:
 
     def __init__(self, name: str, *, register: Callable[[dict, str], Awaitable[Registration]],
                  max_message_bytes: int, chunk_bytes: int, relay_arrays: bool = True,
-                 preauth_max_bytes: int = PREAUTH_MAX_BYTES, max_pending: int = MAX_PENDING,
-                 registrations_per_second: float = REGISTRATIONS_PER_SECOND, grace: float = 0.0,
+                 preauth_max_bytes: int, max_pending: int, registrations_per_second: float, grace: float = 0.0,
                  uploads: Uploads | None = None, credentials: Callable[[dict], str | None] | None = None,
                  register_timeout: float = REGISTER_TIMEOUT) -> None:
         self.name = name

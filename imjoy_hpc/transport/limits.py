@@ -156,8 +156,8 @@ class CappedHTTPServer(tornado.httpserver.HTTPServer):
     of the limit) it stops accepting for ACCEPT_PAUSE seconds, with one log line per cause and a counter: the
     connections wait in the kernel's queue instead of turning the event loop into an accept-and-fail loop."""
 
-    def initialize(self, *args: Any, max_connections: int = 512, max_foreign: int = 32,
-                   foreign_per_second: float = 50.0, causes: CauseLog | None = None,
+    def initialize(self, *args: Any, max_connections: int, max_foreign: int, foreign_per_second: float,
+                   causes: CauseLog | None = None,
                    capped: frozenset[str] = frozenset({OTHER_USER, REMOTE}), door: str = "front",
                    **kwargs: Any) -> None:
         super().initialize(*args, **kwargs)
