@@ -171,3 +171,40 @@ def test_the_reading_itself():
     assert {"imjoy_hpc.rpc", "imjoy_hpc.gateway", "imjoy_hpc.gateway.app"} <= found
     assert "imjoy_hpc.cluster" not in found
     assert _cycles({("a", "b"): ["x"], ("b", "c"): ["y"], ("c", "a"): ["z"], ("c", "d"): ["w"]}) == [["a", "b", "c"]]
+
+
+# Where configuration may be read: the layers (config.py) and the one parser of the settings (settings.py).
+CONFIG_READERS = {"imjoy_hpc.config", "imjoy_hpc.settings"}
+
+
+def _config_reads(tree: ast.AST) -> list[int]:
+    """Lines that read configuration directly: dask.config.get / dask.config.config, or get / load of
+    imjoy_hpc.config (imported as a module: `from imjoy_hpc import config`, or its functions by name)."""
+    as_module = any(isinstance(node, ast.ImportFrom) and node.module == "imjoy_hpc" and
+                    any(alias.name == "config" and alias.asname is None for alias in node.names)
+                    for node in ast.walk(tree))
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in ("get", "config", "load"):
+            owner = node.value
+            if isinstance(owner, ast.Attribute) and owner.attr == "config" and \
+                    isinstance(owner.value, ast.Name) and owner.value.id == "dask":
+                lines.append(node.lineno)  # dask.config.get(...), dask.config.config
+            elif as_module and isinstance(owner, ast.Name) and owner.id == "config" and node.attr in ("get", "load"):
+                lines.append(node.lineno)  # config.get / config.load of imjoy_hpc.config
+        elif isinstance(node, ast.ImportFrom) and node.module in ("imjoy_hpc.config", "dask.config") and \
+                any(alias.name in ("get", "load", "config") for alias in node.names):
+            lines.append(node.lineno)
+    return sorted(lines)
+
+
+def test_configuration_is_read_in_the_settings_module_only():
+    """Everything else takes typed Settings (issue 25): no raw config access outside config.py and settings.py."""
+    found = [f"{module}:{line}" for module, (path, _) in _sources().items() if module not in CONFIG_READERS
+             for line in _config_reads(ast.parse(path.read_text(), str(path)))]
+    assert not found, f"configuration read outside the settings module: {', '.join(found)}"
+    planted = ("import dask.config\nfrom imjoy_hpc import config\n"
+               "def f():\n    return dask.config.get('imjoy-hpc'), config.get('server')\n")
+    assert _config_reads(ast.parse(planted)) == [4, 4]
+    a_plugin_config = "def f(config):\n    return config.get('name')\n"  # a plugin's config: not configuration
+    assert _config_reads(ast.parse(a_plugin_config)) == []
