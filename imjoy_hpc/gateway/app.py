@@ -271,7 +271,8 @@ class Gateway:
         self.instances = InstanceManager(
             self.cluster, door_url=f"http://{self.plugin_host}:{self.door_port}", settings=self.settings.plugins,
             log_dir=self.log_dir, env_cache=self.env_cache, chunk_bytes=self.chunk_bytes,
-            ping=(self.settings.server.ping_interval, self.settings.server.ping_timeout), work_root=self.state_dir / "plugin-work",
+            ping=(self.settings.server.ping_interval, self.settings.server.ping_timeout),
+            work_root=self.state_dir / "plugin-work",
         )
         asyncio.get_running_loop().create_task(self._warm_up())
         idle_limit = self.settings.sessions.detach_idle_limit

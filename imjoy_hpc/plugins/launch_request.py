@@ -3,8 +3,8 @@ what the task hands the plugin process on its stdin (`Bootstrap`, as JSON: the o
 command line or in an environment).
 
 One typed object per boundary, built in one place (gateway/instances.py `payload`) and read as attributes on the
-other side (plugins/launcher.py, plugins/host.py). Values that are settings (timeouts, chunk size, pings) have no default
-here: they come from the settings, whose defaults live in imjoy-hpc.yaml. Kept to Python 3.9 (the plugin process
+other side (plugins/launcher.py, plugins/host.py). Values that are settings (timeouts, chunk size, pings) have no
+default here: they come from the settings, whose defaults live in imjoy-hpc.yaml. Kept to Python 3.9 (the plugin process
 may run another Python than the gateway's)."""
 
 from __future__ import annotations
