@@ -18,8 +18,6 @@ KNOWN_EDGES: dict[tuple[str, str], str] = {
     # plugins/host.py and plugins/launcher.py take job_id from batch/allocation.py while batch imports plugins
     # (batch <-> plugins, being removed)
     ("plugins", "batch"): "batch <-> plugins",
-    # backends/base.py's make_security imports cluster/_tls.py (in the function) while cluster imports backends
-    ("backends", "cluster"): "backends <-> cluster",
 }
 
 

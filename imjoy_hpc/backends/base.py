@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import dask.config
 from dask.utils import parse_bytes
 
+from imjoy_hpc.backends.tls import make_security
 from imjoy_hpc.files import private_dir
 
 if TYPE_CHECKING:
@@ -246,8 +247,6 @@ class Backend(abc.ABC):
         """TLS credentials for this cluster (files under the log directory), or None without TLS."""
         if not self.profile.tls:
             return None
-        from imjoy_hpc.cluster._tls import make_security
-
         self.security = make_security(self.log_dir / f"tls-{self.cluster_name}")
         return self.security
 

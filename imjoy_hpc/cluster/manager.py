@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from imjoy_hpc.cluster import gateway_records
-from imjoy_hpc.backends import backend_class
+from imjoy_hpc.backends import backend_class, tls
 from imjoy_hpc.backends.base import SLOT_RESOURCE, TERMINAL_STATES
 from imjoy_hpc.cluster.events import ClusterEvent, StatusChanged
 from imjoy_hpc.cluster.pool import MAX_ENDED_RECORDS, Ended, Pool, Task
@@ -122,9 +122,7 @@ class ClusterManager:
         pool = self._pools.get(profile.cluster_key())
         if pool is None:
             raise RuntimeError(f"the cluster of profile {profile.name!r} is not started (await client() first)")
-        from imjoy_hpc.cluster._tls import client_env
-
-        return client_env(pool.backend.security)
+        return tls.client_env(pool.backend.security)
 
     async def launch(self, profile: Profile, fn: Callable[..., Any], *args: Any, key: str, **kwargs: Any) -> Any:
         """Submit fn(*args, **kwargs) as a long-running task holding one plugin slot; returns its Future."""
