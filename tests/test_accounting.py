@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 
 from imjoy_hpc.backends.base import clock_seconds, memory_bytes
-from imjoy_hpc.backends.local import LocalBackend
+from imjoy_hpc.backends.local import LocalBatch
 from imjoy_hpc.backends.pbs import job_accounting
-from imjoy_hpc.backends.sge import SGEBackend, parse_blocks, qacct_accounting
+from imjoy_hpc.backends.sge import SGEBatch, parse_blocks, qacct_accounting
 from imjoy_hpc.backends.slurm import parse_sacct
 from imjoy_hpc.commands.jobs import scheduler_line
 
@@ -74,12 +74,12 @@ def test_qacct_figures_and_array_task_ids():
     assert acct == {"scheduler": "sge", "job_id": "7", "source": "qacct", "state": "COMPLETED", "elapsed": 21.0,
                     "cpu_seconds": 3.616, "max_rss": 151220 * 1024, "cores": 2, "nodes": 1,
                     "core_hours": round(42 / 3600, 4)}
-    assert SGEBackend.accounting_id({"id": "7", "array_index": "2"}) == "7.2"
-    assert SGEBackend.accounting_id({"id": "7", "array_index": None}) == "7"
+    assert SGEBatch.accounting_id({"id": "7", "array_index": "2"}) == "7.2"
+    assert SGEBatch.accounting_id({"id": "7", "array_index": None}) == "7"
 
 
 def test_a_backend_without_accounting_says_so():
-    assert asyncio.run(LocalBackend.accounting("1")) == {
+    assert asyncio.run(LocalBatch.accounting("1")) == {
         "scheduler": "local", "job_id": "1", "note": "local keeps no accounting imjoy-hpc reads"}
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from imjoy_hpc.backends import backend_class
+from imjoy_hpc.backends import cluster_backend
 from imjoy_hpc.cluster import ResourceLimitError, parse_walltime, resolve
 from imjoy_hpc.cluster.profiles import format_walltime
 from imjoy_hpc.config import ConfigError
@@ -118,7 +118,7 @@ def test_slurm_job_script_carries_profile_gpus_slots_name_and_logs(tmp_path):
         p = resolve({"profiles": {"g": {"backend": "slurm", "queue": "long", "cores": 2, "memory": "2GB",
                                         "gpus": 2, "plugin-slots": 3, "interface": "lo",
                                         "job-extra-directives": ["--constraint=fast"]}}}, "g")
-        backend = backend_class("slurm")(p, job_name="imjoy-hpc-alice-s1", log_dir=tmp_path, cluster_name="g-x")
+        backend = cluster_backend("slurm")(p, job_name="imjoy-hpc-alice-s1", log_dir=tmp_path, cluster_name="g-x")
         cluster_cls = backend.cluster_class()
         cluster = cluster_cls(**backend.cluster_kwargs())
         try:
@@ -138,7 +138,7 @@ def test_slurm_job_script_carries_profile_gpus_slots_name_and_logs(tmp_path):
 def test_pbs_gpu_request_becomes_ngpus_in_the_resource_spec(tmp_path):
     async def script() -> str:
         p = resolve(SETTINGS, "gpu", {"gpus": 2})
-        backend = backend_class("pbs")(p, job_name="imjoy-hpc-bob-s2", log_dir=tmp_path, cluster_name="gpu-x")
+        backend = cluster_backend("pbs")(p, job_name="imjoy-hpc-bob-s2", log_dir=tmp_path, cluster_name="gpu-x")
         cluster = backend.cluster_class()(**backend.cluster_kwargs())
         try:
             return cluster.job_script()

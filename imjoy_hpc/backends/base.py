@@ -1,7 +1,13 @@
-"""What every backend provides, and the shared dask-jobqueue part.
+"""What every backend provides, in two classes per scheduler, and their shared dask-jobqueue parts.
 
-Adding a scheduler (LSF, ...) is one module `imjoy_hpc/backends/<name>.py` defining a subclass of
-`JobQueueBackend` (see slurm.py, pbs.py, sge.py) and its line in `imjoy_hpc.backends.BACKENDS`.
+* `BatchScheduler`: the scheduler's command line and environment, all at class level (no cluster needed):
+  batch scripts and their submission, states, cancelling, accounting, listing a user's jobs, and what a job
+  finds in its environment (its id, its array index, the cores of its allocation).
+* `Cluster`: one live Dask cluster of one profile shape for the gateway (start, add and remove jobs, their
+  states, final states, predicted starts); its `batch` is its scheduler's `BatchScheduler`.
+
+Adding a scheduler (LSF, ...) is one module `imjoy_hpc/backends/<name>.py` defining a subclass of each of
+`JobQueueBatch` and `JobQueueCluster` (see slurm.py, pbs.py, sge.py) and its line in `imjoy_hpc.backends.BACKENDS`.
 """
 
 from __future__ import annotations
@@ -15,12 +21,10 @@ import re
 import shlex
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
-
-import dask.config
-from dask.utils import parse_bytes
 
 from imjoy_hpc.backends.tls import make_security
 from imjoy_hpc.files import private_dir
@@ -34,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 SLOT_RESOURCE = "plugin-slots"
 COMMAND_TIMEOUT = 30.0
+FINAL_POLL = 0.25  # seconds between looks at an ending job's state
 # Dask settings of every cluster: no HTTP routes (they answer without authentication: task keys, call stacks, logs);
 # no statistical profiler in workers (it walks every thread's stack 100 times a second: with two threads per
 # plugin, 100 idle plugins cost a core); no work stealing (a plugin is placed once and runs for hours: moving a
@@ -199,9 +204,27 @@ def short_id(job_id: object) -> str:
     return m.group(0) if m else str(job_id)
 
 
+# dask (and imjoy_hpc.resources, which imports it) is imported only in the functions that use it: a plugin process
+# reads the job it runs in through the backends (imjoy_hpc.backends.job_id) and should not pay for importing dask.
 def whole_mib(memory: str, parts: int = 1) -> int:
     """An amount like "4GB" split in `parts`, in whole MiB rounded up (at least 1)."""
+    from dask.utils import parse_bytes
+
     return max(1, -(-parse_bytes(memory) // parts // 2**20))
+
+
+def walltime_seconds(value: object) -> int:
+    """Seconds of a walltime as profiles and schedulers write it ("01:30:00", "2-00:00:00", minutes...)."""
+    from imjoy_hpc.resources import parse_walltime
+
+    return parse_walltime(value)
+
+
+def hms_walltime(value: object) -> str:
+    """A walltime as HH:MM:SS (hours may exceed 24), the form SLURM, PBS and Grid Engine read."""
+    from imjoy_hpc.resources import format_walltime, parse_walltime
+
+    return format_walltime(parse_walltime(value))
 
 
 _COMMAND_FAILED = re.compile(r"Exit code: (?P<code>\S+)\nCommand:\n(?P<command>.*?)\nstdout:\n(?P<out>.*?)\n"
@@ -220,12 +243,179 @@ def submit_error_text(exc: BaseException) -> str:
     return " ".join(f"{type(exc).__name__}: {text}".split()) if text else type(exc).__name__
 
 
-class Backend(abc.ABC):
-    """One running Dask cluster for one profile shape; the manager does slot bookkeeping on top of it."""
+
+class BatchScheduler:
+    """A scheduler's command line and environment, all at class level: batch scripts and their submission, the
+    states and accounting of jobs, cancelling them, listing a user's jobs, and what a job finds in its
+    environment. The local backend's is the one without jobs."""
 
     name: ClassVar[str]
     has_jobs: ClassVar[bool] = True  # False for the local backend: workers are processes, not batch jobs
     walltime_note: ClassVar[str | None] = None  # what a user can do about a running job's time limit, in words
+    directive_prefix: ClassVar[str] = ""  # "#SBATCH"
+    submit_command: ClassVar[str] = ""  # named in messages ("sbatch not found on PATH")
+    cancel_command: ClassVar[str] = ""  # "scancel": what cancels jobs by id (named in SubmitError)
+    logs_in_script: ClassVar[bool] = False  # the script itself sends its output to DIR/logs (exec >>)
+    array_index_variables: ClassVar[tuple[str, ...]] = ()  # where an array task finds its index, first set wins
+    array_index_base: ClassVar[int] = 0  # the first task's index in those variables
+    core_variables: ClassVar[tuple[str, ...]] = ()  # the cores of a job's allocation, first set wins
+
+    # --- a job's own environment -----------------------------------------------------------------------
+    @classmethod
+    def job_from_env(cls, env: Mapping[str, str]) -> dict | None:
+        """The job of this scheduler a process runs in, from its environment: {"scheduler", "id", "array_job_id",
+        "array_index"}; None when `env` is not a job of this scheduler."""
+        return None
+
+    @classmethod
+    def cores_from_env(cls, env: Mapping[str, str]) -> int | None:
+        """The cores of the allocation a process runs in (the first of `core_variables` holding a positive
+        count: "4", "4(x2)", "4,2" count 4), None when none does."""
+        for name in cls.core_variables:
+            try:
+                n = int(str(env.get(name, "")).split("(")[0].split(",")[0])
+            except ValueError:
+                continue
+            if n > 0:
+                return n
+        return None
+
+    # --- commands --------------------------------------------------------------------------------------
+    @classmethod
+    def available(cls) -> bool:
+        return True
+
+    @classmethod
+    def list_user_jobs(cls, user: str) -> list[tuple[str, str]]:
+        """(job id, job name) of every job of `user` the scheduler lists."""
+        return []
+
+    @classmethod
+    def cancel_argv(cls, job_ids: list[str]) -> list[str]:
+        """The command that cancels these jobs."""
+        return [cls.cancel_command, *job_ids]
+
+    @classmethod
+    def refusal_words(cls, rc: int, out: str, err: str) -> str:
+        """What a scheduler command that failed (exit status `rc`) said, on one line."""
+        return " ".join((err or out).split()) or f"exit status {rc}"
+
+    @classmethod
+    def cancel_jobs(cls, job_ids: list[str]) -> None:
+        """Cancel jobs by id (blocking, bounded)."""
+        if job_ids and cls.cancel_command:
+            run_command_sync(cls.cancel_argv(job_ids))
+
+    @classmethod
+    def cancel_batch(cls, job_id: str) -> None:
+        """Cancel one batch job (array jobs whole); SubmitError with the scheduler's words if it refuses."""
+        if not cls.cancel_command:
+            raise NotImplementedError
+        try:
+            rc, out, err = run_command_sync(cls.cancel_argv([job_id]))
+        except (RuntimeError, OSError) as exc:
+            raise SubmitError(cls.cancel_command, str(exc)) from None
+        if rc != 0:
+            raise SubmitError(cls.cancel_command, cls.refusal_words(rc, out, err))
+
+    @classmethod
+    async def accounting(cls, job_id: str) -> dict:
+        """The scheduler's own figures for an ended job, normalised (see `accounting_record`): elapsed and CPU
+        seconds, peak memory, cores and nodes allocated, core-hours; or `note`, in words, when it keeps none
+        (`retry`: True when it may have them later, e.g. the job has not ended yet)."""
+        return accounting_record(cls.name, job_id, note=f"{cls.name} keeps no accounting imjoy-hpc reads")
+
+    @classmethod
+    def accounting_id(cls, job: dict) -> str:
+        """The id `accounting` takes for a batch task, from its summary.json's `job` (job_info)."""
+        return str(job["id"])
+
+    # --- batch runs (`imjoy-hpc submit` / `jobs`); a backend without jobs has none ----------------------
+    @classmethod
+    def batch_job_name(cls, slug: str, token: str) -> str:
+        """A batch job's name from the plugin's slug and the submission's unique token."""
+        return f"imjoy-batch-{slug[:32].strip('-')}-{token}"
+
+    @classmethod
+    def batch_header(cls, job: JobScript) -> list[str]:
+        """The directive lines of a batch script for `job`."""
+        raise ValueError(f"backend {cls.name!r} runs no batch jobs (use `imjoy-hpc run` to run here)")
+
+    @classmethod
+    def submit_batch(cls, script: Path, job: JobScript, options: BatchSettings) -> tuple[list[str], str]:
+        """Submit the written script (from DIR/logs); (the command run, the job id). SubmitError if refused."""
+        raise NotImplementedError
+
+    @classmethod
+    def batch_states(cls, records: list[dict]) -> tuple[dict[str, SchedulerView], str | None]:
+        """The scheduler's view of each record's job (by record id); a warning when the scheduler fails."""
+        return {str(r["id"]): SchedulerView() for r in records}, None
+
+
+class JobQueueBatch(BatchScheduler):
+    """Shared part of the dask-jobqueue schedulers: a profile as dask-jobqueue's Job keywords, batch headers from
+    dask-jobqueue's own Job header. A subclass names dask-jobqueue's cluster class."""
+
+    cluster_class_path: ClassVar[str]  # "dask_jobqueue.SLURMCluster"
+
+    @classmethod
+    def cluster_class(cls) -> type:
+        """dask-jobqueue's cluster class for this scheduler (its `job_cls` writes the job header)."""
+        module, _, attr = cls.cluster_class_path.rpartition(".")
+        return getattr(importlib.import_module(module), attr)
+
+    @classmethod
+    def profile_job_kwargs(cls, p: Profile) -> dict:
+        """The profile as dask-jobqueue Job keywords (gateway and batch alike); keys left out come from config."""
+        kw: dict[str, Any] = dict(cores=p.cores, memory=p.memory,
+                                  job_extra_directives=list(p.job_extra_directives) + cls.gpu_directives(p))
+        for key in ("queue", "account", "walltime"):
+            value = getattr(p, key)
+            if value is not None:
+                kw[key] = value
+        if p.jobqueue_config:
+            kw["config_name"] = p.jobqueue_config
+        return kw
+
+    @classmethod
+    def gpu_directives(cls, p: Profile) -> list[str]:
+        return []
+
+    # --- batch scripts from dask-jobqueue's own Job header -----------------------------------------------
+    @classmethod
+    def batch_job_kwargs(cls, job: JobScript) -> dict:
+        """Job keywords of a batch job (a subclass adapts them, e.g. SLURM's job_mem)."""
+        kw = cls.profile_job_kwargs(job.profile)
+        kw["job_name"] = job.job_name
+        if job.directives_skip:
+            kw["job_directives_skip"] = list(job.directives_skip)
+        return kw
+
+    @classmethod
+    def batch_directives(cls, job: JobScript) -> list[str]:
+        """Directives a batch job adds after the Job header (its log files, its array), without the prefix."""
+        return []
+
+    @classmethod
+    def batch_header(cls, job: JobScript) -> list[str]:
+        """dask-jobqueue's header for the profile (config honoured: skips, resource-spec, ...), then ours."""
+        import dask.config
+
+        job_cls = cls.cluster_class().job_cls
+        kw = cls.batch_job_kwargs(job)
+        config_name = kw.get("config_name") or job_cls.config_name
+        # Its log directory lines name worker logs; a batch job logs to DIR/logs by batch_directives.
+        with dask.config.set({f"jobqueue.{config_name}.log-directory": None}):
+            header = job_cls(None, name="batch", **kw)
+        ours = [d for d in cls.batch_directives(job) if not any(s in d for s in header.job_directives_skip)]
+        return header.job_header.splitlines() + [f"{cls.directive_prefix} {d}" for d in ours]
+
+
+class Cluster(abc.ABC):
+    """One running Dask cluster for one profile shape; the manager does slot bookkeeping on top of it. Its
+    scheduler's command line is `batch` (accounting, cancelling by id, listing jobs)."""
+
+    batch: ClassVar[type[BatchScheduler]]
 
     def __init__(self, profile: Profile, *, job_name: str, log_dir: Path, cluster_name: str) -> None:
         self.profile = profile
@@ -238,6 +428,15 @@ class Backend(abc.ABC):
         self.stderr_files: dict[str, str] = {}  # job id -> stderr path the scheduler reported
         self.submit_failures: dict[str, str] = {}  # job name -> why the submit command failed (not yet handled)
         self._next_number = 0  # next job number (job names are never reused)
+
+    @property
+    def name(self) -> str:
+        return self.batch.name
+
+    @property
+    def has_jobs(self) -> bool:
+        """False for the local backend: workers are processes, not batch jobs."""
+        return self.batch.has_jobs
 
     @abc.abstractmethod
     async def start(self) -> None:
@@ -286,9 +485,23 @@ class Backend(abc.ABC):
         """Current scheduler states of these jobs (jobs the scheduler no longer lists are left out)."""
         return {}
 
-    async def final_state(self, job_id: str, wait: float = 10.0) -> JobState:
-        """The job's final state, waiting (bounded) for the scheduler to settle it."""
-        return JobState(job_id, "UNKNOWN")
+    async def final_state(self, job_id: str, wait: float = 8.0) -> JobState:
+        """The job's final state, waiting (bounded by `wait` seconds) for the scheduler to settle it: looks at it
+        (`final_look`) until the scheduler says it ended; at the deadline, the last state seen (a job no longer
+        seen: COMPLETED, it left the queue)."""
+        deadline = time.monotonic() + wait
+        last: JobState | None = None
+        while True:
+            state, final = await self.final_look(job_id, last)
+            if final or time.monotonic() > deadline:
+                return state or JobState(job_id, "COMPLETED", "the job left the queue", fetched_at=time.monotonic())
+            last = state
+            await asyncio.sleep(FINAL_POLL)
+
+    async def final_look(self, job_id: str, last: JobState | None) -> tuple[JobState | None, bool]:
+        """One look of `final_state` at an ending job (`last`: what the previous look saw): its state now (None:
+        not seen), and whether that is its final state."""
+        return JobState(job_id, "UNKNOWN"), True
 
     def stderr_path(self, job_id: str) -> Path | None:
         return None
@@ -303,86 +516,20 @@ class Backend(abc.ABC):
         """Why a pending job has no predicted start (yet)."""
         return f"{self.name} does not predict start times"
 
-    @classmethod
-    async def accounting(cls, job_id: str) -> dict:
-        """The scheduler's own figures for an ended job, normalised (see `accounting_record`): elapsed and CPU
-        seconds, peak memory, cores and nodes allocated, core-hours; or `note`, in words, when it keeps none
-        (`retry`: True when it may have them later, e.g. the job has not ended yet)."""
-        return accounting_record(cls.name, job_id, note=f"{cls.name} keeps no accounting imjoy-hpc reads")
-
-    @classmethod
-    def accounting_id(cls, job: dict) -> str:
-        """The id `accounting` takes for a batch task, from its summary.json's `job` (job_info)."""
-        return str(job["id"])
-
     async def settle(self, job_ids: list[str], timeout: float) -> None:
         """Called by close() once `query` reports these jobs finished: wait (bounded) for any cleanup the
         scheduler still shows (a backend whose commands hide it overrides this)."""
 
-    @classmethod
-    def available(cls) -> bool:
-        return True
 
-    @classmethod
-    def list_user_jobs(cls, user: str) -> list[tuple[str, str]]:
-        """(job id, job name) of every job of `user` the scheduler lists."""
-        return []
+class JobQueueCluster(Cluster):
+    """Shared part of the dask-jobqueue clusters; `batch` is a `JobQueueBatch` (dask-jobqueue's cluster class,
+    the profile as Job keywords)."""
 
-    @classmethod
-    def cancel_jobs(cls, job_ids: list[str]) -> None:
-        """Cancel jobs by id (blocking, bounded)."""
+    batch: ClassVar[type[JobQueueBatch]]
 
-    # --- batch runs (`imjoy-hpc submit` / `jobs`); a backend without jobs has none ----------------------
-    directive_prefix: ClassVar[str] = ""  # "#SBATCH"
-    submit_command: ClassVar[str] = ""  # named in messages ("sbatch not found on PATH")
-    logs_in_script: ClassVar[bool] = False  # the script itself sends its output to DIR/logs (exec >>)
-    array_index_variables: ClassVar[tuple[str, ...]] = ()  # where an array task finds its index, first set wins
-    array_index_base: ClassVar[int] = 0  # the first task's index in those variables
-
-    @classmethod
-    def batch_job_name(cls, slug: str, token: str) -> str:
-        """A batch job's name from the plugin's slug and the submission's unique token."""
-        return f"imjoy-batch-{slug[:32].strip('-')}-{token}"
-
-    @classmethod
-    def batch_header(cls, job: JobScript) -> list[str]:
-        """The directive lines of a batch script for `job`."""
-        raise ValueError(f"backend {cls.name!r} runs no batch jobs (use `imjoy-hpc run` to run here)")
-
-    @classmethod
-    def submit_batch(cls, script: Path, job: JobScript, options: BatchSettings) -> tuple[list[str], str]:
-        """Submit the written script (from DIR/logs); (the command run, the job id). SubmitError if refused."""
-        raise NotImplementedError
-
-    @classmethod
-    def batch_states(cls, records: list[dict]) -> tuple[dict[str, SchedulerView], str | None]:
-        """The scheduler's view of each record's job (by record id); a warning when the scheduler fails."""
-        return {str(r["id"]): SchedulerView() for r in records}, None
-
-    @classmethod
-    def cancel_batch(cls, job_id: str) -> None:
-        """Cancel one batch job (array jobs whole); SubmitError with the scheduler's words if it refuses."""
-        raise NotImplementedError
-
-
-class JobQueueBackend(Backend):
-    """Shared part of the dask-jobqueue backends; a subclass names its cluster class and scheduler commands."""
-
-    cluster_class_path: ClassVar[str]  # "dask_jobqueue.SLURMCluster"
-    submit_cwd_is_log_dir: ClassVar[bool] = False
-
-    @classmethod
-    def profile_job_kwargs(cls, p: Profile) -> dict:
-        """The profile as dask-jobqueue Job keywords (gateway and batch alike); keys left out come from config."""
-        kw: dict[str, Any] = dict(cores=p.cores, memory=p.memory,
-                                  job_extra_directives=list(p.job_extra_directives) + cls.gpu_directives(p))
-        for key in ("queue", "account", "walltime"):
-            value = getattr(p, key)
-            if value is not None:
-                kw[key] = value
-        if p.jobqueue_config:
-            kw["config_name"] = p.jobqueue_config
-        return kw
+    def cluster_class(self) -> type:
+        """dask-jobqueue's cluster class this cluster runs (its scheduler's)."""
+        return self.batch.cluster_class()
 
     def cluster_kwargs(self) -> dict:
         """Keyword arguments for the dask-jobqueue cluster; keys left out are read by dask-jobqueue from config."""
@@ -393,7 +540,7 @@ class JobQueueBackend(Backend):
         extra_args += ["--dashboard-address", "127.0.0.1:0"]
         scheduler_options = {"dashboard": False, "dashboard_address": "127.0.0.1:0"}
         scheduler_options.update(p.scheduler_options)
-        kw: dict[str, Any] = self.profile_job_kwargs(p)
+        kw: dict[str, Any] = self.batch.profile_job_kwargs(p)
         kw.update(
             processes=p.processes,
             job_name=self.job_name,
@@ -411,10 +558,6 @@ class JobQueueBackend(Backend):
         if self.security is not None:
             kw["security"] = self.security
         return kw
-
-    @classmethod
-    def gpu_directives(cls, p: Profile) -> list[str]:
-        return []
 
     def job_class(self) -> type:
         """dask-jobqueue's Job class for this scheduler (a subclass may adapt it)."""
@@ -434,38 +577,6 @@ class JobQueueBackend(Backend):
 
         Recording.__name__ = Recording.__qualname__ = job_cls.__name__
         return Recording
-
-    @classmethod
-    def cluster_class(cls) -> type:
-        module, _, attr = cls.cluster_class_path.rpartition(".")
-        return getattr(importlib.import_module(module), attr)
-
-    # --- batch scripts from dask-jobqueue's own Job header -----------------------------------------------
-    @classmethod
-    def batch_job_kwargs(cls, job: JobScript) -> dict:
-        """Job keywords of a batch job (a subclass adapts them, e.g. SLURM's job_mem)."""
-        kw = cls.profile_job_kwargs(job.profile)
-        kw["job_name"] = job.job_name
-        if job.directives_skip:
-            kw["job_directives_skip"] = list(job.directives_skip)
-        return kw
-
-    @classmethod
-    def batch_directives(cls, job: JobScript) -> list[str]:
-        """Directives a batch job adds after the Job header (its log files, its array), without the prefix."""
-        return []
-
-    @classmethod
-    def batch_header(cls, job: JobScript) -> list[str]:
-        """dask-jobqueue's header for the profile (config honoured: skips, resource-spec, ...), then ours."""
-        job_cls = cls.cluster_class().job_cls
-        kw = cls.batch_job_kwargs(job)
-        config_name = kw.get("config_name") or job_cls.config_name
-        # Its log directory lines name worker logs; a batch job logs to DIR/logs by batch_directives.
-        with dask.config.set({f"jobqueue.{config_name}.log-directory": None}):
-            header = job_cls(None, name="batch", **kw)
-        ours = [d for d in cls.batch_directives(job) if not any(s in d for s in header.job_directives_skip)]
-        return header.job_header.splitlines() + [f"{cls.directive_prefix} {d}" for d in ours]
 
     async def start(self) -> None:
         private_dir(self.log_dir)
@@ -503,7 +614,6 @@ class JobQueueBackend(Backend):
             if known is not None:
                 self._job_ids[name] = known
         return known
-
 
     def job_of_worker(self, worker_name: str) -> str | None:
         for name, spec in list(self.cluster.worker_spec.items()) + [(n, {}) for n in self.cluster.workers]:

@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import asyncio
 
-from imjoy_hpc.backends.base import SLOT_RESOURCE, Backend
+from imjoy_hpc.backends.base import SLOT_RESOURCE, BatchScheduler, Cluster
 from imjoy_hpc.files import private_dir
 
 
-class LocalBackend(Backend):
-    """`processes` worker processes, each with `plugin-slots` slots; no batch jobs."""
+class LocalBatch(BatchScheduler):
+    """No scheduler: no batch jobs, nothing to list or cancel, no job in the environment."""
 
     name = "local"
     has_jobs = False
 
+
+class LocalCluster(Cluster):
+    """`processes` worker processes, each with `plugin-slots` slots; no batch jobs."""
+
+    batch = LocalBatch
+
     async def start(self) -> None:
-        from distributed import LocalCluster
+        import distributed
 
         p = self.profile
         private_dir(self.log_dir / "dask-worker-space")  # Dask's own files in there keep Dask's modes
         security = self.make_security()
-        self.cluster = LocalCluster(
+        self.cluster = distributed.LocalCluster(
             security=security,
             n_workers=p.processes,
             threads_per_worker=max(1, p.cores // p.processes),

@@ -21,16 +21,13 @@ import re
 import shlex
 import shutil
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dask.utils import parse_bytes
-from dask_jobqueue.pbs import pbs_format_bytes_ceil
-
-from imjoy_hpc.backends.base import (TERMINAL_STATES, JobQueueBackend, JobState, SchedulerView, SubmitError,
-                                     accounting_record, batch_query, clock_seconds, memory_bytes, run_command,
-                                     run_command_sync, short_id, submitted_job_id)
-from imjoy_hpc.resources import format_walltime, parse_walltime
+from imjoy_hpc.backends.base import (TERMINAL_STATES, JobQueueBatch, JobQueueCluster, JobState, SchedulerView,
+                                     accounting_record, batch_query, clock_seconds, hms_walltime, memory_bytes,
+                                     run_command, run_command_sync, short_id, submitted_job_id, walltime_seconds)
 
 if TYPE_CHECKING:
     from imjoy_hpc.batch.jobscript import JobScript
@@ -223,72 +220,38 @@ def _over_slurm() -> bool:
         return False
 
 
-class PBSBackend(JobQueueBackend):
-    """Dask workers in PBS jobs."""
+class PBSBatch(JobQueueBatch):
+    """PBS's command line (qsub/qstat/qdel) and a PBS job's environment (OpenPBS / PBS Pro and Torque)."""
 
     name = "pbs"
     walltime_note = "PBS lets only an operator or a manager raise a running job's walltime (qalter)"
     cluster_class_path = "dask_jobqueue.PBSCluster"
     directive_prefix = "#PBS"
     submit_command = "qsub"
+    cancel_command = "qdel"
     logs_in_script = True
     array_index_variables = ("PBS_ARRAY_INDEX", "PBS_ARRAYID")  # OpenPBS/PBS Pro; Torque
+    core_variables = ("NCPUS", "PBS_NCPUS", "PBS_NUM_PPN", "PBS_NP")  # OpenPBS/PBS Pro; Torque
+
+    @classmethod
+    def job_from_env(cls, env: Mapping[str, str]) -> dict | None:
+        if not env.get("PBS_JOBID"):
+            return None
+        return {"scheduler": "pbs", "id": env["PBS_JOBID"], "array_job_id": env.get("PBS_ARRAY_ID"),
+                "array_index": env.get("PBS_ARRAY_INDEX") or env.get("PBS_ARRAYID")}
 
     @classmethod
     def profile_job_kwargs(cls, p: Profile) -> dict:
         kw = super().profile_job_kwargs(p)
         if p.walltime is not None:  # PBS reads [[HH:]MM:]SS, not D-HH:MM:SS
-            kw["walltime"] = format_walltime(parse_walltime(p.walltime))
+            kw["walltime"] = hms_walltime(p.walltime)
         if p.gpus:  # dask-jobqueue's select statement has no GPUs
+            from dask.utils import parse_bytes
+            from dask_jobqueue.pbs import pbs_format_bytes_ceil
+
             mem = f":mem={pbs_format_bytes_ceil(parse_bytes(p.memory))}" if p.memory else ""
             kw["resource_spec"] = f"select=1:ncpus={p.cores}{mem}:ngpus={p.gpus}"
         return kw
-
-    def job_class(self) -> type:
-        return _job_cls()
-
-    async def _qstat(self, job_ids: list[str]) -> list[dict[str, str]]:
-        jobs = await qstat(job_ids)
-        if not jobs and len(job_ids) > 1:
-            # One unknown id can make qstat answer nothing: ask one by one.
-            for jid in job_ids:
-                jobs += await qstat([jid])
-        return jobs
-
-    @staticmethod
-    def _state(job: dict[str, str], job_id: str, now: float) -> JobState:
-        state, reason = job_state_word(job)
-        left = None
-        if state == "RUNNING":
-            try:
-                if "Walltime.Remaining" in job:
-                    left = float(job["Walltime.Remaining"])
-                elif "Resource_List.walltime" in job:
-                    used = job.get("resources_used.walltime", "0:00:00")
-                    left = float(parse_walltime(job["Resource_List.walltime"]) - parse_walltime(used))
-            except ValueError:
-                left = None
-        node = job.get("exec_host", "").split("/")[0] or None
-        exit_code = job.get("Exit_status") or job.get("exit_status")
-        start = pbs_time(job.get("estimated.start_time")) if state == "PENDING" else None
-        return JobState(job_id, state, reason, node, left, exit_code, now, predicted_start=start)
-
-    @property
-    def no_estimate(self) -> str:
-        return ("PBS estimates a start only for a queued job, once its scheduler has planned it "
-                "(estimated.start_time): none yet")
-
-    async def query(self, job_ids: list[str]) -> dict[str, JobState]:
-        if not job_ids:
-            return {}
-        now = time.monotonic()
-        wanted = {short_id(j): j for j in job_ids}
-        out = {}
-        for job in await self._qstat(list(job_ids)):
-            jid = wanted.get(short_id(job.get("Job Id", "")))
-            if jid is not None:
-                out[jid] = self._state(job, jid, now)
-        return out
 
     @classmethod
     async def accounting(cls, job_id: str) -> dict:
@@ -309,35 +272,6 @@ class PBSBackend(JobQueueBackend):
                                      note=f"PBS no longer knows job {job_id}: qstat says {words!r} ({kept})")
         return job_accounting(str(job_id), job)
 
-    async def final_state(self, job_id: str, wait: float = 8.0) -> JobState:
-        deadline = time.monotonic() + wait
-        while True:
-            st = (await self.query([job_id])).get(job_id)
-            if st is None:
-                return JobState(job_id, "COMPLETED", "the job left the queue", fetched_at=time.monotonic())
-            if st.state in TERMINAL_STATES or time.monotonic() > deadline:
-                return st
-            await asyncio.sleep(0.25)
-
-    def stderr_path(self, job_id: str) -> Path | None:
-        short = short_id(job_id)
-        found = (sorted(self.log_dir.glob(f"{glob.escape(job_id)}.ER"))  # OpenPBS: DIR/12.server.ER
-                 + sorted(self.log_dir.glob(f"*.e{short}")) + sorted(self.log_dir.glob(f"*.e{short}.*")))
-        return found[0] if found else None
-
-    async def settle(self, job_ids: list[str], timeout: float) -> None:
-        """Slurm's qstat wrapper shows "C" while Slurm still completes the job (its processes being killed);
-        over Slurm, wait until squeue no longer lists the jobs, so close() leaves nothing behind."""
-        if not job_ids or not _over_slurm():
-            return
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            rc, out, _ = await run_command(["squeue", "-h", "-j", ",".join(short_id(j) for j in job_ids),
-                                            "-o", "%i"])
-            if rc != 0 or not out.split():
-                return
-            await asyncio.sleep(0.25)
-
     @classmethod
     def available(cls) -> bool:
         return all(shutil.which(c) for c in ("qsub", "qstat", "qdel"))
@@ -350,11 +284,6 @@ class PBSBackend(JobQueueBackend):
         return [(job["Job Id"], job.get("Job_Name", "")) for job in jobs
                 if job.get("Job_Owner", "").split("@")[0] == user
                 and PBS_STATES.get(job.get("job_state", ""), "") != "COMPLETED"]
-
-    @classmethod
-    def cancel_jobs(cls, job_ids: list[str]) -> None:
-        if job_ids:
-            run_command_sync(["qdel", *job_ids])
 
     # --- batch jobs ------------------------------------------------------------------------------------
     @classmethod
@@ -409,11 +338,80 @@ class PBSBackend(JobQueueBackend):
                 view.unindexed.append(state)
         return views, None
 
-    @classmethod
-    def cancel_batch(cls, job_id: str) -> None:
-        try:
-            rc, out, err = run_command_sync(["qdel", job_id])
-        except (RuntimeError, OSError) as exc:
-            raise SubmitError("qdel", str(exc)) from None
-        if rc != 0:
-            raise SubmitError("qdel", " ".join((err or out).split()) or f"exit status {rc}")
+
+class PBSCluster(JobQueueCluster):
+    """Dask workers in PBS jobs."""
+
+    batch = PBSBatch
+
+    def job_class(self) -> type:
+        return _job_cls()
+
+    async def _qstat(self, job_ids: list[str]) -> list[dict[str, str]]:
+        jobs = await qstat(job_ids)
+        if not jobs and len(job_ids) > 1:
+            # One unknown id can make qstat answer nothing: ask one by one.
+            for jid in job_ids:
+                jobs += await qstat([jid])
+        return jobs
+
+    @staticmethod
+    def _state(job: dict[str, str], job_id: str, now: float) -> JobState:
+        state, reason = job_state_word(job)
+        left = None
+        if state == "RUNNING":
+            try:
+                if "Walltime.Remaining" in job:
+                    left = float(job["Walltime.Remaining"])
+                elif "Resource_List.walltime" in job:
+                    used = job.get("resources_used.walltime", "0:00:00")
+                    left = float(walltime_seconds(job["Resource_List.walltime"]) - walltime_seconds(used))
+            except ValueError:
+                left = None
+        node = job.get("exec_host", "").split("/")[0] or None
+        exit_code = job.get("Exit_status") or job.get("exit_status")
+        start = pbs_time(job.get("estimated.start_time")) if state == "PENDING" else None
+        return JobState(job_id, state, reason, node, left, exit_code, now, predicted_start=start)
+
+    @property
+    def no_estimate(self) -> str:
+        return ("PBS estimates a start only for a queued job, once its scheduler has planned it "
+                "(estimated.start_time): none yet")
+
+    async def query(self, job_ids: list[str]) -> dict[str, JobState]:
+        if not job_ids:
+            return {}
+        now = time.monotonic()
+        wanted = {short_id(j): j for j in job_ids}
+        out = {}
+        for job in await self._qstat(list(job_ids)):
+            jid = wanted.get(short_id(job.get("Job Id", "")))
+            if jid is not None:
+                out[jid] = self._state(job, jid, now)
+        return out
+
+    async def final_look(self, job_id: str, last: JobState | None) -> tuple[JobState | None, bool]:
+        """qstat's state of the job (OpenPBS: from its history once ended); a job qstat no longer lists has ended."""
+        st = (await self.query([job_id])).get(job_id)
+        if st is None:
+            return JobState(job_id, "COMPLETED", "the job left the queue", fetched_at=time.monotonic()), True
+        return st, st.state in TERMINAL_STATES
+
+    def stderr_path(self, job_id: str) -> Path | None:
+        short = short_id(job_id)
+        found = (sorted(self.log_dir.glob(f"{glob.escape(job_id)}.ER"))  # OpenPBS: DIR/12.server.ER
+                 + sorted(self.log_dir.glob(f"*.e{short}")) + sorted(self.log_dir.glob(f"*.e{short}.*")))
+        return found[0] if found else None
+
+    async def settle(self, job_ids: list[str], timeout: float) -> None:
+        """Slurm's qstat wrapper shows "C" while Slurm still completes the job (its processes being killed);
+        over Slurm, wait until squeue no longer lists the jobs, so close() leaves nothing behind."""
+        if not job_ids or not _over_slurm():
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            rc, out, _ = await run_command(["squeue", "-h", "-j", ",".join(short_id(j) for j in job_ids),
+                                            "-o", "%i"])
+            if rc != 0 or not out.split():
+                return
+            await asyncio.sleep(0.25)

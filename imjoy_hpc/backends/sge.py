@@ -13,7 +13,6 @@ virtual size is far above its resident memory, so such a limit kills workers tha
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import getpass
 import os
@@ -22,13 +21,13 @@ import shlex
 import shutil
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from imjoy_hpc.backends.base import (JobQueueBackend, JobState, SchedulerView, SubmitError, accounting_record,
-                                     batch_query, clock_seconds, run_command, run_command_sync,
+from imjoy_hpc.backends.base import (JobQueueBatch, JobQueueCluster, JobState, SchedulerView, accounting_record,
+                                     batch_query, clock_seconds, hms_walltime, run_command, run_command_sync,
                                      short_id, submitted_job_id, whole_mib)
-from imjoy_hpc.resources import format_walltime, parse_walltime
 
 if TYPE_CHECKING:
     from imjoy_hpc.batch.jobscript import JobScript
@@ -142,21 +141,28 @@ def qacct_accounting(job_id: str, acct: dict[str, str]) -> dict:
         cores=int(slots) if slots.isdigit() else None, nodes=1)
 
 
-class SGEBackend(JobQueueBackend):
-    """Dask workers in Grid Engine jobs."""
+class SGEBatch(JobQueueBatch):
+    """Grid Engine's command line (qsub/qstat/qdel/qacct, found by SGE_ROOT) and a Grid Engine job's environment."""
 
     name = "sge"
     walltime_note = "Grid Engine lets only a manager or an operator change a running job's h_rt (qalter)"
     cluster_class_path = "dask_jobqueue.SGECluster"
     directive_prefix = "#$"
     submit_command = "qsub"
+    cancel_command = "qdel"
     logs_in_script = True
     array_index_variables = ("SGE_TASK_ID",)
     array_index_base = 1  # `qsub -t 1-N`: Grid Engine's task ids start at 1
+    core_variables = ("NSLOTS",)  # the job's slots
 
-    @property
-    def no_estimate(self) -> str:
-        return "Grid Engine does not predict when a job will start"
+    @classmethod
+    def job_from_env(cls, env: Mapping[str, str]) -> dict | None:
+        if not (env.get("JOB_ID") and env.get("SGE_ROOT")):
+            return None
+        task = env.get("SGE_TASK_ID")
+        task = None if task in (None, "", "undefined") else task
+        return {"scheduler": "sge", "id": env["JOB_ID"], "array_job_id": env["JOB_ID"] if task else None,
+                "array_index": task}
 
     @classmethod
     def profile_job_kwargs(cls, p: Profile) -> dict:
@@ -164,7 +170,7 @@ class SGEBackend(JobQueueBackend):
         if "account" in kw:
             kw["project"] = kw.pop("account")
         if p.walltime is not None:
-            kw["walltime"] = format_walltime(parse_walltime(p.walltime))
+            kw["walltime"] = hms_walltime(p.walltime)
         # The scripts are bash: also where a queue's shell_start_mode is posix_compliant (csh by default).
         extra = ["-S /bin/bash"]
         if p.parallel_environment:
@@ -179,6 +185,87 @@ class SGEBackend(JobQueueBackend):
         if resources:  # else jobqueue.sge.resource-spec, as dask-jobqueue reads it
             kw["resource_spec"] = ",".join(resources)
         return kw
+
+    @classmethod
+    async def accounting(cls, job_id: str) -> dict:
+        """Grid Engine's accounting file through `qacct -j` (written once the job has ended; "N.T" is task T of
+        array job N)."""
+        number, _, task = str(job_id).partition(".")
+        argv = [command("qacct"), "-j", number] + (["-t", task] if task else [])
+        try:
+            rc, out, err = await run_command(argv)
+        except (RuntimeError, OSError) as exc:
+            return accounting_record("sge", job_id, note=f"qacct failed: {exc}", retry=True, source="qacct")
+        records = [b for b in parse_blocks(out) if b.get("jobnumber", number) == number] if rc == 0 else []
+        if not records:
+            return accounting_record("sge", job_id, source="qacct", retry=True,
+                                     note=f"Grid Engine has no accounting of job {job_id} (yet): qacct says "
+                                          f"{_words(err or out) or f'exit status {rc}'!r}")
+        return qacct_accounting(str(job_id), records[-1])
+
+    @classmethod
+    def accounting_id(cls, job: dict) -> str:
+        task = job.get("array_index")
+        return f"{job['id']}.{task}" if task else str(job["id"])
+
+    @classmethod
+    def available(cls) -> bool:
+        return all(Path(command(c)).is_file() for c in COMMANDS)
+
+    @classmethod
+    def list_user_jobs(cls, user: str) -> list[tuple[str, str]]:
+        rc, out, err = run_command_sync([command("qstat"), "-xml", "-u", user], timeout=15)
+        if rc != 0:
+            raise RuntimeError(f"qstat failed: {_words(err)}")
+        jobs = {(j.get("JB_job_number", ""), j.get("JB_name", "")) for j in parse_qstat_xml(out)}
+        return sorted(j for j in jobs if j[0])
+
+    @classmethod
+    def cancel_argv(cls, job_ids: list[str]) -> list[str]:
+        return [command("qdel"), *job_ids]
+
+    # --- batch jobs ------------------------------------------------------------------------------------
+    @classmethod
+    def submit_batch(cls, script: Path, job: JobScript, options: BatchSettings) -> tuple[list[str], str]:
+        # The header's -cwd makes DIR/logs the job's directory: the scheduler's own output lands there.
+        argv = [command("qsub"), "-terse", "-o", "scheduler.out"]
+        if job.array_size is not None:
+            argv += ["-t", f"1-{job.array_size}"]
+        argv.append(str(script))
+        rc, out, err = run_command_sync(argv, cwd=job.log_dir, timeout=60)
+        return argv, short_id(submitted_job_id("qsub", rc, out, err))
+
+    @classmethod
+    def batch_states(cls, records: list[dict]) -> tuple[dict[str, SchedulerView], str | None]:
+        """qstat's states: pending and running jobs (and array tasks, by index); ended jobs are not listed."""
+        views = {str(r["id"]): SchedulerView() for r in records}
+        if not records:
+            return views, None
+        rc, out, err, why = batch_query([command("qstat"), "-xml", "-u", getpass.getuser()])
+        if why:
+            return views, why
+        by_id = {short_id(r["id"]): r for r in records}
+        for job in parse_qstat_xml(out):
+            rec = by_id.get(job.get("JB_job_number", ""))
+            if rec is None or rec.get("job_name") not in (None, job.get("JB_name")):
+                continue  # not ours, or a recycled id
+            view, state = views[str(rec["id"])], state_word(job.get("state", ""))
+            if rec.get("array") is None:
+                view.by_index[None] = state
+            else:
+                for task in parse_tasks(job.get("tasks", "")):
+                    view.by_index[task - cls.array_index_base] = state
+        return views, None
+
+
+class SGECluster(JobQueueCluster):
+    """Dask workers in Grid Engine jobs."""
+
+    batch = SGEBatch
+
+    @property
+    def no_estimate(self) -> str:
+        return "Grid Engine does not predict when a job will start"
 
     def job_class(self) -> type:
         from dask_jobqueue.sge import SGEJob
@@ -244,41 +331,15 @@ class SGEBackend(JobQueueBackend):
                 states[jid].reason = self._reason(info, letters[jid])
         return states
 
-    async def final_state(self, job_id: str, wait: float = 8.0) -> JobState:
+    async def final_look(self, job_id: str, last: JobState | None) -> tuple[JobState | None, bool]:
         """From qstat while it lists the job, then from the accounting record (qacct -j)."""
-        deadline = time.monotonic() + wait
-        while True:
-            st = (await self.query([job_id])).get(job_id)
-            if st is None:
-                rc, out, _ = await run_command([command("qacct"), "-j", short_id(job_id)])
-                records = parse_blocks(out) if rc == 0 else []
-                if records:
-                    return self._accounted(job_id, records[-1])
-            if time.monotonic() > deadline:
-                return st or JobState(job_id, "COMPLETED", "the job left the queue", fetched_at=time.monotonic())
-            await asyncio.sleep(0.25)
-
-    @classmethod
-    async def accounting(cls, job_id: str) -> dict:
-        """Grid Engine's accounting file through `qacct -j` (written once the job has ended; "N.T" is task T of
-        array job N)."""
-        number, _, task = str(job_id).partition(".")
-        argv = [command("qacct"), "-j", number] + (["-t", task] if task else [])
-        try:
-            rc, out, err = await run_command(argv)
-        except (RuntimeError, OSError) as exc:
-            return accounting_record("sge", job_id, note=f"qacct failed: {exc}", retry=True, source="qacct")
-        records = [b for b in parse_blocks(out) if b.get("jobnumber", number) == number] if rc == 0 else []
-        if not records:
-            return accounting_record("sge", job_id, source="qacct", retry=True,
-                                     note=f"Grid Engine has no accounting of job {job_id} (yet): qacct says "
-                                          f"{_words(err or out) or f'exit status {rc}'!r}")
-        return qacct_accounting(str(job_id), records[-1])
-
-    @classmethod
-    def accounting_id(cls, job: dict) -> str:
-        task = job.get("array_index")
-        return f"{job['id']}.{task}" if task else str(job["id"])
+        st = (await self.query([job_id])).get(job_id)
+        if st is None:
+            rc, out, _ = await run_command([command("qacct"), "-j", short_id(job_id)])
+            records = parse_blocks(out) if rc == 0 else []
+            if records:
+                return self._accounted(job_id, records[-1]), True
+        return st, False
 
     def _accounted(self, job_id: str, acct: dict[str, str]) -> JobState:
         failed = acct.get("failed", "0")
@@ -301,62 +362,3 @@ class SGEBackend(JobQueueBackend):
         short = short_id(job_id)
         found = sorted(self.log_dir.glob(f"*.e{short}")) + sorted(self.log_dir.glob(f"*.o{short}"))  # -j y
         return found[0] if found else None
-
-    @classmethod
-    def available(cls) -> bool:
-        return all(Path(command(c)).is_file() for c in COMMANDS)
-
-    @classmethod
-    def list_user_jobs(cls, user: str) -> list[tuple[str, str]]:
-        rc, out, err = run_command_sync([command("qstat"), "-xml", "-u", user], timeout=15)
-        if rc != 0:
-            raise RuntimeError(f"qstat failed: {_words(err)}")
-        jobs = {(j.get("JB_job_number", ""), j.get("JB_name", "")) for j in parse_qstat_xml(out)}
-        return sorted(j for j in jobs if j[0])
-
-    @classmethod
-    def cancel_jobs(cls, job_ids: list[str]) -> None:
-        if job_ids:
-            run_command_sync([command("qdel"), *job_ids])
-
-    # --- batch jobs ------------------------------------------------------------------------------------
-    @classmethod
-    def submit_batch(cls, script: Path, job: JobScript, options: BatchSettings) -> tuple[list[str], str]:
-        # The header's -cwd makes DIR/logs the job's directory: the scheduler's own output lands there.
-        argv = [command("qsub"), "-terse", "-o", "scheduler.out"]
-        if job.array_size is not None:
-            argv += ["-t", f"1-{job.array_size}"]
-        argv.append(str(script))
-        rc, out, err = run_command_sync(argv, cwd=job.log_dir, timeout=60)
-        return argv, short_id(submitted_job_id("qsub", rc, out, err))
-
-    @classmethod
-    def batch_states(cls, records: list[dict]) -> tuple[dict[str, SchedulerView], str | None]:
-        """qstat's states: pending and running jobs (and array tasks, by index); ended jobs are not listed."""
-        views = {str(r["id"]): SchedulerView() for r in records}
-        if not records:
-            return views, None
-        rc, out, err, why = batch_query([command("qstat"), "-xml", "-u", getpass.getuser()])
-        if why:
-            return views, why
-        by_id = {short_id(r["id"]): r for r in records}
-        for job in parse_qstat_xml(out):
-            rec = by_id.get(job.get("JB_job_number", ""))
-            if rec is None or rec.get("job_name") not in (None, job.get("JB_name")):
-                continue  # not ours, or a recycled id
-            view, state = views[str(rec["id"])], state_word(job.get("state", ""))
-            if rec.get("array") is None:
-                view.by_index[None] = state
-            else:
-                for task in parse_tasks(job.get("tasks", "")):
-                    view.by_index[task - cls.array_index_base] = state
-        return views, None
-
-    @classmethod
-    def cancel_batch(cls, job_id: str) -> None:
-        try:
-            rc, out, err = run_command_sync([command("qdel"), job_id])
-        except (RuntimeError, OSError) as exc:
-            raise SubmitError("qdel", str(exc)) from None
-        if rc != 0:
-            raise SubmitError("qdel", _words(err or out) or f"exit status {rc}")

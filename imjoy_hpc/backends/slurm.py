@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
+import dataclasses
 import getpass
 import re
 import shutil
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from imjoy_hpc.backends.base import (JobQueueBackend, JobState, SchedulerView, StartPrediction, SubmitError,
-                                     accounting_record, batch_query, clock_seconds, memory_bytes, run_command,
-                                     run_command_sync, short_id, whole_mib)
+from imjoy_hpc.backends.base import (JobQueueBatch, JobQueueCluster, JobState, SchedulerView, StartPrediction,
+                                     SubmitError, accounting_record, batch_query, clock_seconds, memory_bytes,
+                                     hms_walltime, run_command, run_command_sync, short_id, whole_mib)
 from imjoy_hpc.files import tail
-from imjoy_hpc.resources import format_walltime, parse_walltime
 
 if TYPE_CHECKING:
     from imjoy_hpc.batch.jobscript import JobScript
@@ -26,6 +26,7 @@ SQUEUE_FORMAT = "%i|%T|%r|%N|%L|%S"
 SACCT_FIELDS = "JobID,State,ElapsedRaw,TotalCPU,MaxRSS,AllocCPUS,NNodes"
 ENDED_SACCT = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "PREEMPTED", "OUT_OF_MEMORY",
                "BOOT_FAIL", "DEADLINE")
+ACTIVE = ("COMPLETING", "RUNNING", "PENDING", "CONFIGURING")  # scontrol's states of a job not ended yet
 _STARTS_AT = re.compile(r"to start at (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)")
 
 
@@ -46,7 +47,7 @@ def request_options(request: dict) -> list[str]:
     if request.get("memory"):
         flags.append(f"--mem={whole_mib(str(request['memory']))}M")
     if request.get("walltime"):
-        flags.append(f"--time={format_walltime(parse_walltime(request['walltime']))}")
+        flags.append(f"--time={hms_walltime(request['walltime'])}")
     if request.get("gpus") is not None:
         flags.append(f"--gres=gpu:{int(request['gpus'])}")
     if request.get("queue"):
@@ -120,49 +121,28 @@ def parse_sacct(job_id: str, text: str) -> dict:
         note=None if ended else f"job {job_id} has not ended ({state})", retry=not ended)
 
 
-class SlurmBackend(JobQueueBackend):
-    """Dask workers in SLURM jobs (sbatch/squeue/scancel)."""
+class SlurmBatch(JobQueueBatch):
+    """SLURM's command line (sbatch/squeue/scancel/sacct) and a SLURM job's environment."""
 
     name = "slurm"
     walltime_note = "SLURM lets users lower a job's time limit, not raise it (only an administrator can)"
     cluster_class_path = "dask_jobqueue.SLURMCluster"
     directive_prefix = "#SBATCH"
     submit_command = "sbatch"
+    cancel_command = "scancel"
     array_index_variables = ("SLURM_ARRAY_TASK_ID",)
+    core_variables = ("SLURM_CPUS_ON_NODE", "SLURM_CPUS_PER_TASK")
+
+    @classmethod
+    def job_from_env(cls, env: Mapping[str, str]) -> dict | None:
+        if not env.get("SLURM_JOB_ID"):
+            return None
+        return {"scheduler": "slurm", "id": env["SLURM_JOB_ID"],
+                "array_job_id": env.get("SLURM_ARRAY_JOB_ID"), "array_index": env.get("SLURM_ARRAY_TASK_ID")}
 
     @classmethod
     def gpu_directives(cls, p: Profile) -> list[str]:
         return [f"--gres=gpu:{p.gpus}"] if p.gpus else []
-
-    async def _test_only(self, options: list[str]) -> tuple[int, str]:
-        """`sbatch --test-only` on the real job script (with `options` over its #SBATCH lines): rc, its words."""
-        with tempfile.NamedTemporaryFile("w", suffix=".sh", dir=self.log_dir, delete=False) as f:
-            f.write(self.job_script())
-            path = f.name
-        try:
-            rc, out, err = await run_command(["sbatch", "--test-only", *options, path], cwd=self.log_dir)
-        finally:
-            Path(path).unlink(missing_ok=True)
-        return rc, (err or out)
-
-    async def check_submission(self) -> None:
-        """`sbatch --test-only` on the real job script: a bad partition or size fails here, not silently later."""
-        rc, words = await self._test_only([])
-        if rc != 0:
-            raise ValueError(f"SLURM refuses the jobs of profile {self.profile.name!r}: {_words(words)}")
-
-    @property
-    def no_estimate(self) -> str:
-        return "SLURM has not planned this job's start yet (its backfill scheduler does, every bf_interval)"
-
-    async def predict_start(self, request: dict | None = None) -> StartPrediction:
-        """SLURM's own answer (`sbatch --test-only`: "Job N to start at ..."), for the profile's job or a changed
-        request."""
-        rc, words = await self._test_only(request_options(request or {}))
-        match = _STARTS_AT.search(words)
-        if rc != 0 or not match:
-            return StartPrediction(None, f"SLURM gave no start time: {_words(words) or f'exit code {rc}'}")
-        return StartPrediction(slurm_time(match.group(1)))
 
     @classmethod
     async def accounting(cls, job_id: str) -> dict:
@@ -180,66 +160,6 @@ class SlurmBackend(JobQueueBackend):
                                      else f"sacct failed: {words}")
         return parse_sacct(str(job_id), out)
 
-    async def query(self, job_ids: list[str]) -> dict[str, JobState]:
-        if not job_ids:
-            return {}
-        rc, out, err = await run_command(
-            ["squeue", "-h", "-t", "all", "-u", getpass.getuser(), "-n", self.job_name, "-o", SQUEUE_FORMAT])
-        if rc != 0:
-            raise RuntimeError(f"squeue failed: {err.strip()}")
-        now = time.monotonic()
-        wanted = set(job_ids)
-        states = {}
-        for line in out.splitlines():
-            parts = line.split("|")
-            if len(parts) < 5 or parts[0] not in wanted:
-                continue
-            jid, state, reason, node, left = parts[:5]
-            start = slurm_time(parts[5]) if state == "PENDING" and len(parts) > 5 else None
-            states[jid] = JobState(jid, state, reason if reason != "None" else None, node or None,
-                                   parse_time_left(left) if state == "RUNNING" else None, fetched_at=now,
-                                   predicted_start=start)
-        return states
-
-    async def final_state(self, job_id: str, wait: float = 8.0) -> JobState:
-        deadline = time.monotonic() + wait
-        info: dict[str, str] = {}
-        while True:
-            rc, out, _ = await run_command(["scontrol", "-o", "show", "job", job_id])
-            if rc == 0:
-                info = parse_scontrol(out)
-                self.stderr_files[job_id] = info.get("StdErr", "")
-            state = info.get("JobState", "UNKNOWN")
-            if state == "COMPLETING":
-                # The final state (and exit code) show only once the job's processes are gone (~2 s);
-                # slurmstepd has already written why to the job's stderr.
-                early = self._state_from_stderr(job_id)
-                if early:
-                    state = early
-                    info.pop("ExitCode", None)
-            if state not in ("COMPLETING", "RUNNING", "PENDING", "CONFIGURING") or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.25)
-        reason = info.get("Reason")
-        return JobState(job_id, state, None if reason in (None, "None") else reason, info.get("NodeList"),
-                        exit_code=info.get("ExitCode"), fetched_at=time.monotonic())
-
-    def _state_from_stderr(self, job_id: str) -> str | None:
-        """CANCELLED/TIMEOUT/... from slurmstepd's "*** JOB <id> ON <node> CANCELLED AT <time> [DUE TO ...] ***"."""
-        m = re.search(rf"\*\*\* JOB {re.escape(job_id)} ON \S+ CANCELLED AT \S+(?: DUE TO ([A-Z ]+?))? \*\*\*",
-                      tail(self.stderr_path(job_id), lines=5))
-        if not m:
-            return None
-        return {None: "CANCELLED", "TIME LIMIT": "TIMEOUT", "NODE FAILURE": "NODE_FAIL",
-                "PREEMPTION": "PREEMPTED"}.get(m.group(1), "CANCELLED")
-
-    def stderr_path(self, job_id: str) -> Path | None:
-        found = sorted(self.log_dir.glob(f"{self.job_name}-{job_id}*.err"))
-        if found:
-            return found[0]
-        known = self.stderr_files.get(job_id)
-        return Path(known) if known else None
-
     @classmethod
     def available(cls) -> bool:
         return all(shutil.which(c) for c in ("sbatch", "squeue", "scancel"))
@@ -250,11 +170,6 @@ class SlurmBackend(JobQueueBackend):
         if rc != 0:
             raise RuntimeError(f"squeue failed: {err.strip()}")
         return [tuple(line.split("|", 1)) for line in out.splitlines() if "|" in line]  # type: ignore[misc]
-
-    @classmethod
-    def cancel_jobs(cls, job_ids: list[str]) -> None:
-        if job_ids:
-            run_command_sync(["scancel", *job_ids])
 
     # --- batch jobs ------------------------------------------------------------------------------------
     @classmethod
@@ -304,11 +219,94 @@ class SlurmBackend(JobQueueBackend):
                 view.by_index[index] = parts[2]
         return {str(r["id"]): views.get(short_id(r["id"]), SchedulerView()) for r in records}, None
 
-    @classmethod
-    def cancel_batch(cls, job_id: str) -> None:
+
+class SlurmCluster(JobQueueCluster):
+    """Dask workers in SLURM jobs (sbatch/squeue/scontrol)."""
+
+    batch = SlurmBatch
+
+    async def _test_only(self, options: list[str]) -> tuple[int, str]:
+        """`sbatch --test-only` on the real job script (with `options` over its #SBATCH lines): rc, its words."""
+        with tempfile.NamedTemporaryFile("w", suffix=".sh", dir=self.log_dir, delete=False) as f:
+            f.write(self.job_script())
+            path = f.name
         try:
-            rc, out, err = run_command_sync(["scancel", job_id])
-        except (RuntimeError, OSError) as exc:
-            raise SubmitError("scancel", str(exc)) from None
+            rc, out, err = await run_command(["sbatch", "--test-only", *options, path], cwd=self.log_dir)
+        finally:
+            Path(path).unlink(missing_ok=True)
+        return rc, (err or out)
+
+    async def check_submission(self) -> None:
+        """`sbatch --test-only` on the real job script: a bad partition or size fails here, not silently later."""
+        rc, words = await self._test_only([])
         if rc != 0:
-            raise SubmitError("scancel", " ".join((err or out).split()) or f"exit status {rc}")
+            raise ValueError(f"SLURM refuses the jobs of profile {self.profile.name!r}: {_words(words)}")
+
+    @property
+    def no_estimate(self) -> str:
+        return "SLURM has not planned this job's start yet (its backfill scheduler does, every bf_interval)"
+
+    async def predict_start(self, request: dict | None = None) -> StartPrediction:
+        """SLURM's own answer (`sbatch --test-only`: "Job N to start at ..."), for the profile's job or a changed
+        request."""
+        rc, words = await self._test_only(request_options(request or {}))
+        match = _STARTS_AT.search(words)
+        if rc != 0 or not match:
+            return StartPrediction(None, f"SLURM gave no start time: {_words(words) or f'exit code {rc}'}")
+        return StartPrediction(slurm_time(match.group(1)))
+
+    async def query(self, job_ids: list[str]) -> dict[str, JobState]:
+        if not job_ids:
+            return {}
+        rc, out, err = await run_command(
+            ["squeue", "-h", "-t", "all", "-u", getpass.getuser(), "-n", self.job_name, "-o", SQUEUE_FORMAT])
+        if rc != 0:
+            raise RuntimeError(f"squeue failed: {err.strip()}")
+        now = time.monotonic()
+        wanted = set(job_ids)
+        states = {}
+        for line in out.splitlines():
+            parts = line.split("|")
+            if len(parts) < 5 or parts[0] not in wanted:
+                continue
+            jid, state, reason, node, left = parts[:5]
+            start = slurm_time(parts[5]) if state == "PENDING" and len(parts) > 5 else None
+            states[jid] = JobState(jid, state, reason if reason != "None" else None, node or None,
+                                   parse_time_left(left) if state == "RUNNING" else None, fetched_at=now,
+                                   predicted_start=start)
+        return states
+
+    async def final_look(self, job_id: str, last: JobState | None) -> tuple[JobState | None, bool]:
+        """scontrol's record of the job (when scontrol fails, what the last look saw), final once it has ended."""
+        rc, out, _ = await run_command(["scontrol", "-o", "show", "job", job_id])
+        if rc == 0:
+            info = parse_scontrol(out)
+            self.stderr_files[job_id] = info.get("StdErr", "")
+            reason = info.get("Reason")
+            seen = JobState(job_id, info.get("JobState", "UNKNOWN"), None if reason in (None, "None") else reason,
+                            info.get("NodeList"), exit_code=info.get("ExitCode"), fetched_at=time.monotonic())
+        else:
+            seen = dataclasses.replace(last or JobState(job_id, "UNKNOWN"), fetched_at=time.monotonic())
+        if seen.state == "COMPLETING":
+            # The final state (and exit code) show only once the job's processes are gone (~2 s);
+            # slurmstepd has already written why to the job's stderr.
+            early = self._state_from_stderr(job_id)
+            if early:
+                seen = dataclasses.replace(seen, state=early, exit_code=None)
+        return seen, seen.state not in ACTIVE
+
+    def _state_from_stderr(self, job_id: str) -> str | None:
+        """CANCELLED/TIMEOUT/... from slurmstepd's "*** JOB <id> ON <node> CANCELLED AT <time> [DUE TO ...] ***"."""
+        m = re.search(rf"\*\*\* JOB {re.escape(job_id)} ON \S+ CANCELLED AT \S+(?: DUE TO ([A-Z ]+?))? \*\*\*",
+                      tail(self.stderr_path(job_id), lines=5))
+        if not m:
+            return None
+        return {None: "CANCELLED", "TIME LIMIT": "TIMEOUT", "NODE FAILURE": "NODE_FAIL",
+                "PREEMPTION": "PREEMPTED"}.get(m.group(1), "CANCELLED")
+
+    def stderr_path(self, job_id: str) -> Path | None:
+        found = sorted(self.log_dir.glob(f"{self.job_name}-{job_id}*.err"))
+        if found:
+            return found[0]
+        known = self.stderr_files.get(job_id)
+        return Path(known) if known else None

@@ -1,26 +1,14 @@
-"""Where a batch run or plugin is: the SLURM, PBS or Grid Engine job it runs in (if any) and the cores of its
-allocation."""
+"""Where a batch run or plugin is: the batch job it runs in (if any) and the cores of its allocation. What each
+scheduler puts in a job's environment is known by its backend (imjoy_hpc.backends: `job_from_env`,
+`core_variables`); these ask every registered backend in turn."""
 
 from __future__ import annotations
 
 import os
 
-# Allocation size, in the order asked: SLURM; PBS Pro/OpenPBS; Torque; Grid Engine (slots).
-CORE_VARIABLES = ("SLURM_CPUS_ON_NODE", "SLURM_CPUS_PER_TASK", "NCPUS", "PBS_NCPUS", "PBS_NUM_PPN", "PBS_NP",
-                  "NSLOTS")
+from imjoy_hpc.backends import allocation_cores, job_id, job_info
 
-
-def allocation_cores(env: dict | None = None) -> int | None:
-    """Cores of the current batch allocation (SLURM or PBS variables), None outside a job."""
-    env = os.environ if env is None else env
-    for name in CORE_VARIABLES:
-        try:
-            n = int(str(env.get(name, "")).split("(")[0].split(",")[0])
-        except ValueError:
-            continue
-        if n > 0:
-            return n
-    return None
+__all__ = ["allocation_cores", "job_id", "job_info", "machine_cores"]
 
 
 def machine_cores() -> int:
@@ -29,26 +17,3 @@ def machine_cores() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
-
-
-def job_info(env: dict | None = None) -> dict | None:
-    """The batch job this process runs in (id, array job id and index, scheduler), None outside a job."""
-    env = os.environ if env is None else env
-    if env.get("SLURM_JOB_ID"):
-        return {"scheduler": "slurm", "id": env["SLURM_JOB_ID"],
-                "array_job_id": env.get("SLURM_ARRAY_JOB_ID"), "array_index": env.get("SLURM_ARRAY_TASK_ID")}
-    if env.get("PBS_JOBID"):
-        return {"scheduler": "pbs", "id": env["PBS_JOBID"], "array_job_id": env.get("PBS_ARRAY_ID"),
-                "array_index": env.get("PBS_ARRAY_INDEX") or env.get("PBS_ARRAYID")}
-    if env.get("JOB_ID") and env.get("SGE_ROOT"):
-        task = env.get("SGE_TASK_ID")
-        task = None if task in (None, "", "undefined") else task
-        return {"scheduler": "sge", "id": env["JOB_ID"], "array_job_id": env["JOB_ID"] if task else None,
-                "array_index": task}
-    return None
-
-
-def job_id(env: dict | None = None) -> str | None:
-    """The id of the batch job this process runs in, None outside a job."""
-    info = job_info(env)
-    return info["id"] if info else None

@@ -12,7 +12,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from imjoy_hpc.backends import backend_class
+from imjoy_hpc.backends import batch_scheduler
 from imjoy_hpc.cluster.profiles import Profile
 
 TASK_VARIABLE = "IMJOY_HPC_TASK"
@@ -65,7 +65,7 @@ def _array_index(variables: tuple[str, ...], base: int) -> list[str]:
 
 def render(job: JobScript) -> str:
     """The batch script's text."""
-    backend = backend_class(job.backend)
+    backend = batch_scheduler(job.backend)
     directives = backend.batch_header(job)
     lines = ["#!/usr/bin/env bash",
              f"# imjoy-hpc batch job (written by `imjoy-hpc submit`): profile {job.profile.name}",

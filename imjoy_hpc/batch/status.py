@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from imjoy_hpc.backends import backend_class
+from imjoy_hpc.backends import batch_scheduler
 from imjoy_hpc.backends.base import TERMINAL_STATES, SchedulerView, SubmitError
 from imjoy_hpc.batch import BatchError
 from imjoy_hpc.batch.records import save
@@ -34,7 +34,7 @@ def query(records: list[dict]) -> tuple[dict[str, SchedulerView], list[str]]:
     for backend in sorted({r.get("backend", "slurm") for r in records}):
         group = [r for r in records if r.get("backend", "slurm") == backend]
         try:
-            cls = backend_class(backend)
+            cls = batch_scheduler(backend)
         except ValueError:
             warnings.append(f"unknown backend {backend!r} in job records")
             continue
@@ -122,7 +122,7 @@ def add_accounting(record: dict, status: dict) -> None:
     import os
 
     try:
-        cls = backend_class(record.get("backend", "slurm"))
+        cls = batch_scheduler(record.get("backend", "slurm"))
     except ValueError:
         return
     wanted = {}
@@ -171,7 +171,7 @@ def cancel(state_dir: Path, record: dict) -> dict:
     if not status["active"]:
         raise BatchError(f"job {record['id']} already ended ({status['state']}); nothing to cancel")
     try:
-        backend_class(record.get("backend", "slurm")).cancel_batch(str(record["id"]))
+        batch_scheduler(record.get("backend", "slurm")).cancel_batch(str(record["id"]))
     except SubmitError as exc:
         raise BatchError(f"{exc.command} {record['id']} failed: {exc.words}") from None
     except ValueError as exc:  # an unknown backend in the record

@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from imjoy_hpc.backends import backend_class, backend_names
+from imjoy_hpc.backends import backend_names, batch_scheduler
 from imjoy_hpc.backends.base import SubmitError
 from imjoy_hpc.batch import BatchError
 from imjoy_hpc.batch.args import NO_ARGS, absolute_refs, load_args, load_array
@@ -37,7 +37,7 @@ def _slug(text: str) -> str:
 
 def job_name(backend: str, plugin_name: str, token: str) -> str:
     """A job name that says what runs and is unique per submission (it finds PBS array tasks again)."""
-    return backend_class(backend).batch_job_name(_slug(plugin_name), token)
+    return batch_scheduler(backend).batch_job_name(_slug(plugin_name), token)
 
 
 def submit(settings: Settings, *, plugin: str, function: str = "run", args_text: str | None = None,
@@ -65,9 +65,9 @@ def submit(settings: Settings, *, plugin: str, function: str = "run", args_text:
         prof = resolve(settings, wanted, {**hpc, **{k: v for k, v in (request or {}).items() if v is not None}})
     except ValueError as exc:  # unknown profile, invalid config, over a limit
         raise BatchError(str(exc)) from None
-    backend = backend_class(prof.backend)
+    backend = batch_scheduler(prof.backend)
     if not backend.has_jobs:
-        batch_names = ", ".join(n for n in backend_names() if backend_class(n).has_jobs)
+        batch_names = ", ".join(n for n in backend_names() if batch_scheduler(n).has_jobs)
         raise BatchError(f"profile {prof.name!r} has backend {prof.backend!r}: submit needs a profile of a "
                          f"batch scheduler ({batch_names}) (use `imjoy-hpc run` to run here)")
     if not backend.available():
@@ -121,7 +121,7 @@ def _submit_into(settings: Settings, target: Path, *, spec: Any, function: str, 
     script.chmod(0o755)
 
     try:
-        argv, job_id = backend_class(backend).submit_batch(script, job, settings.batch)
+        argv, job_id = batch_scheduler(backend).submit_batch(script, job, settings.batch)
     except SubmitError as exc:
         raise BatchError(f"{exc.command} refused the job of profile {prof.name!r}: {exc.words}") from None
     except (RuntimeError, OSError) as exc:

@@ -89,7 +89,7 @@ def cancel_orphans(state_dir: str | os.PathLike, backends: list[str] | None = No
     section), else every batch backend whose commands are installed. A scheduler that does not answer is
     logged and skipped, never fatal.
     """
-    from imjoy_hpc.backends import backend_class, backend_names
+    from imjoy_hpc.backends import backend_names, batch_scheduler
     from imjoy_hpc.settings import Settings
 
     if backends is None and settings is not None:
@@ -99,7 +99,7 @@ def cancel_orphans(state_dir: str | os.PathLike, backends: list[str] | None = No
     dead: set[str] = set()
     for name in backends if backends is not None else backend_names():
         try:
-            cls = backend_class(name)
+            cls = batch_scheduler(name)
         except ValueError:
             continue
         if not cls.has_jobs or not cls.available():

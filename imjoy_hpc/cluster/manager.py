@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from imjoy_hpc.cluster import gateway_records
-from imjoy_hpc.backends import backend_class, tls
+from imjoy_hpc.backends import batch_scheduler, cluster_backend, tls
 from imjoy_hpc.backends.base import SLOT_RESOURCE, TERMINAL_STATES
 from imjoy_hpc.cluster.events import ClusterEvent, StatusChanged
 from imjoy_hpc.cluster.pool import MAX_ENDED_RECORDS, Ended, Pool, Task
@@ -62,7 +62,7 @@ class ClusterManager:
     @staticmethod
     def walltime_note(profile: Profile) -> str | None:
         """What a user can do about a running job's time limit on this profile's scheduler, in words."""
-        return backend_class(profile.backend).walltime_note
+        return batch_scheduler(profile.backend).walltime_note
 
     def emit(self, event: ClusterEvent) -> None:
         """Tell `on_event` (its failures are logged, never raised into the cluster's bookkeeping)."""
@@ -92,8 +92,8 @@ class ClusterManager:
             pool = self._pools.get(key)
             if pool is not None:
                 return pool
-            backend = backend_class(profile.backend)(profile, job_name=self.job_name, log_dir=self.log_dir,
-                                                     cluster_name=key)
+            backend = cluster_backend(profile.backend)(profile, job_name=self.job_name, log_dir=self.log_dir,
+                                                       cluster_name=key)
             pool = Pool(self, profile, backend)
             try:
                 await pool.start()
@@ -220,7 +220,7 @@ class ClusterManager:
                     await pool.backend.settle(sorted(ids), max(1.0, deadline - time.monotonic()))
                     break
                 if not cancelled:
-                    await asyncio.to_thread(pool.backend.cancel_jobs, alive)
+                    await asyncio.to_thread(pool.backend.batch.cancel_jobs, alive)
                     cancelled = True
                 await asyncio.sleep(0.25)
             else:

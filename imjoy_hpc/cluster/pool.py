@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from distributed.diagnostics.plugin import SchedulerPlugin
 
-from imjoy_hpc.backends.base import SLOT_RESOURCE, TERMINAL_STATES, Backend, JobState
+from imjoy_hpc.backends.base import SLOT_RESOURCE, TERMINAL_STATES, Cluster, JobState
 from imjoy_hpc.cluster.predictions import Predictor
 from imjoy_hpc.cluster.events import (ClusterEvent, JobAccounted, StatusChanged, SubmitFailed, TaskState,
                                       TaskStatus, WalltimeWarning, WorkerLost, progress_event)
@@ -165,7 +165,7 @@ class _Watcher(SchedulerPlugin):
 class Pool:
     """One cluster (one profile shape) and the plugin tasks placed on it."""
 
-    def __init__(self, manager: "PoolOwner", profile: Profile, backend: Backend) -> None:
+    def __init__(self, manager: "PoolOwner", profile: Profile, backend: Cluster) -> None:
         self.manager = manager
         self.profile = profile
         self.backend = backend
@@ -329,7 +329,7 @@ class Pool:
             figures: dict = {}
             for _ in range(ACCOUNTING_TRIES):
                 try:
-                    figures = await self.backend.accounting(jid)
+                    figures = await self.backend.batch.accounting(jid)
                 except Exception as exc:  # noqa: BLE001 - figures are a nicety
                     figures = {"note": f"asking for job {jid}'s accounting failed: {exc}"}
                 if not figures.get("retry") or self.closed:

@@ -14,7 +14,7 @@ from imjoy_hpc.backends.base import StartPrediction
 from imjoy_hpc.resources import format_walltime, parse_walltime
 
 if TYPE_CHECKING:
-    from imjoy_hpc.backends.base import Backend, JobState
+    from imjoy_hpc.backends.base import Cluster, JobState
     from imjoy_hpc.cluster.profiles import Profile
 
 REFRESH = 30.0       # seconds between predictions for one pending job (each is a scheduler command)
@@ -52,7 +52,7 @@ def smaller_requests(profile: "Profile") -> list[tuple[str, dict[str, Any]]]:
 class Predictor:
     """Predictions for one pool's pending jobs, refreshed at most every REFRESH seconds per job."""
 
-    def __init__(self, backend: "Backend", profile: "Profile") -> None:
+    def __init__(self, backend: "Cluster", profile: "Profile") -> None:
         self.backend = backend
         self.profile = profile
         self.known: dict[str, dict[str, Any]] = {}
@@ -77,7 +77,7 @@ class Predictor:
         return facts
 
 
-async def with_sooner(backend: "Backend", profile: "Profile", prediction: StartPrediction) -> dict[str, Any]:
+async def with_sooner(backend: "Cluster", profile: "Profile", prediction: StartPrediction) -> dict[str, Any]:
     """{"predicted_start", "start_note", "sooner": [...]}: the prediction and, when it is a long wait, the smaller
     requests the scheduler predicts to start sooner."""
     facts: dict[str, Any] = {"predicted_start": prediction.at, "start_note": prediction.note, "sooner": []}
@@ -89,7 +89,7 @@ async def with_sooner(backend: "Backend", profile: "Profile", prediction: StartP
     return facts
 
 
-async def before_submitting(backend: "Backend", profile: "Profile", free_slot: bool) -> dict[str, Any]:
+async def before_submitting(backend: "Cluster", profile: "Profile", free_slot: bool) -> dict[str, Any]:
     """When a plugin of this profile would start if loaded now, asked before anything is submitted: at once when a
     job (or, with no scheduler, the local cluster) has a free slot; else the scheduler's prediction for a new job
     of the profile (SLURM `sbatch --test-only`), with smaller requests predicted to start sooner."""

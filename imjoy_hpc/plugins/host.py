@@ -13,7 +13,7 @@ import sys
 import traceback
 from typing import Any
 
-from imjoy_hpc.batch.allocation import job_id
+from imjoy_hpc.backends import job_id
 from imjoy_hpc.plugins.launch_request import Bootstrap
 from imjoy_hpc.plugins.processes import die_with_parent
 from imjoy_hpc.plugins.shim import PluginApi, install

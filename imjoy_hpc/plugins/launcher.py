@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from imjoy_hpc.batch.allocation import job_id
+from imjoy_hpc.backends import job_id
 from imjoy_hpc.cluster.tasks import TaskLink, current_link
 from imjoy_hpc.files import open_private, private_dir, tail
 from imjoy_hpc.plugins.launch_request import LaunchRequest
