@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from imjoy_hpc.backends.base import BatchScheduler, Cluster
@@ -59,14 +59,19 @@ def batch_schedulers() -> list[type[BatchScheduler]]:
 
 
 # --- the job this process runs in, from its environment (asked of each scheduler in turn) -------------------
-def job_info(env: Mapping[str, str] | None = None) -> dict | None:
-    """The batch job this process runs in (id, array job id and index, scheduler), None outside a job."""
+def _first_answer(question: str, env: Mapping[str, str] | None) -> Any:
+    """The first scheduler's answer (not None) to `question` (a classmethod name) about `env`."""
     env = os.environ if env is None else env
     for scheduler in batch_schedulers():
-        info = scheduler.job_from_env(env)
-        if info is not None:
-            return info
+        answer = getattr(scheduler, question)(env)
+        if answer is not None:
+            return answer
     return None
+
+
+def job_info(env: Mapping[str, str] | None = None) -> dict | None:
+    """The batch job this process runs in (id, array job id and index, scheduler), None outside a job."""
+    return _first_answer("job_from_env", env)
 
 
 def job_id(env: Mapping[str, str] | None = None) -> str | None:
@@ -77,9 +82,4 @@ def job_id(env: Mapping[str, str] | None = None) -> str | None:
 
 def allocation_cores(env: Mapping[str, str] | None = None) -> int | None:
     """Cores of the current batch allocation (each scheduler's variables in turn), None outside a job."""
-    env = os.environ if env is None else env
-    for scheduler in batch_schedulers():
-        cores = scheduler.cores_from_env(env)
-        if cores is not None:
-            return cores
-    return None
+    return _first_answer("cores_from_env", env)
