@@ -245,7 +245,14 @@ class Settings:
         parser = _Parser(origin)
         merged = _merge(config.defaults()[config.NAMESPACE], section or {})
         parsed = parser.section(cls, merged, config.NAMESPACE)
-        return dataclasses.replace(parsed, warnings=tuple(parser.warnings))
+        keys = [_yaml_name(f.name) for f in dataclasses.fields(Profile) if f.metadata.get("setting", True)]
+        profile_defaults = {}
+        for name, value in parsed.profile_defaults.items():  # values are checked with a profile's, when one is used
+            if _yaml_name(str(name)) in keys:
+                profile_defaults[_yaml_name(str(name))] = value
+            else:
+                parser.unknown(f"{config.NAMESPACE}.profile-defaults.{name}", _yaml_name(str(name)), keys)
+        return dataclasses.replace(parsed, profile_defaults=profile_defaults, warnings=tuple(parser.warnings))
 
     @classmethod
     def load(cls, extra: str | os.PathLike | None = None) -> "Settings":

@@ -60,6 +60,9 @@ def test_a_profile_takes_its_keys_over_the_jobqueue_section_over_profile_default
     assert s.idle_timeout == defaults["idle-timeout"] and s.tls is defaults["tls"]
     local = settings.profile("l")
     assert (local.walltime, local.memory, local.cores) == (None, None, defaults["cores"])
+    mistaken = Settings.parse({"profile-defaults": {"cpus": 2}})
+    assert mistaken.warnings == ("imjoy-hpc.profile-defaults.cpus: unknown key, ignored (did you mean 'gpus'?)",)
+    assert mistaken.profile("local").cores == defaults["cores"]
 
 
 def test_a_partial_section_is_laid_over_the_defaults():
