@@ -243,7 +243,6 @@ def submit_error_text(exc: BaseException) -> str:
     return " ".join(f"{type(exc).__name__}: {text}".split()) if text else type(exc).__name__
 
 
-
 class BatchScheduler:
     """A scheduler's command line and environment, all at class level: batch scripts and their submission, the
     states and accounting of jobs, cancelling them, listing a user's jobs, and what a job finds in its
