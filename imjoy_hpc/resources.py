@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dask.utils import format_bytes, parse_bytes
-
 REQUEST_KEYS = ("profile", "cores", "memory", "gpus", "walltime", "queue")
 
 
@@ -58,6 +56,8 @@ def whole_number(value: Any, what: str, *, zero: bool = False) -> int:
 
 def memory_amount(value: Any, what: str) -> str:
     """An amount of memory > 0 as dask-jobqueue takes it ("4GB"; a number is bytes); ValueError naming `what`."""
+    from dask.utils import format_bytes, parse_bytes  # here: plugin processes import this module without dask
+
     if isinstance(value, bool):
         raise ValueError(f"{what} must be an amount like '4GB', got {value!r}")
     if isinstance(value, (int, float)):

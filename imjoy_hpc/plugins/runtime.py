@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import imjoy_hpc
+from imjoy_hpc.backends import BACKENDS
 
 MIN_PYTHON = (3, 9)
 MIN_PYTHON_TEXT = "%d.%d" % MIN_PYTHON
@@ -27,9 +28,10 @@ MIN_PYTHON_TEXT = "%d.%d" % MIN_PYTHON
 CONDA_SPECS = ("numpy >=1.19", "tornado >=6.3,<7", "msgpack-python >=1.0")
 IMPORT_NAMES = ("numpy", "tornado", "msgpack")
 
-# Where the plugin process starts, and the helpers plugins import themselves; the runtime is these modules and
-# every module of this installation they import (found in their source, lazy imports included).
-ROOTS = ("imjoy_hpc.plugins.host", "imjoy_hpc.plugins.remote_array")
+# Where the plugin process starts, the helpers plugins import themselves, and the backends, which the process asks
+# for the job it runs in (imported by name from the registry, so their source does not say it); the runtime is these
+# modules and every module of this installation they import (found in their source, lazy imports included).
+ROOTS = ("imjoy_hpc.plugins.host", "imjoy_hpc.plugins.remote_array", *(module for module, _, _ in BACKENDS.values()))
 
 
 def _top() -> Path:
