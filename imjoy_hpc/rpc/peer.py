@@ -348,11 +348,27 @@ class RPCPeer:
         wake-ups of a thread handing a result back to the loop."""
         if self._executor is None:
             self._executor = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="imjoy-rpc-call")
-        running = self._executor.submit(call)
+        raised: list[tuple[BaseException, Any]] = []  # what the function raised, and the frames it raised in
+
+        def keeping_traceback() -> Any:
+            try:
+                return call()
+            except BaseException as exc:
+                raised.append((exc, exc.__traceback__))
+                raise
+
+        running = self._executor.submit(keeping_traceback)
         try:
-            return running.result(timeout=QUICK_SYNC_SECONDS)
-        except concurrent.futures.TimeoutError:
-            return await asyncio.wrap_future(running)
+            try:
+                return running.result(timeout=QUICK_SYNC_SECONDS)
+            except concurrent.futures.TimeoutError:
+                return await asyncio.wrap_future(running)
+        except BaseException as exc:
+            # An exception handed across threads may arrive without the frames it was raised in (seen with a quick
+            # call's future): the caller's error text shows the plugin's own lines, so they are put back.
+            if raised and raised[0][0] is exc:
+                raise exc.with_traceback(raised[0][1])
+            raise
 
     def _fail(self, exc: BaseException, reject: Callable | None, what: str) -> None:
         text = f"{type(exc).__name__}: {exc}" if isinstance(exc, RPCError) else error_text(exc)
