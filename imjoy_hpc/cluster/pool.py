@@ -127,8 +127,9 @@ class _Watcher(SchedulerPlugin):
         if topic == PROGRESS_TOPIC and isinstance(msg, dict):
             t = self.pool.by_dask_key.get(msg.get("key"))
             key = t.key if t is not None and not t.released else None
-            if key is None and msg.get("type") == "usage":  # the usage summary of a plugin just stopped
-                key = self.pool.released_keys.get(msg.get("key"))
+            if key is None and msg.get("type") == "usage":  # the usage summary of a plugin just stopped (its task
+                # being cancelled still, or already dropped)
+                key = t.key if t is not None else self.pool.released_keys.get(msg.get("key"))
             event = progress_event(key, msg) if key is not None else None
             if event is not None:
                 self.pool.manager.emit(event)
