@@ -28,6 +28,7 @@ import dask.config
 from imjoy_hpc import config
 from imjoy_hpc.backends import backend_names
 from imjoy_hpc.config import ConfigError
+from imjoy_hpc.files import private_dir
 from imjoy_hpc.resources import format_walltime, memory_amount, parse_walltime, whole_number
 
 logger = logging.getLogger(__name__)
@@ -277,9 +278,8 @@ class Settings:
 
     def state_path(self) -> Path:
         """The user's private imjoy-hpc directory (created 0700)."""
-        path = Path(os.path.expanduser(self.state_dir)).resolve()
-        path.mkdir(parents=True, exist_ok=True)
-        os.chmod(path, 0o700)
+        path = private_dir(Path(os.path.expanduser(self.state_dir)).resolve())
+        os.chmod(path, 0o700)  # also when it was there already
         return path
 
     def with_profile(self, name: str, profile: Mapping) -> "Settings":
